@@ -1,0 +1,14 @@
+import type { Context } from "aws-lambda";
+import { createApp } from "../lib/app.js";
+import { loadConfig } from "../lib/config.js";
+import { runSchedulerLoop } from "../lib/scheduler.js";
+
+const app = createApp(loadConfig());
+// Leave this much of the Lambda's time unused, so a pass never runs into the timeout.
+const SAFETY_MS = 5000;
+
+export const handler = async (_event: unknown, context: Context) => {
+  const { schedulerRunSeconds, schedulerPollSeconds } = app.config;
+  const runMs = Math.min(schedulerRunSeconds * 1000, context.getRemainingTimeInMillis() - SAFETY_MS);
+  return runSchedulerLoop(app.schedulerDeps, { runMs, pollMs: schedulerPollSeconds * 1000 });
+};

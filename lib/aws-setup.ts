@@ -1,0 +1,60 @@
+import {
+  CreateBucketCommand,
+  HeadBucketCommand,
+  PutBucketLifecycleConfigurationCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+
+/**
+ * The bucket and queues that serverless.yml declares, for local emulators (moto, LocalStack)
+ * where CloudFormation does not run. Idempotent.
+ */
+export async function ensureBucket(s3: S3Client, bucket: string, expireDays = 30): Promise<void> {
+  const exists = await s3.send(new HeadBucketCommand({ Bucket: bucket })).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(
+    new PutBucketLifecycleConfigurationCommand({
+      Bucket: bucket,
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            ID: "expire-exports-and-abort-incomplete-uploads",
+            Status: "Enabled",
+            Filter: { Prefix: "" },
+            Expiration: { Days: expireDays },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          },
+        ],
+      },
+    }),
+  );
+}
+
+export async function ensureQueues(
+  sqs: SQSClient,
+  name: string,
+  o: { visibilityTimeoutSeconds: number; maxReceiveCount: number },
+): Promise<{ queueUrl: string; dlqUrl: string }> {
+  const dlq = await sqs.send(
+    new CreateQueueCommand({ QueueName: `${name}-dlq`, Attributes: { MessageRetentionPeriod: "1209600" } }),
+  );
+  const dlqUrl = dlq.QueueUrl as string;
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }));
+  const q = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: String(o.visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: attrs.Attributes?.QueueArn,
+          maxReceiveCount: o.maxReceiveCount,
+        }),
+      },
+    }),
+  );
+  return { queueUrl: q.QueueUrl as string, dlqUrl };
+}

@@ -1,0 +1,139 @@
+import { type DbUrl, parseDbUrl } from "./db/url.js";
+import { parseTableName, type TableName } from "./identifiers.js";
+
+export type CsvEncoding = "gb18030" | "utf8-bom" | "utf8";
+export const CSV_ENCODINGS: readonly CsvEncoding[] = ["gb18030", "utf8-bom", "utf8"];
+
+/** S3 refuses presigned URLs that live longer than 7 days. */
+export const MAX_LINK_TTL_SECONDS = 7 * 24 * 3600;
+
+export interface Config {
+  taskDb: DbUrl;
+  dataDb: DbUrl;
+  taskTable: TableName;
+  bucket: string;
+  queueUrl: string;
+  region: string;
+  endpointUrl: string | undefined;
+  csvEncoding: CsvEncoding;
+  escapeFormulas: boolean;
+  maxInFlight: number;
+  linkTtlSeconds: number;
+  statementTimeoutSeconds: number;
+  /** Values of the optional `type` column whose tasks the scheduler leaves alone (the seed skipped 4). */
+  excludeTypes: string[];
+  schedulerPollSeconds: number;
+  schedulerRunSeconds: number;
+  /** A task sent to SQS but still pending after this long is sent again (lost or deferred message). */
+  redispatchSeconds: number;
+  /** A processing task whose heartbeat is older than this is taken to be dead. */
+  leaseSeconds: number;
+  maxAttempts: number;
+  keyPrefix: string;
+  partSizeBytes: number;
+  uploadQueueSize: number;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+
+function raw(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === "" ? undefined : v;
+}
+
+function required(env: Env, name: string): string {
+  const v = raw(env, name);
+  if (v === undefined) throw new ConfigError(`${name} is required but not set.`);
+  return v;
+}
+
+function integer(env: Env, name: string, def: number, min: number, max: number): number {
+  const v = raw(env, name);
+  if (v === undefined) return def;
+  if (!/^\d+$/.test(v)) throw new ConfigError(`${name} must be a whole number, got "${v}".`);
+  const n = Number(v);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}.`);
+  return n;
+}
+
+function boolean(env: Env, name: string, def: boolean): boolean {
+  const v = raw(env, name)?.toLowerCase();
+  if (v === undefined) return def;
+  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (["0", "false", "no", "off"].includes(v)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${v}".`);
+}
+
+function dbUrl(env: Env, name: string, value: string): DbUrl {
+  try {
+    return parseDbUrl(value);
+  } catch (err) {
+    throw new ConfigError(`${name}: ${(err as Error).message}`);
+  }
+}
+
+/** Just where the task table is: all that `npm run migrate` needs. */
+export function loadTaskTableConfig(env: Env = process.env): Pick<Config, "taskDb" | "taskTable"> {
+  const taskDb = dbUrl(env, "TASK_DB_URL", required(env, "TASK_DB_URL"));
+  try {
+    return { taskDb, taskTable: parseTableName(raw(env, "TASK_TABLE") ?? "box_download_task") };
+  } catch (err) {
+    throw new ConfigError(`TASK_TABLE: ${(err as Error).message}`);
+  }
+}
+
+/** Reads and checks every setting once; a bad or missing one throws a ConfigError naming it. */
+export function loadConfig(env: Env = process.env): Config {
+  const { taskDb, taskTable } = loadTaskTableConfig(env);
+  const dataDbRaw = raw(env, "DATA_DB_URL");
+  const dataDb = dataDbRaw === undefined ? taskDb : dbUrl(env, "DATA_DB_URL", dataDbRaw);
+
+  const encoding = (raw(env, "CSV_ENCODING") ?? "gb18030").toLowerCase();
+  if (!CSV_ENCODINGS.includes(encoding as CsvEncoding)) {
+    throw new ConfigError(`CSV_ENCODING must be one of ${CSV_ENCODINGS.join(", ")}, got "${encoding}".`);
+  }
+
+  const queueUrl = required(env, "EXPORT_QUEUE_URL");
+  if (!/^https?:\/\//.test(queueUrl)) {
+    throw new ConfigError(`EXPORT_QUEUE_URL must be an http(s) SQS queue URL, got "${queueUrl}".`);
+  }
+
+  const keyPrefix = raw(env, "EXPORT_KEY_PREFIX") ?? "exports/";
+  if (keyPrefix.startsWith("/") || keyPrefix.includes("..")) {
+    throw new ConfigError(`EXPORT_KEY_PREFIX must be a relative S3 key prefix, got "${keyPrefix}".`);
+  }
+
+  const schedulerPollSeconds = integer(env, "SCHEDULER_POLL_SECONDS", 5, 1, 60);
+  const schedulerRunSeconds = integer(env, "SCHEDULER_RUN_SECONDS", 50, 0, 840);
+
+  return {
+    taskDb,
+    dataDb,
+    taskTable,
+    bucket: required(env, "EXPORT_BUCKET"),
+    queueUrl,
+    region: required(env, "AWS_REGION"),
+    endpointUrl: raw(env, "AWS_ENDPOINT_URL"),
+    csvEncoding: encoding as CsvEncoding,
+    escapeFormulas: boolean(env, "CSV_ESCAPE_FORMULAS", false),
+    maxInFlight: integer(env, "MAX_IN_FLIGHT", 6, 1, 1000),
+    linkTtlSeconds: integer(env, "LINK_TTL_SECONDS", MAX_LINK_TTL_SECONDS, 1, MAX_LINK_TTL_SECONDS),
+    statementTimeoutSeconds: integer(env, "STATEMENT_TIMEOUT_SECONDS", 600, 1, 86_400),
+    excludeTypes: (raw(env, "TASK_EXCLUDE_TYPES") ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== ""),
+    schedulerPollSeconds,
+    schedulerRunSeconds,
+    redispatchSeconds: integer(env, "REDISPATCH_SECONDS", 900, 10, 86_400),
+    leaseSeconds: integer(env, "LEASE_SECONDS", 180, 3, 86_400),
+    maxAttempts: integer(env, "MAX_ATTEMPTS", 3, 1, 100),
+    keyPrefix: keyPrefix.endsWith("/") || keyPrefix === "" ? keyPrefix : `${keyPrefix}/`,
+    partSizeBytes: integer(env, "UPLOAD_PART_SIZE_MB", 8, 5, 512) * 1024 * 1024,
+    uploadQueueSize: integer(env, "UPLOAD_QUEUE_SIZE", 4, 1, 32),
+  };
+}

@@ -1,0 +1,41 @@
+import { Transform } from "node:stream";
+import iconv from "iconv-lite";
+import type { CsvEncoding } from "../config.js";
+
+/**
+ * Text in, bytes out. GB18030 covers all of Unicode (characters outside the BMP take four
+ * bytes), so nothing is lost, and Excel on Chinese Windows opens it without garbling.
+ */
+export function createEncoder(encoding: CsvEncoding): Transform {
+  if (encoding === "gb18030") return iconv.encodeStream("gb18030") as unknown as Transform;
+  let first = true;
+  return new Transform({
+    decodeStrings: false,
+    transform(chunk: string | Buffer, _enc, done) {
+      const buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+      if (first && encoding === "utf8-bom") {
+        first = false;
+        done(null, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), buf]));
+        return;
+      }
+      first = false;
+      done(null, buf);
+    },
+    flush(done) {
+      // An empty export in UTF-8 with BOM is still marked as UTF-8.
+      if (first && encoding === "utf8-bom") this.push(Buffer.from([0xef, 0xbb, 0xbf]));
+      done();
+    },
+  });
+}
+
+export function contentTypeFor(encoding: CsvEncoding): string {
+  return encoding === "gb18030" ? "text/csv; charset=GB18030" : "text/csv; charset=utf-8";
+}
+
+/** Decodes a finished file, for tests and checks. */
+export function decodeCsv(bytes: Buffer, encoding: CsvEncoding): string {
+  if (encoding === "gb18030") return iconv.decode(bytes, "gb18030");
+  const text = bytes.toString("utf8");
+  return encoding === "utf8-bom" ? text.replace(/^\uFEFF/, "") : text;
+}

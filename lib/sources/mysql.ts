@@ -1,0 +1,63 @@
+import mysql from "mysql2";
+import type { DbUrl } from "../db/url.js";
+import { type DataSource, onceClose, type SourceOptions } from "./source.js";
+
+// Every column as the server's own text output: DATETIME as 2024-01-01 00:00:01, DECIMAL
+// exactly, BIGINT without rounding. BIT comes as raw bytes, so it is shown as its number.
+type TypeCastFn = Exclude<NonNullable<mysql.ConnectionOptions["typeCast"]>, boolean>;
+
+const rawText: TypeCastFn = (field) => {
+  if (field.type === "BIT") {
+    const b = field.buffer();
+    return b === null ? null : BigInt(`0x${b.toString("hex") || "0"}`).toString();
+  }
+  return field.string("utf8");
+};
+
+/** MariaDB and MySQL spell the statement timeout differently (seconds vs milliseconds). */
+export function timeoutStatement(serverVersion: string, seconds: number): string {
+  return /mariadb/i.test(serverVersion)
+    ? `SET SESSION max_statement_time = ${Number(seconds)}`
+    : `SET SESSION max_execution_time = ${Number(seconds) * 1000}`;
+}
+
+export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
+  return {
+    label: db.label,
+    async open(sql) {
+      const conn = mysql.createConnection({
+        uri: db.url,
+        charset: "utf8mb4",
+        multipleStatements: false,
+        rowsAsArray: true,
+        typeCast: rawText,
+      });
+      // Errors after open surface through the row stream; this only stops an unhandled 'error'.
+      conn.on("error", () => {});
+      const run = (text: string) =>
+        new Promise<unknown>((resolve, reject) =>
+          conn.query({ sql: text, rowsAsArray: false, typeCast: true }, (err, res) =>
+            err ? reject(err) : resolve(res),
+          ),
+        );
+      try {
+        const version = (await run("SELECT VERSION() AS v")) as { v: string }[];
+        await run(timeoutStatement(version[0]?.v ?? "", o.statementTimeoutSeconds));
+        // A paused stream (slow upload) must not make the server drop us after 60 s.
+        await run("SET SESSION net_write_timeout = 900");
+        await run("SET SESSION TRANSACTION READ ONLY");
+        await run("START TRANSACTION READ ONLY");
+        const rows = conn.query(sql).stream({ highWaterMark: o.batchRows ?? 2000 });
+        const close = onceClose(async () => {
+          // Cut a stream that did not finish; a finished one ends politely.
+          if (rows.readableEnded) await new Promise<void>((resolve) => conn.end(() => resolve()));
+          else conn.destroy();
+        });
+        return { rows, close };
+      } catch (err) {
+        conn.destroy();
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import pg from "pg";
+import QueryStream from "pg-query-stream";
+import type { DbUrl } from "../db/url.js";
+import { type DataSource, onceClose, type SourceOptions } from "./source.js";
+
+// Every column as PostgreSQL's own text output (timestamps, numerics, booleans as psql shows them).
+const RAW_TEXT = { getTypeParser: () => (value: string) => value };
+
+export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
+  const timeoutMs = o.statementTimeoutSeconds * 1000;
+  return {
+    label: db.label,
+    async open(sql) {
+      const client = new pg.Client({
+        connectionString: db.url,
+        application_name: "offline-export-worker",
+        // Read-only for the whole session, and a server-side timeout, before any task SQL runs.
+        options: `-c default_transaction_read_only=on -c statement_timeout=${timeoutMs} -c idle_in_transaction_session_timeout=${timeoutMs}`,
+      });
+      // Connection errors surface through the query stream; this only stops an unhandled 'error'.
+      client.on("error", () => {});
+      await client.connect();
+      const close = onceClose(async () => {
+        await client.query("ROLLBACK").catch(() => {});
+        await client.end();
+      });
+      try {
+        await client.query("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        // The extended protocol runs exactly one statement: "a; b" is refused by the server.
+        const rows = client.query(
+          new QueryStream(sql, [], { rowMode: "array", batchSize: o.batchRows ?? 2000, types: RAW_TEXT }),
+        );
+        return { rows, close };
+      } catch (err) {
+        await close();
+        throw err;
+      }
+    },
+  };
+}

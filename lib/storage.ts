@@ -1,0 +1,84 @@
+import type { Readable } from "node:stream";
+import { AbortMultipartUploadCommand, GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+
+export interface UploadRequest {
+  bucket: string;
+  key: string;
+  body: Readable;
+  contentType: string;
+  contentDisposition: string;
+  partSizeBytes: number;
+  queueSize: number;
+  metadata?: Record<string, string>;
+}
+
+/**
+ * Streams body into S3 as a multipart upload while it is produced. On any failure the
+ * multipart upload is aborted, so no parts are left to bill, and the error is rethrown.
+ */
+export async function uploadStream(s3: S3Client, r: UploadRequest): Promise<void> {
+  const upload = new Upload({
+    client: s3,
+    params: {
+      Bucket: r.bucket,
+      Key: r.key,
+      Body: r.body,
+      ContentType: r.contentType,
+      ContentDisposition: r.contentDisposition,
+      Metadata: r.metadata,
+    },
+    partSize: r.partSizeBytes,
+    queueSize: r.queueSize,
+    leavePartsOnError: false,
+  });
+  try {
+    await upload.done();
+  } catch (err) {
+    // lib-storage aborts on its own, unless the abort call itself failed: try once more.
+    if (upload.uploadId) {
+      await s3
+        .send(
+          new AbortMultipartUploadCommand({ Bucket: r.bucket, Key: r.key, UploadId: upload.uploadId }),
+        )
+        .catch(() => {});
+    }
+    throw err;
+  }
+}
+
+/** A GET link for the object; the file name comes from the object's Content-Disposition. */
+export function presignDownload(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  expiresInSeconds: number,
+): Promise<string> {
+  return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+    expiresIn: expiresInSeconds,
+  });
+}
+
+/**
+ * attachment; filename="ascii fallback"; filename*=UTF-8''percent-encoded (RFC 6266 / 5987),
+ * so browsers save 订单导出.csv under its own name and old clients still get something sane.
+ */
+export function contentDisposition(taskName: string): string {
+  const name = downloadFileName(taskName);
+  const ascii = name.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
+  const encoded = encodeURIComponent(name).replace(
+    /['()*]/g,
+    (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
+/** The task name as a safe file name ending in .csv. */
+export function downloadFileName(taskName: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we strip
+  let name = taskName.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, "_").trim();
+  if (name === "" || /^\.+$/.test(name)) name = "export";
+  if (name.length > 180) name = name.slice(0, 180);
+  return /\.csv$/i.test(name) ? name : `${name}.csv`;
+}

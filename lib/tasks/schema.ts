@@ -1,0 +1,68 @@
+import type { SqlClient } from "../db/client.js";
+import type { TableName } from "../identifiers.js";
+import { mysqlSchema } from "./schema-mysql.js";
+import { postgresSchema } from "./schema-postgres.js";
+import type { Sql } from "./sql.js";
+
+export interface TableSchema {
+  create(table: TableName): string;
+  addColumns: [name: string, ddl: string][];
+  widenColumns: [name: string, ddl: string][];
+  addColumn(table: TableName, name: string, ddl: string): string;
+  widenColumn(table: TableName, name: string, ddl: string): string;
+  createIndex(table: TableName, index: string): string;
+  columns(table: TableName): Sql;
+  indexes(table: TableName): Sql;
+  /** information_schema data types that the widening replaces. */
+  narrowTypes: string[];
+}
+
+export interface MigrationReport {
+  created: boolean;
+  added: string[];
+  widened: string[];
+  indexed: boolean;
+}
+
+/**
+ * Creates the task table, or upgrades the seed's table in place. Idempotent: it looks at
+ * information_schema and only changes what is missing (MySQL 8 has no ADD COLUMN IF NOT EXISTS).
+ */
+export async function migrate(db: SqlClient, table: TableName): Promise<MigrationReport> {
+  const schema = db.engine === "mysql" ? mysqlSchema : postgresSchema;
+  const readColumns = async () => {
+    const { text, values } = schema.columns(table);
+    const res = await db.query<{ name: string; type: string }>(text, values);
+    return new Map(res.rows.map((r) => [r.name.toLowerCase(), r.type.toLowerCase()]));
+  };
+  return db.withLock(`offline-export:migrate:${table.schema ?? ""}.${table.name}`, async (s) => {
+    const report: MigrationReport = { created: false, added: [], widened: [], indexed: false };
+    let cols = await readColumns();
+    if (cols.size === 0) {
+      await s.query(schema.create(table));
+      report.created = true;
+      cols = await readColumns();
+    }
+    for (const [name, ddl] of schema.addColumns) {
+      if (!cols.has(name)) {
+        await s.query(schema.addColumn(table, name, ddl));
+        report.added.push(name);
+      }
+    }
+    for (const [name, ddl] of schema.widenColumns) {
+      const type = cols.get(name);
+      if (type !== undefined && schema.narrowTypes.includes(type)) {
+        await s.query(schema.widenColumn(table, name, ddl));
+        report.widened.push(name);
+      }
+    }
+    const index = `${table.name.slice(0, 40)}_status_id_idx`;
+    const ix = schema.indexes(table);
+    const existing = await s.query<{ name: string }>(ix.text, ix.values);
+    if (!existing.rows.some((r) => r.name === index)) {
+      await s.query(schema.createIndex(table, index));
+      report.indexed = true;
+    }
+    return report;
+  });
+}

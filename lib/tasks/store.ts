@@ -1,0 +1,181 @@
+import { createHash } from "node:crypto";
+import type { SqlClient, SqlSession } from "../db/client.js";
+import type { TableName } from "../identifiers.js";
+import { type CompleteFields, type Sql, taskSql } from "./sql.js";
+
+export const STATUS = { pending: 0, processing: 1, succeeded: 2, failed: 3 } as const;
+
+export interface Task {
+  id: number;
+  name: string;
+  title: string;
+  query: string;
+  createrName: string;
+  attempts: number;
+}
+
+/** A task row as the PHP panel sees it. */
+export interface TaskRow {
+  task: Task;
+  status: number;
+  msg: string | null;
+  filepath: string | null;
+  s3Key: string | null;
+  rowCount: number | null;
+  byteCount: number | null;
+}
+
+export type ClaimResult =
+  | { kind: "claimed"; task: Task }
+  /** The in-flight cap is reached: the task stays pending and the scheduler sends it again later. */
+  | { kind: "deferred" }
+  /** Claimed by someone else, finished, or absent: nothing to do (duplicate delivery). */
+  | { kind: "skipped"; status: number | null };
+
+export interface DispatchOptions {
+  maxInFlight: number;
+  redispatchSeconds: number;
+  excludeTypes: string[];
+}
+
+export interface ReapOptions {
+  leaseSeconds: number;
+  maxAttempts: number;
+}
+
+export interface ReapResult {
+  released: number[];
+  failed: number[];
+}
+
+const run = <T>(s: SqlSession, q: Sql) => s.query<T>(q.text, q.values);
+
+/** The task table, behind one interface for both engines. */
+export class TaskStore {
+  private readonly sql;
+  private readonly lockName: string;
+
+  constructor(
+    private readonly db: SqlClient,
+    table: TableName,
+  ) {
+    this.sql = taskSql(db.engine, table);
+    // MySQL lock names are server-wide and at most 64 characters.
+    const key = `${db.label}|${table.schema ?? ""}.${table.name}`;
+    this.lockName = `offline-export:${createHash("sha1").update(key).digest("hex").slice(0, 32)}`;
+  }
+
+  /**
+   * Picks the oldest pending tasks that fit under the in-flight cap and marks them as sent,
+   * under a lock, so overlapping scheduler runs never pick the same task.
+   */
+  reserveForDispatch(o: DispatchOptions): Promise<number[]> {
+    return this.db.withLock(this.lockName, async (s) => {
+      const busy = await run<{ n: number | string }>(s, this.sql.inFlight(o.redispatchSeconds));
+      const free = o.maxInFlight - Number(busy.rows[0]?.n ?? 0);
+      if (free <= 0) return [];
+      const picked = await run<{ id: number | string }>(
+        s,
+        this.sql.pickPending(free, o.redispatchSeconds, o.excludeTypes),
+      );
+      const ids = picked.rows.map((r) => Number(r.id));
+      if (ids.length > 0) await run(s, this.sql.setDispatched(ids, true));
+      return ids;
+    });
+  }
+
+  /** Undo reserveForDispatch for tasks whose message could not be sent. */
+  async unreserve(ids: number[]): Promise<void> {
+    if (ids.length > 0) await run(this.db, this.sql.setDispatched(ids, false));
+  }
+
+  /** Atomically moves a task from 0 to 1 if the cap allows; the winner gets the task row. */
+  async claim(id: number, maxInFlight: number): Promise<ClaimResult> {
+    const outcome = await this.db.withLock(this.lockName, async (s) => {
+      const busy = await run<{ n: number | string }>(s, this.sql.countProcessing());
+      if (Number(busy.rows[0]?.n ?? 0) >= maxInFlight) {
+        // Let the scheduler send it again as soon as a slot frees up.
+        await run(s, this.sql.setDispatched([id], false));
+        return "deferred" as const;
+      }
+      const res = await run(s, this.sql.claim(id));
+      return res.affected === 1 ? ("claimed" as const) : ("skipped" as const);
+    });
+    if (outcome === "deferred") return { kind: "deferred" };
+    const row = await this.get(id);
+    if (outcome === "skipped" || row === undefined) {
+      return { kind: "skipped", status: row ? row.status : null };
+    }
+    return { kind: "claimed", task: row.task };
+  }
+
+  async countOpen(excludeTypes: string[]): Promise<number> {
+    const res = await run<{ n: number | string }>(this.db, this.sql.countOpen(excludeTypes));
+    return Number(res.rows[0]?.n ?? 0);
+  }
+
+  /** Inserts a task exactly as the PHP app does; returns its id. */
+  async insert(f: { name: string; title: string; query: string; createrName: string }): Promise<number> {
+    const res = await run<{ id: number | string }>(this.db, this.sql.insert(f));
+    return Number(res.insertId ?? res.rows[0]?.id);
+  }
+
+  async get(id: number): Promise<TaskRow | undefined> {
+    const res = await run<Record<string, unknown>>(this.db, this.sql.getTask(id));
+    const r = res.rows[0];
+    if (!r) return undefined;
+    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    return {
+      status: Number(r.status),
+      msg: r.msg === null || r.msg === undefined ? null : String(r.msg),
+      filepath: r.filepath === null || r.filepath === undefined ? null : String(r.filepath),
+      s3Key: r.s3_key === null || r.s3_key === undefined ? null : String(r.s3_key),
+      rowCount: num(r.row_count),
+      byteCount: num(r.byte_count),
+      task: {
+        id: Number(r.id),
+        name: String(r.name ?? ""),
+        title: String(r.title ?? ""),
+        query: String(r.query ?? ""),
+        createrName: String(r.creater_name ?? ""),
+        attempts: Number(r.attempts ?? 0),
+      },
+    };
+  }
+
+  /** Keeps the claim alive; false once the task is no longer this attempt's. */
+  async heartbeat(task: Task): Promise<boolean> {
+    return (await run(this.db, this.sql.heartbeat(task.id, task.attempts))).affected === 1;
+  }
+
+  /** Returns false if the task was no longer this attempt's to finish (reaped and handed on). */
+  async complete(task: Task, fields: CompleteFields): Promise<boolean> {
+    return (await run(this.db, this.sql.complete(task.id, task.attempts, fields))).affected === 1;
+  }
+
+  async fail(task: Task, msg: string): Promise<boolean> {
+    return (await run(this.db, this.sql.fail(task.id, task.attempts, msg))).affected === 1;
+  }
+
+  /** Finds processing tasks whose lease ran out; retries them or, past maxAttempts, fails them. */
+  reapStale(o: ReapOptions): Promise<ReapResult> {
+    return this.db.withLock(this.lockName, async (s) => {
+      const stale = await run<{ id: number | string; attempts: number | string }>(
+        s,
+        this.sql.staleProcessing(o.leaseSeconds),
+      );
+      const result: ReapResult = { released: [], failed: [] };
+      for (const r of stale.rows) {
+        const id = Number(r.id);
+        const attempts = Number(r.attempts);
+        if (attempts >= o.maxAttempts) {
+          const msg = `The export stopped without finishing (worker timed out or crashed) ${attempts} time(s); giving up. Try a smaller export or ask an operator to check the worker logs.`;
+          if ((await run(s, this.sql.fail(id, attempts, msg))).affected === 1) result.failed.push(id);
+        } else if ((await run(s, this.sql.release(id, o.leaseSeconds))).affected === 1) {
+          result.released.push(id);
+        }
+      }
+      return result;
+    });
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * The environment for local runs: whatever is already set wins; otherwise the services that
+ * scripts/services.sh started (OE_MYSQL_URL, OE_PG_URL, AWS_ENDPOINT_URL) fill the gaps.
+ * The seed's layout is the default: task table in MySQL, data in PostgreSQL.
+ */
+export function localEnv(base: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+  return {
+    ...base,
+    TASK_DB_URL: base.TASK_DB_URL ?? base.OE_MYSQL_URL,
+    DATA_DB_URL: base.DATA_DB_URL ?? base.OE_PG_URL ?? base.TASK_DB_URL,
+    EXPORT_BUCKET: base.EXPORT_BUCKET ?? "offline-export-dev",
+    AWS_REGION: base.AWS_REGION ?? "us-east-1",
+  };
+}

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Local services for development and tests: MariaDB, PostgreSQL 15 and moto_server (S3+SQS).
+#
+#   scripts/services.sh up      start whatever is not already answering; print `export` lines
+#   scripts/services.sh down    stop only the processes this script started (by PID)
+#   scripts/services.sh env     print the `export` lines without starting anything
+#
+# A service is left alone when its URL is already configured in the environment
+# (OE_MYSQL_URL, OE_PG_URL, AWS_ENDPOINT_URL), so the same commands work against LocalStack
+# or existing databases. Progress goes to stderr; stdout carries only the export lines.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+# State lives outside the checkout: PostgreSQL runs as the `postgres` user, which may not be
+# able to traverse the directory a clone sits in (e.g. /root).
+state=${OE_STATE_DIR:-/tmp/offline-export-$(printf %s "$repo" | cksum | cut -d' ' -f1)}
+mysql_port=${OE_MYSQL_PORT:-53306}
+pg_port=${OE_PG_PORT:-55432}
+moto_port=${OE_MOTO_PORT:-54566}
+pgbin=${OE_PG_BIN:-/usr/lib/postgresql/15/bin}
+# Local-only credentials for throwaway servers bound to 127.0.0.1.
+db_user=export
+db_pass=export-local-pw
+db_name=offline_export
+
+say() { echo "[services] $*" >&2; }
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+wait_for() { # wait_for SECONDS DESCRIPTION CMD...
+  local secs=$1 what=$2
+  shift 2
+  for _ in $(seq 1 $((secs * 10))); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  say "$what did not become ready in ${secs}s"
+  return 1
+}
+
+mysql_url() { echo "${OE_MYSQL_URL:-mysql://$db_user:$db_pass@127.0.0.1:$mysql_port/$db_name}"; }
+pg_url() { echo "${OE_PG_URL:-postgres://$db_user:$db_pass@127.0.0.1:$pg_port/$db_name}"; }
+aws_url() { echo "${AWS_ENDPOINT_URL:-http://127.0.0.1:$moto_port}"; }
+
+start_mysql() {
+  if [ -n "${OE_MYSQL_URL:-}" ]; then say "MySQL: using OE_MYSQL_URL"; return; fi
+  local dir=$state/mariadb sock=$state/mariadb.sock pidf=$state/mariadb.pid
+  if alive "$pidf"; then say "MariaDB already running (pid $(cat "$pidf"), port $mysql_port)"; return; fi
+  if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
+    say "MariaDB not installed: apt-get install mariadb-server (about 10-30 s)"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >&2
+  fi
+  local fresh=0
+  if [ ! -d "$dir/mysql" ]; then
+    say "MariaDB: initialising $dir"
+    mkdir -p "$dir"
+    mariadb-install-db --no-defaults --user=root --datadir="$dir" --auth-root-authentication-method=socket >"$state/mariadb-init.log" 2>&1
+    fresh=1
+  fi
+  say "MariaDB: starting on 127.0.0.1:$mysql_port (log $state/mariadb.log)"
+  nohup /usr/sbin/mariadbd --no-defaults --user=root --datadir="$dir" --socket="$sock" \
+    --port="$mysql_port" --bind-address=127.0.0.1 --pid-file="$state/mariadbd.pid" \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+    --max-connections=500 >"$state/mariadb.log" 2>&1 &
+  echo $! >"$pidf"
+  wait_for 60 MariaDB mariadb-admin --no-defaults --socket="$sock" -uroot ping
+  if [ "$fresh" = 1 ]; then
+    mariadb --no-defaults --socket="$sock" -uroot <<SQL
+CREATE DATABASE IF NOT EXISTS $db_name CHARACTER SET utf8mb4;
+CREATE USER IF NOT EXISTS '$db_user'@'127.0.0.1' IDENTIFIED BY '$db_pass';
+CREATE USER IF NOT EXISTS '$db_user'@'localhost' IDENTIFIED BY '$db_pass';
+GRANT ALL PRIVILEGES ON *.* TO '$db_user'@'127.0.0.1' WITH GRANT OPTION;
+GRANT ALL PRIVILEGES ON *.* TO '$db_user'@'localhost' WITH GRANT OPTION;
+FLUSH PRIVILEGES;
+SQL
+  fi
+}
+
+start_pg() {
+  if [ -n "${OE_PG_URL:-}" ]; then say "PostgreSQL: using OE_PG_URL"; return; fi
+  local dir=$state/pg sock=$state/pgsock
+  if runuser -u postgres -- "$pgbin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    say "PostgreSQL already running (port $pg_port)"
+    return
+  fi
+  mkdir -p "$sock"
+  chown postgres:postgres "$sock"
+  local fresh=0
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    say "PostgreSQL: initialising $dir"
+    mkdir -p "$dir"
+    chown postgres:postgres "$dir"
+    chmod 700 "$dir"
+    runuser -u postgres -- "$pgbin/initdb" -D "$dir" -U postgres -E UTF8 --locale=C.UTF-8 \
+      --auth-local=trust --auth-host=scram-sha-256 >"$state/pg-init.log" 2>&1
+    fresh=1
+  fi
+  say "PostgreSQL: starting on 127.0.0.1:$pg_port (log $state/pg.log)"
+  touch "$state/pg.log"
+  chown postgres:postgres "$state/pg.log"
+  runuser -u postgres -- "$pgbin/pg_ctl" -D "$dir" -l "$state/pg.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $sock -c max_connections=300 -c fsync=off" start >&2
+  # pg_ctl forks the server; its own pid file is the record of what we started.
+  head -1 "$dir/postmaster.pid" >"$state/pg.pid"
+  if [ "$fresh" = 1 ]; then
+    runuser -u postgres -- "$pgbin/psql" -h "$sock" -p "$pg_port" -U postgres -q -v ON_ERROR_STOP=1 >&2 <<SQL
+CREATE ROLE $db_user LOGIN SUPERUSER PASSWORD '$db_pass';
+CREATE DATABASE $db_name OWNER $db_user;
+SQL
+  fi
+}
+
+start_moto() {
+  if [ -n "${AWS_ENDPOINT_URL:-}" ]; then say "S3/SQS: using AWS_ENDPOINT_URL"; return; fi
+  local pidf=$state/moto.pid
+  if alive "$pidf"; then say "moto_server already running (pid $(cat "$pidf"), port $moto_port)"; return; fi
+  if ! command -v moto_server >/dev/null 2>&1; then
+    say "moto_server is not installed (pip install 'moto[server]'), or set AWS_ENDPOINT_URL to LocalStack"
+    exit 1
+  fi
+  say "moto_server (S3+SQS emulator): starting on 127.0.0.1:$moto_port (log $state/moto.log)"
+  nohup moto_server -H 127.0.0.1 -p "$moto_port" >"$state/moto.log" 2>&1 &
+  echo $! >"$pidf"
+  wait_for 60 moto_server curl -sf "http://127.0.0.1:$moto_port/moto-api/"
+}
+
+print_env() {
+  cat <<ENV
+export OE_MYSQL_URL='$(mysql_url)'
+export OE_PG_URL='$(pg_url)'
+export AWS_ENDPOINT_URL='$(aws_url)'
+export AWS_REGION='${AWS_REGION:-us-east-1}'
+export AWS_ACCESS_KEY_ID='${AWS_ACCESS_KEY_ID:-test}'
+export AWS_SECRET_ACCESS_KEY='${AWS_SECRET_ACCESS_KEY:-test}'
+ENV
+}
+
+stop_pidfile() { # stop_pidfile NAME FILE
+  if alive "$2"; then
+    say "stopping $1 (pid $(cat "$2"))"
+    kill "$(cat "$2")" 2>/dev/null || true
+    for _ in $(seq 1 100); do alive "$2" || break; sleep 0.1; done
+  fi
+  rm -f "$2"
+}
+
+case "${1:-up}" in
+  up)
+    mkdir -p "$state"
+    chmod 755 "$state"
+    start_mysql
+    start_pg
+    start_moto
+    print_env
+    ;;
+  env) print_env ;;
+  down)
+    stop_pidfile moto_server "$state/moto.pid"
+    stop_pidfile MariaDB "$state/mariadb.pid"
+    if [ -f "$state/pg/PG_VERSION" ] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$state/pg" status >/dev/null 2>&1; then
+      say "stopping PostgreSQL (pid $(cat "$state/pg.pid" 2>/dev/null))"
+      runuser -u postgres -- "$pgbin/pg_ctl" -D "$state/pg" -m fast -w stop >&2
+    fi
+    rm -f "$state/pg.pid"
+    ;;
+  *)
+    echo "usage: $0 up|down|env" >&2
+    exit 2
+    ;;
+esac

@@ -9,6 +9,9 @@ const SAFETY_MS = 5000;
 
 export const handler = async (_event: unknown, context: Context) => {
   const { schedulerRunSeconds, schedulerPollSeconds } = app.config;
-  const runMs = Math.min(schedulerRunSeconds * 1000, context.getRemainingTimeInMillis() - SAFETY_MS);
+  const runMs = Math.min(
+    schedulerRunSeconds * 1000,
+    context.getRemainingTimeInMillis() - SAFETY_MS,
+  );
   return runSchedulerLoop(app.schedulerDeps, { runMs, pollMs: schedulerPollSeconds * 1000 });
 };

@@ -6,4 +6,5 @@ import { handleSqsBatch } from "../lib/worker.js";
 // Created once per container; a missing or bad setting fails the cold start with its name.
 const app = createApp(loadConfig());
 
-export const handler = (event: SQSEvent): Promise<SQSBatchResponse> => handleSqsBatch(app.exportDeps, event);
+export const handler = (event: SQSEvent): Promise<SQSBatchResponse> =>
+  handleSqsBatch(app.exportDeps, event);

@@ -41,7 +41,9 @@ export function createApp(config: Config, logger: Logger = createLogger()): App 
     sqs,
     exportDeps: {
       tasks,
-      source: createDataSource(config.dataDb, { statementTimeoutSeconds: config.statementTimeoutSeconds }),
+      source: createDataSource(config.dataDb, {
+        statementTimeoutSeconds: config.statementTimeoutSeconds,
+      }),
       s3,
       settings: config,
       logger,

@@ -40,10 +40,15 @@ export async function ensureQueues(
   o: { visibilityTimeoutSeconds: number; maxReceiveCount: number },
 ): Promise<{ queueUrl: string; dlqUrl: string }> {
   const dlq = await sqs.send(
-    new CreateQueueCommand({ QueueName: `${name}-dlq`, Attributes: { MessageRetentionPeriod: "1209600" } }),
+    new CreateQueueCommand({
+      QueueName: `${name}-dlq`,
+      Attributes: { MessageRetentionPeriod: "1209600" },
+    }),
   );
   const dlqUrl = dlq.QueueUrl as string;
-  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }));
+  const attrs = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }),
+  );
   const q = await sqs.send(
     new CreateQueueCommand({
       QueueName: name,

@@ -56,7 +56,8 @@ function integer(env: Env, name: string, def: number, min: number, max: number):
   if (v === undefined) return def;
   if (!/^\d+$/.test(v)) throw new ConfigError(`${name} must be a whole number, got "${v}".`);
   const n = Number(v);
-  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}.`);
+  if (n < min || n > max)
+    throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}.`);
   return n;
 }
 
@@ -68,7 +69,7 @@ function boolean(env: Env, name: string, def: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${v}".`);
 }
 
-function dbUrl(env: Env, name: string, value: string): DbUrl {
+function dbUrl(name: string, value: string): DbUrl {
   try {
     return parseDbUrl(value);
   } catch (err) {
@@ -78,7 +79,7 @@ function dbUrl(env: Env, name: string, value: string): DbUrl {
 
 /** Just where the task table is: all that `npm run migrate` needs. */
 export function loadTaskTableConfig(env: Env = process.env): Pick<Config, "taskDb" | "taskTable"> {
-  const taskDb = dbUrl(env, "TASK_DB_URL", required(env, "TASK_DB_URL"));
+  const taskDb = dbUrl("TASK_DB_URL", required(env, "TASK_DB_URL"));
   try {
     return { taskDb, taskTable: parseTableName(raw(env, "TASK_TABLE") ?? "box_download_task") };
   } catch (err) {
@@ -90,11 +91,13 @@ export function loadTaskTableConfig(env: Env = process.env): Pick<Config, "taskD
 export function loadConfig(env: Env = process.env): Config {
   const { taskDb, taskTable } = loadTaskTableConfig(env);
   const dataDbRaw = raw(env, "DATA_DB_URL");
-  const dataDb = dataDbRaw === undefined ? taskDb : dbUrl(env, "DATA_DB_URL", dataDbRaw);
+  const dataDb = dataDbRaw === undefined ? taskDb : dbUrl("DATA_DB_URL", dataDbRaw);
 
   const encoding = (raw(env, "CSV_ENCODING") ?? "gb18030").toLowerCase();
   if (!CSV_ENCODINGS.includes(encoding as CsvEncoding)) {
-    throw new ConfigError(`CSV_ENCODING must be one of ${CSV_ENCODINGS.join(", ")}, got "${encoding}".`);
+    throw new ConfigError(
+      `CSV_ENCODING must be one of ${CSV_ENCODINGS.join(", ")}, got "${encoding}".`,
+    );
   }
 
   const queueUrl = required(env, "EXPORT_QUEUE_URL");
@@ -104,7 +107,9 @@ export function loadConfig(env: Env = process.env): Config {
 
   const keyPrefix = raw(env, "EXPORT_KEY_PREFIX") ?? "exports/";
   if (keyPrefix.startsWith("/") || keyPrefix.includes("..")) {
-    throw new ConfigError(`EXPORT_KEY_PREFIX must be a relative S3 key prefix, got "${keyPrefix}".`);
+    throw new ConfigError(
+      `EXPORT_KEY_PREFIX must be a relative S3 key prefix, got "${keyPrefix}".`,
+    );
   }
 
   const schedulerPollSeconds = integer(env, "SCHEDULER_POLL_SECONDS", 5, 1, 60);

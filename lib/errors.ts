@@ -32,7 +32,11 @@ interface DbLikeError {
 }
 
 /** Turns any error into a sentence a person can act on, without credentials or hosts. */
-export function describeFailure(err: unknown, stage: Stage, o: { timeoutSeconds: number; secrets: string[] }): string {
+export function describeFailure(
+  err: unknown,
+  stage: Stage,
+  o: { timeoutSeconds: number; secrets: string[] },
+): string {
   const e = (err ?? {}) as DbLikeError;
   const raw = String(e.sqlMessage ?? e.message ?? err);
   let text: string;
@@ -67,7 +71,9 @@ function isTimeout(e: DbLikeError): boolean {
 }
 
 function isReadOnlyViolation(e: DbLikeError): boolean {
-  return e.code === "25006" || e.errno === 1792 || e.code === "ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION";
+  return (
+    e.code === "25006" || e.errno === 1792 || e.code === "ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION"
+  );
 }
 
 /** Removes known secrets, credentials in URLs and host:port pairs. */

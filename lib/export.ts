@@ -56,7 +56,10 @@ export async function exportTask(deps: ExportDeps, id: number): Promise<ExportOu
     return { kind: "deferred", id };
   }
   if (claim.kind === "skipped") {
-    logger.info("task not pending; duplicate or unknown message ignored", { taskId: id, status: claim.status });
+    logger.info("task not pending; duplicate or unknown message ignored", {
+      taskId: id,
+      status: claim.status,
+    });
     return { kind: "skipped", id, status: claim.status };
   }
   const task = claim.task;
@@ -64,7 +67,9 @@ export async function exportTask(deps: ExportDeps, id: number): Promise<ExportOu
   logger.info("task claimed", { taskId: id, attempt: task.attempts });
   const heartbeat = setInterval(
     () => {
-      tasks.heartbeat(task).catch((err) => logger.warn("heartbeat failed", { taskId: id, error: String(err) }));
+      tasks
+        .heartbeat(task)
+        .catch((err) => logger.warn("heartbeat failed", { taskId: id, error: String(err) }));
     },
     Math.max(1000, (settings.leaseSeconds * 1000) / 3),
   );
@@ -84,10 +89,22 @@ export async function exportTask(deps: ExportDeps, id: number): Promise<ExportOu
       return { kind: "failed", id, msg };
     }
     const url = await presignDownload(deps.s3, settings.bucket, key, settings.linkTtlSeconds);
-    const ours = await tasks.complete(task, { filepath: url, s3Key: key, rowCount: result.rows, byteCount: result.bytes });
+    const ours = await tasks.complete(task, {
+      filepath: url,
+      s3Key: key,
+      rowCount: result.rows,
+      byteCount: result.bytes,
+    });
     const seconds = (Date.now() - started) / 1000;
-    if (!ours) logger.warn("task was taken over before this attempt finished; not recorded", { taskId: id });
-    logger.info("export done", { taskId: id, rows: result.rows, bytes: result.bytes, seconds, key });
+    if (!ours)
+      logger.warn("task was taken over before this attempt finished; not recorded", { taskId: id });
+    logger.info("export done", {
+      taskId: id,
+      rows: result.rows,
+      bytes: result.bytes,
+      seconds,
+      key,
+    });
     return { kind: "exported", id, rows: result.rows, bytes: result.bytes, key, url };
   } finally {
     clearInterval(heartbeat);
@@ -95,7 +112,11 @@ export async function exportTask(deps: ExportDeps, id: number): Promise<ExportOu
 }
 
 /** Query -> rows -> CSV -> encoding -> multipart upload, all streaming with backpressure. */
-async function streamToS3(deps: ExportDeps, task: Task, key: string): Promise<{ rows: number; bytes: number }> {
+async function streamToS3(
+  deps: ExportDeps,
+  task: Task,
+  key: string,
+): Promise<{ rows: number; bytes: number }> {
   const { settings } = deps;
   let source: Awaited<ReturnType<DataSource["open"]>>;
   try {
@@ -103,7 +124,10 @@ async function streamToS3(deps: ExportDeps, task: Task, key: string): Promise<{ 
   } catch (error) {
     throw { stage: "query", error };
   }
-  const layout = createCsvLayout({ header: parseTitle(task.title), escapeFormulas: settings.escapeFormulas });
+  const layout = createCsvLayout({
+    header: parseTitle(task.title),
+    escapeFormulas: settings.escapeFormulas,
+  });
   let bytes = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {

@@ -76,7 +76,11 @@ export async function receiveRecords(
 }
 
 /** Deletes handled messages, as Lambda does for records not listed in batchItemFailures. */
-export async function deleteRecords(sqs: SQSClient, queueUrl: string, records: SQSRecord[]): Promise<void> {
+export async function deleteRecords(
+  sqs: SQSClient,
+  queueUrl: string,
+  records: SQSRecord[],
+): Promise<void> {
   for (const group of chunks(records, SQS_BATCH_MAX)) {
     await sqs.send(
       new DeleteMessageBatchCommand({

@@ -34,7 +34,10 @@ export interface PassResult {
 /** One look at the table: recover dead claims, then queue pending tasks up to the cap. */
 export async function schedulerPass(deps: SchedulerDeps): Promise<PassResult> {
   const { tasks, settings: s, logger } = deps;
-  const reaped = await tasks.reapStale({ leaseSeconds: s.leaseSeconds, maxAttempts: s.maxAttempts });
+  const reaped = await tasks.reapStale({
+    leaseSeconds: s.leaseSeconds,
+    maxAttempts: s.maxAttempts,
+  });
   if (reaped.released.length || reaped.failed.length) {
     logger.warn("recovered tasks whose worker stopped", { ...reaped });
   }
@@ -67,7 +70,10 @@ export interface LoopOptions {
  * pickup down to a few seconds, as the seed's daemon had. A failed pass (task database briefly
  * away) is logged and the next pass tries again.
  */
-export async function runSchedulerLoop(deps: SchedulerDeps, o: LoopOptions): Promise<{ passes: number; sent: number }> {
+export async function runSchedulerLoop(
+  deps: SchedulerDeps,
+  o: LoopOptions,
+): Promise<{ passes: number; sent: number }> {
   const now = o.now ?? Date.now;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = now() + o.runMs;

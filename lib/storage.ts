@@ -40,7 +40,11 @@ export async function uploadStream(s3: S3Client, r: UploadRequest): Promise<void
     if (upload.uploadId) {
       await s3
         .send(
-          new AbortMultipartUploadCommand({ Bucket: r.bucket, Key: r.key, UploadId: upload.uploadId }),
+          new AbortMultipartUploadCommand({
+            Bucket: r.bucket,
+            Key: r.key,
+            UploadId: upload.uploadId,
+          }),
         )
         .catch(() => {});
     }

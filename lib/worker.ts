@@ -10,7 +10,8 @@ export class BadMessage extends Error {
 
 /** `{"id": N}` from the scheduler or from PHP; anything else is a BadMessage. */
 export function parseTaskMessage(body: string): number {
-  if (body.length > MAX_BODY_CHARS) throw new BadMessage(`body is ${body.length} characters; expected {"id": N}`);
+  if (body.length > MAX_BODY_CHARS)
+    throw new BadMessage(`body is ${body.length} characters; expected {"id": N}`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -31,7 +32,10 @@ export function parseTaskMessage(body: string): number {
  * failure is recorded on the task; only a failure to reach the task table is thrown, so that
  * this record alone is retried and, after maxReceiveCount, dead-lettered.
  */
-export async function handleRecord(deps: ExportDeps, record: SQSRecord): Promise<ExportOutcome | undefined> {
+export async function handleRecord(
+  deps: ExportDeps,
+  record: SQSRecord,
+): Promise<ExportOutcome | undefined> {
   let id: number;
   try {
     id = parseTaskMessage(record.body);

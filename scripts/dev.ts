@@ -14,9 +14,14 @@ const say = (s: string) => console.log(`[dev] ${s}`);
 async function main() {
   const env = localEnv();
   // The queue URL is only known once the queue exists.
-  const pre = loadConfig({ ...env, EXPORT_QUEUE_URL: env.EXPORT_QUEUE_URL ?? "http://placeholder/" });
+  const pre = loadConfig({
+    ...env,
+    EXPORT_QUEUE_URL: env.EXPORT_QUEUE_URL ?? "http://placeholder/",
+  });
   const setup = createApp(pre);
-  say(`S3/SQS at ${pre.endpointUrl ?? "AWS"}: bucket ${pre.bucket}, queue offline-export-dev-tasks (+ DLQ)`);
+  say(
+    `S3/SQS at ${pre.endpointUrl ?? "AWS"}: bucket ${pre.bucket}, queue offline-export-dev-tasks (+ DLQ)`,
+  );
   await ensureBucket(setup.s3, pre.bucket);
   const { queueUrl } = await ensureQueues(setup.sqs, "offline-export-dev-tasks", {
     visibilityTimeoutSeconds: 60,
@@ -50,7 +55,9 @@ async function main() {
   if (finished?.status !== 2 || !finished.filepath) {
     throw new Error(`task ${id} ended with status ${finished?.status}: ${finished?.msg}`);
   }
-  say(`task ${id} succeeded in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${finished.rowCount} rows, ${finished.byteCount} bytes (${config.csvEncoding})`);
+  say(
+    `task ${id} succeeded in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${finished.rowCount} rows, ${finished.byteCount} bytes (${config.csvEncoding})`,
+  );
   const res = await fetch(finished.filepath);
   const text = decodeCsv(Buffer.from(await res.arrayBuffer()), config.csvEncoding);
   say(`downloaded: HTTP ${res.status}, ${res.headers.get("content-disposition")}`);

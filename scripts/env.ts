@@ -3,7 +3,9 @@
  * scripts/services.sh started (OE_MYSQL_URL, OE_PG_URL, AWS_ENDPOINT_URL) fill the gaps.
  * The seed's layout is the default: task table in MySQL, data in PostgreSQL.
  */
-export function localEnv(base: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+export function localEnv(
+  base: NodeJS.ProcessEnv = process.env,
+): Record<string, string | undefined> {
   return {
     ...base,
     TASK_DB_URL: base.TASK_DB_URL ?? base.OE_MYSQL_URL,

@@ -15,7 +15,9 @@ async function main() {
       r.widened.length ? `widened ${r.widened.join(", ")}` : "",
       r.indexed ? "added the (status, id) index" : "",
     ].filter(Boolean);
-    console.log(`[migrate] ${name} on ${taskDb.label}: ${changes.length ? changes.join("; ") : "already up to date"}`);
+    console.log(
+      `[migrate] ${name} on ${taskDb.label}: ${changes.length ? changes.join("; ") : "already up to date"}`,
+    );
   } finally {
     await db.close();
   }

@@ -58,7 +58,8 @@ function mysqlClient(db: DbUrl, poolSize: number): SqlClient {
           name,
           LOCK_WAIT_SECONDS,
         ]);
-        if (Number(got.rows[0]?.got) !== 1) throw new Error(`could not take lock ${name} in ${LOCK_WAIT_SECONDS}s`);
+        if (Number(got.rows[0]?.got) !== 1)
+          throw new Error(`could not take lock ${name} in ${LOCK_WAIT_SECONDS}s`);
         try {
           return await fn({ query: (sql, params) => run(conn, sql, params) });
         } finally {

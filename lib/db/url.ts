@@ -30,6 +30,7 @@ export function parseDbUrl(value: string): DbUrl {
   const db = u.pathname.replace(/^\//, "");
   if (!db) throw new Error("the URL names no database (add /dbname)");
   // mysql2 only understands mysql://
-  const url = engine === "mysql" && u.protocol === "mariadb:" ? value.replace(/^mariadb:/, "mysql:") : value;
+  const url =
+    engine === "mysql" && u.protocol === "mariadb:" ? value.replace(/^mariadb:/, "mysql:") : value;
   return { engine, url, label: `${engine}://${u.host}/${db}` };
 }

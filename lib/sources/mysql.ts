@@ -1,15 +1,31 @@
+import { isUtf8 } from "node:buffer";
 import mysql from "mysql2";
 import type { DbUrl } from "../db/url.js";
 import { type DataSource, onceClose, type SourceOptions } from "./source.js";
 
-// Every column as the server's own text output: DATETIME as 2024-01-01 00:00:01, DECIMAL
-// exactly, BIGINT without rounding. BIT comes as raw bytes, so it is shown as its number.
 type TypeCastFn = Exclude<NonNullable<mysql.ConnectionOptions["typeCast"]>, boolean>;
 
+const BYTE_TYPES = new Set([
+  "STRING",
+  "VAR_STRING",
+  "BLOB",
+  "TINY_BLOB",
+  "MEDIUM_BLOB",
+  "LONG_BLOB",
+]);
+
+// Every column as the server's own text output: DATETIME as 2024-01-01 00:00:01, DECIMAL
+// exactly, BIGINT without rounding. BIT comes as raw bytes, so it is shown as its number;
+// binary strings that are not UTF-8 text are shown as a hex literal (0xDEAD) rather than mangled.
 const rawText: TypeCastFn = (field) => {
   if (field.type === "BIT") {
     const b = field.buffer();
     return b === null ? null : BigInt(`0x${b.toString("hex") || "0"}`).toString();
+  }
+  if (BYTE_TYPES.has(field.type)) {
+    const b = field.buffer();
+    if (b === null) return null;
+    return isUtf8(b) ? b.toString("utf8") : `0x${b.toString("hex").toUpperCase()}`;
   }
   return field.string("utf8");
 };

@@ -28,7 +28,11 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
         await client.query("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
         // The extended protocol runs exactly one statement: "a; b" is refused by the server.
         const rows = client.query(
-          new QueryStream(sql, [], { rowMode: "array", batchSize: o.batchRows ?? 2000, types: RAW_TEXT }),
+          new QueryStream(sql, [], {
+            rowMode: "array",
+            batchSize: o.batchRows ?? 2000,
+            types: RAW_TEXT,
+          }),
         );
         return { rows, close };
       } catch (err) {

@@ -1,6 +1,6 @@
 import { quoteIdent, quoteTable, type TableName } from "../identifiers.js";
-import type { Sql } from "./sql.js";
 import type { TableSchema } from "./schema.js";
+import type { Sql } from "./sql.js";
 
 const q = (n: string) => quoteIdent("mysql", n);
 
@@ -41,8 +41,10 @@ export const mysqlSchema: TableSchema = {
     ["filepath", "TEXT NULL"],
   ],
 
-  addColumn: (table, name, ddl) => `ALTER TABLE ${quoteTable("mysql", table)} ADD COLUMN ${q(name)} ${ddl}`,
-  widenColumn: (table, name, ddl) => `ALTER TABLE ${quoteTable("mysql", table)} MODIFY COLUMN ${q(name)} ${ddl}`,
+  addColumn: (table, name, ddl) =>
+    `ALTER TABLE ${quoteTable("mysql", table)} ADD COLUMN ${q(name)} ${ddl}`,
+  widenColumn: (table, name, ddl) =>
+    `ALTER TABLE ${quoteTable("mysql", table)} MODIFY COLUMN ${q(name)} ${ddl}`,
   createIndex: (table, index) =>
     `CREATE INDEX ${q(index)} ON ${quoteTable("mysql", table)} (${q("status")}, ${q("id")})`,
 

@@ -1,6 +1,6 @@
 import { quoteIdent, quoteTable, type TableName } from "../identifiers.js";
-import type { Sql } from "./sql.js";
 import type { TableSchema } from "./schema.js";
+import type { Sql } from "./sql.js";
 
 const q = (n: string) => quoteIdent("postgres", n);
 

@@ -30,7 +30,9 @@ export function taskSql(engine: Engine, table: TableName) {
       return engine === "mysql" ? "?" : `$${values.length}`;
     };
     const ago = (seconds: number) =>
-      engine === "mysql" ? `(NOW() - INTERVAL ${p(seconds)} SECOND)` : `(now() - ${p(seconds)} * interval '1 second')`;
+      engine === "mysql"
+        ? `(NOW() - INTERVAL ${p(seconds)} SECOND)`
+        : `(now() - ${p(seconds)} * interval '1 second')`;
     return { values, p, ago };
   };
   const typeText = engine === "mysql" ? `CAST(${c("type")} AS CHAR)` : `${c("type")}::text`;

@@ -115,7 +115,12 @@ export class TaskStore {
   }
 
   /** Inserts a task exactly as the PHP app does; returns its id. */
-  async insert(f: { name: string; title: string; query: string; createrName: string }): Promise<number> {
+  async insert(f: {
+    name: string;
+    title: string;
+    query: string;
+    createrName: string;
+  }): Promise<number> {
     const res = await run<{ id: number | string }>(this.db, this.sql.insert(f));
     return Number(res.insertId ?? res.rows[0]?.id);
   }
@@ -170,7 +175,8 @@ export class TaskStore {
         const attempts = Number(r.attempts);
         if (attempts >= o.maxAttempts) {
           const msg = `The export stopped without finishing (worker timed out or crashed) ${attempts} time(s); giving up. Try a smaller export or ask an operator to check the worker logs.`;
-          if ((await run(s, this.sql.fail(id, attempts, msg))).affected === 1) result.failed.push(id);
+          if ((await run(s, this.sql.fail(id, attempts, msg))).affected === 1)
+            result.failed.push(id);
         } else if ((await run(s, this.sql.release(id, o.leaseSeconds))).affected === 1) {
           result.released.push(id);
         }

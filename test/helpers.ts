@@ -1,0 +1,106 @@
+import { randomBytes } from "node:crypto";
+import { type App, createApp } from "../lib/app.js";
+import { ensureBucket, ensureQueues } from "../lib/aws-setup.js";
+import { type Config, loadConfig } from "../lib/config.js";
+import { createSqlClient, type SqlClient } from "../lib/db/client.js";
+import type { Engine } from "../lib/db/url.js";
+import { parseDbUrl } from "../lib/db/url.js";
+import { runLocal } from "../lib/local-runner.js";
+import { createLogger } from "../lib/logger.js";
+import { migrate } from "../lib/tasks/schema.js";
+
+export const ENGINES: Engine[] = ["mysql", "postgres"];
+
+/** Connection strings of the services `npm test` started (scripts/services.sh). */
+export function serviceUrl(engine: Engine): string {
+  const v = engine === "mysql" ? process.env.OE_MYSQL_URL : process.env.OE_PG_URL;
+  if (!v || !process.env.AWS_ENDPOINT_URL) {
+    throw new Error(
+      "OE_MYSQL_URL, OE_PG_URL and AWS_ENDPOINT_URL are not set: run the tests with `npm test`.",
+    );
+  }
+  return v;
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+}
+
+export function sqlClient(engine: Engine, poolSize = 2): SqlClient {
+  return createSqlClient(parseDbUrl(serviceUrl(engine)), poolSize);
+}
+
+/** `$n` or `?` placeholders for ad-hoc test SQL. */
+export const ph = (engine: Engine, n: number) => (engine === "mysql" ? "?" : `$${n}`);
+
+export interface HarnessOptions {
+  taskEngine: Engine;
+  dataEngine: Engine;
+  env?: Record<string, string>;
+}
+
+export interface Harness {
+  config: Config;
+  app: App;
+  taskDb: SqlClient;
+  dataDb: SqlClient;
+  dlqUrl: string;
+  insertTask(f: {
+    name: string;
+    title: string;
+    query: string;
+    createrName?: string;
+  }): Promise<number>;
+  runUntilIdle(maxSeconds?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A task table, bucket and queue of its own on the real services, torn down by close(). */
+export async function makeHarness(o: HarnessOptions): Promise<Harness> {
+  const suffix = uniqueName("t").toLowerCase();
+  const table = `oe_${suffix}`;
+  const name = `oe-${suffix.replace(/_/g, "-")}`;
+  const env = {
+    TASK_DB_URL: serviceUrl(o.taskEngine),
+    DATA_DB_URL: serviceUrl(o.dataEngine),
+    TASK_TABLE: table,
+    EXPORT_BUCKET: name,
+    EXPORT_QUEUE_URL: "http://placeholder/",
+    AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
+    AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL,
+    SCHEDULER_POLL_SECONDS: "1",
+    ...o.env,
+  };
+  const pre = createApp(loadConfig(env), createLogger("test"));
+  await ensureBucket(pre.s3, env.EXPORT_BUCKET);
+  const { queueUrl, dlqUrl } = await ensureQueues(pre.sqs, name, {
+    visibilityTimeoutSeconds: 30,
+    maxReceiveCount: 3,
+  });
+  await pre.close();
+  const config = loadConfig({ ...env, EXPORT_QUEUE_URL: queueUrl });
+  const app = createApp(config, createLogger("test"));
+  await migrate(app.taskDb, config.taskTable);
+  const taskDb = sqlClient(o.taskEngine);
+  const dataDb = sqlClient(o.dataEngine);
+  return {
+    config,
+    app,
+    taskDb,
+    dataDb,
+    dlqUrl,
+    insertTask: (f) => app.exportDeps.tasks.insert({ createrName: "测试员", ...f }),
+    runUntilIdle: (maxSeconds = 120) => runLocal(app, { untilIdle: true, maxSeconds }),
+    async close() {
+      await taskDb.query(`DROP TABLE IF EXISTS ${table}`);
+      await Promise.all([app.close(), taskDb.close(), dataDb.close()]);
+    },
+  };
+}
+
+export async function download(
+  url: string,
+): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
+  const res = await fetch(url);
+  return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+}

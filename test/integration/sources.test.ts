@@ -1,0 +1,150 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { SqlClient } from "../../lib/db/client.js";
+import { parseDbUrl } from "../../lib/db/url.js";
+import { describeFailure } from "../../lib/errors.js";
+import { createDataSource, type DataSource } from "../../lib/sources/source.js";
+import { ENGINES, serviceUrl, sqlClient, uniqueName } from "../helpers.js";
+
+async function readAll(source: DataSource, sql: string): Promise<unknown[][]> {
+  const s = await source.open(sql);
+  try {
+    const rows: unknown[][] = [];
+    for await (const r of s.rows) rows.push(r as unknown[]);
+    return rows;
+  } finally {
+    await s.close();
+  }
+}
+
+async function readError(source: DataSource, sql: string): Promise<unknown> {
+  try {
+    await readAll(source, sql);
+  } catch (err) {
+    return err;
+  }
+  assert.fail(`expected ${sql} to fail`);
+}
+
+const TYPES = {
+  mysql: `(id INT PRIMARY KEY, ts DATETIME, ts6 DATETIME(6), d DATE, amount DECIMAL(20,6), big BIGINT, flag BOOLEAN,
+           f DOUBLE, txt TEXT, js JSON, bits BIT(8), bin VARBINARY(10)) DEFAULT CHARSET=utf8mb4`,
+  postgres: `(id INT PRIMARY KEY, ts TIMESTAMP, ts6 TIMESTAMP(6), d DATE, amount NUMERIC(20,6), big BIGINT, flag BOOLEAN,
+              f DOUBLE PRECISION, txt TEXT, js JSONB, bits BIT(8), bin BYTEA)`,
+};
+const DIGITS = `(SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
+  UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)`;
+const COLS = ["ts", "ts6", "d", "amount", "big", "flag", "f", "txt", "js", "bits", "bin"];
+
+for (const engine of ENGINES) {
+  describe(`${engine} source`, () => {
+    let db: SqlClient;
+    let source: DataSource;
+    const t = uniqueName("src");
+    before(async () => {
+      db = sqlClient(engine);
+      source = createDataSource(parseDbUrl(serviceUrl(engine)), { statementTimeoutSeconds: 2 });
+      await db.query(`CREATE TABLE ${t} ${TYPES[engine]}`);
+      const bits = engine === "mysql" ? "b'00000101'" : "B'00000101'";
+      const bin = engine === "mysql" ? "X'FF00'" : "'\\xff00'";
+      await db.query(
+        `INSERT INTO ${t} VALUES (1, '2024-01-01 00:00:01', '2024-01-01 00:00:01.123456', '2024-02-29', 12345678901234.000001,
+         9007199254740993, TRUE, 0.1, '中文 "引号", 逗号\n换行 😀𠀀', '{"k": "值"}', ${bits}, ${bin})`,
+      );
+      await db.query(`INSERT INTO ${t} (id) VALUES (2)`);
+    });
+    after(async () => {
+      await db.query(`DROP TABLE IF EXISTS ${t}`);
+      await db.close();
+    });
+
+    it("returns every value as the database's own text, in column order, NULL as null", async () => {
+      const rows = await readAll(source, `SELECT ${COLS.join(", ")} FROM ${t} ORDER BY id`);
+      // What the server prints for the same values, cast to text by the server itself.
+      const cast = COLS.map((c) => (engine === "mysql" ? `CAST(${c} AS CHAR)` : `${c}::text`));
+      if (engine === "mysql") {
+        cast[9] = "CAST(bits + 0 AS CHAR)"; // BIT shows as its number
+        cast[10] = "CONCAT('0x', HEX(bin))"; // bytes that are not UTF-8 show as a hex literal
+      } else {
+        cast[5] = "CASE WHEN flag THEN 't' WHEN NOT flag THEN 'f' END"; // as psql and COPY print it
+      }
+      const expected = await db.query<Record<string, string | null>>(
+        `SELECT ${cast.map((c, i) => `${c} AS c${i}`).join(", ")} FROM ${t} ORDER BY id`,
+      );
+      assert.equal(rows.length, 2);
+      for (const [r, row] of rows.entries()) {
+        const want = COLS.map((_, i) => expected.rows[r]?.[`c${i}`] ?? null);
+        assert.deepEqual(row, want);
+      }
+      const first = rows[0] as string[];
+      assert.equal(first[0], "2024-01-01 00:00:01", "timestamp, not epoch ms");
+      assert.equal(first[1], "2024-01-01 00:00:01.123456");
+      assert.equal(first[3], "12345678901234.000001", "exact decimal");
+      assert.equal(first[4], "9007199254740993", "bigint beyond 2^53 unrounded");
+      assert.equal(first[7], '中文 "引号", 逗号\n换行 😀𠀀');
+      assert.deepEqual(rows[1], Array(COLS.length).fill(null));
+    });
+
+    it("runs read-only: statements that write fail and change nothing", async () => {
+      const writes = [
+        `DELETE FROM ${t}`,
+        `UPDATE ${t} SET txt = 'x'`,
+        `INSERT INTO ${t} (id) SELECT id + 100 FROM ${t}`,
+        `DROP TABLE ${t}`,
+        engine === "mysql" ? `SELECT * FROM ${t} FOR UPDATE` : `CREATE TABLE ${t}_x (id int)`,
+      ];
+      for (const sql of writes) {
+        const err = await readError(source, sql);
+        const msg = describeFailure(err, "query", { timeoutSeconds: 2, secrets: [] });
+        assert.match(msg, /read-only|READ ONLY/i, `${sql}: ${msg}`);
+      }
+      const count = await db.query<{ n: number | string }>(
+        `SELECT COUNT(*) AS n FROM ${t} WHERE txt IS NULL OR txt <> 'x'`,
+      );
+      assert.equal(Number(count.rows[0]?.n), 2);
+    });
+
+    it("refuses several statements in one task", async () => {
+      const err = await readError(source, `SELECT 1; DELETE FROM ${t}`);
+      assert.ok(err instanceof Error);
+      const count = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t}`);
+      assert.equal(Number(count.rows[0]?.n), 2);
+    });
+
+    it("stops a query at the statement timeout", async () => {
+      const started = Date.now();
+      const err = await readError(
+        source,
+        engine === "mysql" ? "SELECT SLEEP(10)" : "SELECT pg_sleep(10)",
+      );
+      assert.ok(Date.now() - started < 8000, "stopped well before the query would end");
+      assert.match(
+        describeFailure(err, "query", { timeoutSeconds: 2, secrets: [] }),
+        /longer than the 2-second limit/,
+      );
+    });
+
+    it("streams with backpressure: a paused reader does not buffer the whole result", async () => {
+      const gen =
+        engine === "mysql"
+          ? `SELECT a.n + 10 * b.n + 100 * c.n + 1000 * d.n + 10000 * e.n + 100000 * f.n, REPEAT('x', 100)
+             FROM ${DIGITS} a, ${DIGITS} b, ${DIGITS} c, ${DIGITS} d, ${DIGITS} e, (SELECT 0 n UNION ALL SELECT 1) f`
+          : "SELECT n, repeat('x', 100) FROM generate_series(1, 200000) n";
+      const s = await source.open(gen);
+      try {
+        let seen = 0;
+        for await (const _ of s.rows) {
+          seen += 1;
+          if (seen === 10) {
+            await new Promise((r) => setTimeout(r, 300));
+            // While we waited, the stream may have buffered only up to its high-water mark.
+            assert.ok(s.rows.readableLength <= 5000, `buffered ${s.rows.readableLength} rows`);
+          }
+        }
+        assert.equal(seen, 200000);
+      } finally {
+        await s.close();
+      }
+    });
+  });
+}

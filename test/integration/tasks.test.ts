@@ -1,0 +1,157 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { SqlClient } from "../../lib/db/client.js";
+import { parseTableName, type TableName } from "../../lib/identifiers.js";
+import { migrate } from "../../lib/tasks/schema.js";
+import { STATUS, TaskStore } from "../../lib/tasks/store.js";
+import { ENGINES, sqlClient, uniqueName } from "../helpers.js";
+
+const dispatch = { maxInFlight: 4, redispatchSeconds: 600, excludeTypes: [] as string[] };
+
+for (const engine of ENGINES) {
+  describe(`task table on ${engine}`, () => {
+    let db: SqlClient;
+    let table: TableName;
+    let store: TaskStore;
+    const tables: string[] = [];
+    const add = async (n: number) => {
+      const ids: number[] = [];
+      for (let i = 0; i < n; i++)
+        ids.push(
+          await store.insert({ name: `任务${i}`, title: "a", query: "select 1", createrName: "u" }),
+        );
+      return ids;
+    };
+
+    before(async () => {
+      db = sqlClient(engine, 8);
+    });
+    // A fresh table per test keeps counts independent.
+    const fresh = async () => {
+      table = parseTableName(uniqueName("tasks"));
+      tables.push(table.name);
+      await migrate(db, table);
+      store = new TaskStore(db, table);
+    };
+    after(async () => {
+      for (const t of tables) await db.query(`DROP TABLE IF EXISTS ${t}`);
+      await db.close();
+    });
+
+    it("lets exactly one of many concurrent claims win", async () => {
+      await fresh();
+      const [id] = await add(1);
+      const results = await Promise.all(
+        Array.from({ length: 12 }, () => store.claim(id as number, 100)),
+      );
+      assert.equal(results.filter((r) => r.kind === "claimed").length, 1);
+      assert.ok(
+        results.every(
+          (r) => r.kind === "claimed" || (r.kind === "skipped" && r.status === STATUS.processing),
+        ),
+      );
+      const row = await store.get(id as number);
+      assert.equal(row?.status, STATUS.processing);
+      assert.equal(row?.task.attempts, 1);
+    });
+
+    it("defers a claim past the in-flight cap and leaves the task pending", async () => {
+      await fresh();
+      const ids = await add(3);
+      const results = await Promise.all(ids.map((id) => store.claim(id, 2)));
+      assert.equal(results.filter((r) => r.kind === "claimed").length, 2);
+      assert.equal(results.filter((r) => r.kind === "deferred").length, 1);
+      const deferred = ids[results.findIndex((r) => r.kind === "deferred")] as number;
+      assert.equal((await store.get(deferred))?.status, STATUS.pending);
+    });
+
+    it("reserves oldest first, never past the cap, never the same task twice across overlapping schedulers", async () => {
+      await fresh();
+      const ids = await add(10);
+      const otherDb = sqlClient(engine, 2);
+      const other = new TaskStore(otherDb, table);
+      const [a, b] = await Promise.all([
+        store.reserveForDispatch(dispatch),
+        other.reserveForDispatch(dispatch),
+      ]);
+      await otherDb.close();
+      const all = [...a, ...b];
+      assert.equal(new Set(all).size, all.length, "no task reserved twice");
+      assert.deepEqual(
+        all.sort((x, y) => x - y),
+        ids.slice(0, 4),
+        "the four oldest",
+      );
+      assert.deepEqual(
+        await store.reserveForDispatch(dispatch),
+        [],
+        "cap already used by queued tasks",
+      );
+      await store.unreserve([ids[0] as number]);
+      assert.deepEqual(
+        await store.reserveForDispatch(dispatch),
+        [ids[0]],
+        "an unsent task is offered again",
+      );
+    });
+
+    it("skips excluded types when the table has a type column", async () => {
+      await fresh();
+      const t = table.name;
+      await db.query(
+        engine === "mysql"
+          ? `ALTER TABLE ${t} ADD COLUMN type INT NULL`
+          : `ALTER TABLE ${t} ADD COLUMN type INT NULL`,
+      );
+      const ids = await add(3);
+      await db.query(`UPDATE ${t} SET type = 4 WHERE id = ${Number(ids[0])}`);
+      await db.query(`UPDATE ${t} SET type = 1 WHERE id = ${Number(ids[1])}`);
+      const got = await store.reserveForDispatch({ ...dispatch, excludeTypes: ["4"] });
+      assert.deepEqual(got, [ids[1], ids[2]]);
+      assert.equal(await store.countOpen(["4"]), 2);
+    });
+
+    it("hands a dead worker's task back, and fails it after the last attempt", async () => {
+      await fresh();
+      const [a, b] = (await add(2)) as [number, number];
+      const ca = await store.claim(a, 10);
+      await store.claim(b, 10);
+      await db.query(`UPDATE ${table.name} SET heartbeat_at = NULL, attempts = 3 WHERE id = ${b}`);
+      await db.query(`UPDATE ${table.name} SET heartbeat_at = NULL WHERE id = ${a}`);
+      const reaped = await store.reapStale({ leaseSeconds: 60, maxAttempts: 3 });
+      assert.deepEqual(reaped, { released: [a], failed: [b] });
+      assert.equal((await store.get(a))?.status, STATUS.pending);
+      const failed = await store.get(b);
+      assert.equal(failed?.status, STATUS.failed);
+      assert.match(failed?.msg ?? "", /stopped without finishing .* 3 time\(s\)/);
+      // The old attempt may no longer finish the task it lost.
+      assert.ok(ca.kind === "claimed");
+      assert.equal(
+        await store.complete(ca.task, { filepath: "x", s3Key: "k", rowCount: 1, byteCount: 1 }),
+        false,
+      );
+      const again = await store.claim(a, 10);
+      assert.ok(again.kind === "claimed" && again.task.attempts === 2);
+      assert.equal(await store.heartbeat(again.task), true);
+      assert.equal(
+        await store.complete(again.task, { filepath: "u", s3Key: "k", rowCount: 5, byteCount: 9 }),
+        true,
+      );
+      const done = await store.get(a);
+      assert.deepEqual(
+        [done?.status, done?.filepath, done?.rowCount, done?.byteCount],
+        [STATUS.succeeded, "u", 5, 9],
+      );
+    });
+
+    it("stores a msg with quotes, backslashes and SQL fragments verbatim", async () => {
+      await fresh();
+      const [id] = (await add(1)) as [number];
+      const c = await store.claim(id, 10);
+      assert.ok(c.kind === "claimed");
+      const msg = `it's "bad" \\ '); DROP TABLE ${table.name}; -- 错误`;
+      assert.equal(await store.fail(c.task, msg), true);
+      assert.equal((await store.get(id))?.msg, msg);
+    });
+  });
+}

@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { SQSEvent, SQSRecord } from "aws-lambda";
+import type { ExportDeps } from "../../lib/export.js";
+import { createLogger } from "../../lib/logger.js";
+import type { ClaimResult, TaskStore } from "../../lib/tasks/store.js";
+import { BadMessage, handleSqsBatch, parseTaskMessage } from "../../lib/worker.js";
+
+describe("parseTaskMessage", () => {
+  it("accepts {id: N} and PHP's string ids", () => {
+    assert.equal(parseTaskMessage('{"id": 42}'), 42);
+    assert.equal(parseTaskMessage('{"id":"7"}'), 7);
+  });
+  for (const bad of [
+    "",
+    "not json",
+    "null",
+    "[]",
+    "{}",
+    '{"id": -1}',
+    '{"id": 1.5}',
+    '{"id": "x"}',
+    '{"id": 1e300}',
+    `{"id": 1, "pad": "${"x".repeat(2000)}"}`,
+  ]) {
+    it(`rejects ${JSON.stringify(bad.slice(0, 30))}`, () => {
+      assert.throws(() => parseTaskMessage(bad), BadMessage);
+    });
+  }
+});
+
+const record = (messageId: string, body: string) =>
+  ({ messageId, body, receiptHandle: messageId }) as SQSRecord;
+
+function fakeDeps(claim: (id: number) => Promise<ClaimResult>): ExportDeps {
+  const tasks = { claim } as unknown as TaskStore;
+  return {
+    tasks,
+    logger: createLogger("test"),
+    secrets: [],
+    settings: { maxInFlight: 6 } as ExportDeps["settings"],
+  } as unknown as ExportDeps;
+}
+
+describe("handleSqsBatch", () => {
+  it("drops malformed messages, skips duplicates and reports only records whose task table failed", async () => {
+    const seen: number[] = [];
+    const deps = fakeDeps(async (id) => {
+      seen.push(id);
+      if (id === 3) throw new Error("task database unreachable");
+      return { kind: "skipped", status: 2 };
+    });
+    const event: SQSEvent = {
+      Records: [
+        record("m1", "garbage"),
+        record("m2", '{"id": 2}'),
+        record("m3", '{"id": 3}'),
+        record("m4", '{"id": 4}'),
+      ],
+    };
+    const res = await handleSqsBatch(deps, event);
+    assert.deepEqual(res.batchItemFailures, [{ itemIdentifier: "m3" }]);
+    assert.deepEqual(seen.sort(), [2, 3, 4]);
+  });
+
+  it("reports every record when all fail, without throwing", async () => {
+    const deps = fakeDeps(async () => {
+      throw new Error("down");
+    });
+    const res = await handleSqsBatch(deps, {
+      Records: [record("a", '{"id":1}'), record("b", '{"id":2}')],
+    });
+    assert.deepEqual(res.batchItemFailures.map((f) => f.itemIdentifier).sort(), ["a", "b"]);
+  });
+});

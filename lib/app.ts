@@ -33,7 +33,13 @@ export function createApp(config: Config, logger: Logger = createLogger()): App 
   const tasks = new TaskStore(taskDb, config.taskTable);
   const s3 = new S3Client(awsClientConfig(config));
   const sqs = new SQSClient(awsClientConfig(config));
-  const secrets = secretsOf([config.taskDb.url, config.dataDb.url]);
+  const signer = config.linkSigner
+    ? new S3Client({ ...awsClientConfig(config), credentials: config.linkSigner })
+    : s3;
+  const secrets = [
+    ...secretsOf([config.taskDb.url, config.dataDb.url]),
+    ...(config.linkSigner ? [config.linkSigner.secretAccessKey] : []),
+  ];
   return {
     config,
     taskDb,
@@ -45,6 +51,7 @@ export function createApp(config: Config, logger: Logger = createLogger()): App 
         statementTimeoutSeconds: config.statementTimeoutSeconds,
       }),
       s3,
+      signer,
       settings: config,
       logger,
       secrets,
@@ -53,6 +60,7 @@ export function createApp(config: Config, logger: Logger = createLogger()): App 
     async close() {
       await taskDb.close();
       s3.destroy();
+      if (signer !== s3) signer.destroy();
       sqs.destroy();
     },
   };

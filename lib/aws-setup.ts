@@ -4,7 +4,12 @@ import {
   PutBucketLifecycleConfigurationCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 
 /**
  * The bucket and queues that serverless.yml declares, for local emulators (moto, LocalStack)
@@ -39,6 +44,15 @@ export async function ensureQueues(
   name: string,
   o: { visibilityTimeoutSeconds: number; maxReceiveCount: number },
 ): Promise<{ queueUrl: string; dlqUrl: string }> {
+  // Queues made elsewhere (the LocalStack hook, an earlier run) are used as they are:
+  // CreateQueue refuses an existing name whose attributes differ.
+  const existing = async (QueueName: string) =>
+    sqs.send(new GetQueueUrlCommand({ QueueName })).then(
+      (r) => r.QueueUrl,
+      () => undefined,
+    );
+  const [foundQueue, foundDlq] = await Promise.all([existing(name), existing(`${name}-dlq`)]);
+  if (foundQueue && foundDlq) return { queueUrl: foundQueue, dlqUrl: foundDlq };
   const dlq = await sqs.send(
     new CreateQueueCommand({
       QueueName: `${name}-dlq`,

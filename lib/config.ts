@@ -29,6 +29,11 @@ export interface Config {
   /** A processing task whose heartbeat is older than this is taken to be dead. */
   leaseSeconds: number;
   maxAttempts: number;
+  /**
+   * Long-lived credentials (an IAM user allowed only s3:GetObject on the bucket) to sign links
+   * with. A Lambda role's temporary credentials expire within hours, and so would the link.
+   */
+  linkSigner: { accessKeyId: string; secretAccessKey: string } | undefined;
   keyPrefix: string;
   partSizeBytes: number;
   uploadQueueSize: number;
@@ -112,6 +117,14 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
 
+  const signerId = raw(env, "LINK_SIGNER_ACCESS_KEY_ID");
+  const signerSecret = raw(env, "LINK_SIGNER_SECRET_ACCESS_KEY");
+  if ((signerId === undefined) !== (signerSecret === undefined)) {
+    throw new ConfigError(
+      "LINK_SIGNER_ACCESS_KEY_ID and LINK_SIGNER_SECRET_ACCESS_KEY must be set together.",
+    );
+  }
+
   const schedulerPollSeconds = integer(env, "SCHEDULER_POLL_SECONDS", 5, 1, 60);
   const schedulerRunSeconds = integer(env, "SCHEDULER_RUN_SECONDS", 50, 0, 840);
 
@@ -137,6 +150,10 @@ export function loadConfig(env: Env = process.env): Config {
     redispatchSeconds: integer(env, "REDISPATCH_SECONDS", 900, 10, 86_400),
     leaseSeconds: integer(env, "LEASE_SECONDS", 180, 3, 86_400),
     maxAttempts: integer(env, "MAX_ATTEMPTS", 3, 1, 100),
+    linkSigner:
+      signerId && signerSecret
+        ? { accessKeyId: signerId, secretAccessKey: signerSecret }
+        : undefined,
     keyPrefix: keyPrefix.endsWith("/") || keyPrefix === "" ? keyPrefix : `${keyPrefix}/`,
     partSizeBytes: integer(env, "UPLOAD_PART_SIZE_MB", 8, 5, 512) * 1024 * 1024,
     uploadQueueSize: integer(env, "UPLOAD_QUEUE_SIZE", 4, 1, 32),

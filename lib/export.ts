@@ -27,6 +27,8 @@ export interface ExportDeps {
   tasks: TaskStore;
   source: DataSource;
   s3: S3Client;
+  /** Signs download links; the same client as s3 unless LINK_SIGNER_* credentials are set. */
+  signer: S3Client;
   settings: ExportSettings;
   logger: Logger;
   /** Strings that must never reach `msg` or the logs (passwords, hosts). */
@@ -88,7 +90,7 @@ export async function exportTask(deps: ExportDeps, id: number): Promise<ExportOu
       await tasks.fail(task, msg);
       return { kind: "failed", id, msg };
     }
-    const url = await presignDownload(deps.s3, settings.bucket, key, settings.linkTtlSeconds);
+    const url = await presignDownload(deps.signer, settings.bucket, key, settings.linkTtlSeconds);
     const ours = await tasks.complete(task, {
       filepath: url,
       s3Key: key,

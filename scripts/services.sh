@@ -38,6 +38,15 @@ wait_for() { # wait_for SECONDS DESCRIPTION CMD...
   return 1
 }
 
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+refuse_busy() { # refuse_busy PORT NAME VAR
+  if port_busy "$1"; then
+    say "port $1 is taken by a process this script did not start; set $3 (or the URL) to use another"
+    exit 1
+  fi
+}
+
 mysql_url() { echo "${OE_MYSQL_URL:-mysql://$db_user:$db_pass@127.0.0.1:$mysql_port/$db_name}"; }
 pg_url() { echo "${OE_PG_URL:-postgres://$db_user:$db_pass@127.0.0.1:$pg_port/$db_name}"; }
 aws_url() { echo "${AWS_ENDPOINT_URL:-http://127.0.0.1:$moto_port}"; }
@@ -51,6 +60,7 @@ start_mysql() {
     apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >&2
   fi
+  refuse_busy "$mysql_port" MariaDB OE_MYSQL_PORT
   local fresh=0
   if [ ! -d "$dir/mysql" ]; then
     say "MariaDB: initialising $dir"
@@ -84,6 +94,7 @@ start_pg() {
     say "PostgreSQL already running (port $pg_port)"
     return
   fi
+  refuse_busy "$pg_port" PostgreSQL OE_PG_PORT
   mkdir -p "$sock"
   chown postgres:postgres "$sock"
   local fresh=0
@@ -115,6 +126,7 @@ start_moto() {
   if [ -n "${AWS_ENDPOINT_URL:-}" ]; then say "S3/SQS: using AWS_ENDPOINT_URL"; return; fi
   local pidf=$state/moto.pid
   if alive "$pidf"; then say "moto_server already running (pid $(cat "$pidf"), port $moto_port)"; return; fi
+  refuse_busy "$moto_port" moto_server OE_MOTO_PORT
   if ! command -v moto_server >/dev/null 2>&1; then
     say "moto_server is not installed (pip install 'moto[server]'), or set AWS_ENDPOINT_URL to LocalStack"
     exit 1

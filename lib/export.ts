@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { pipeline, Transform } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Config } from "./config.js";
@@ -41,8 +42,12 @@ export type ExportOutcome =
   | { kind: "deferred"; id: number }
   | { kind: "skipped"; id: number; status: number | null };
 
+/**
+ * Unique per export: two task tables sharing a bucket, or ids reused after a table is
+ * recreated, must never overwrite (and so leak) an earlier file behind an old link.
+ */
 export function objectKey(prefix: string, id: number): string {
-  return `${prefix}task-${id}.csv`;
+  return `${prefix}task-${id}-${randomUUID()}.csv`;
 }
 
 /**

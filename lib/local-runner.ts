@@ -1,3 +1,4 @@
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import type { App } from "./app.js";
 import { deleteRecords, receiveRecords } from "./queue.js";
@@ -17,8 +18,20 @@ export interface LocalRunOptions {
  * tasks, SQS delivers them, each message is handled by the worker's batch handler (a batch
  * of one, like the deployed batchSize) and deleted unless reported as a batch item failure.
  */
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 export async function runLocal(app: App, o: LocalRunOptions): Promise<void> {
   const { config, sqs } = app;
+  // Fail fast on a queue that is not there, rather than retry forever.
+  await sqs
+    .send(
+      new GetQueueAttributesCommand({ QueueUrl: config.queueUrl, AttributeNames: ["QueueArn"] }),
+    )
+    .catch((err) => {
+      throw new Error(
+        `EXPORT_QUEUE_URL ${config.queueUrl} is not reachable: ${String((err as Error).message ?? err)}`,
+      );
+    });
   const { logger } = app.exportDeps;
   const running = new Set<Promise<void>>();
   const started = Date.now();
@@ -47,8 +60,9 @@ export async function runLocal(app: App, o: LocalRunOptions): Promise<void> {
     }
     const free = config.maxInFlight - running.size;
     if (free > 0) {
-      const records = await receiveRecords(sqs, config.queueUrl, free, 1).catch((err) => {
-        logger.error("receive failed", { error: String(err) });
+      const records = await receiveRecords(sqs, config.queueUrl, free, 1).catch(async (err) => {
+        logger.error("receive failed; retrying in 2 s", { error: String(err) });
+        await sleep(2000);
         return [] as SQSRecord[];
       });
       for (const r of records) handle(r);

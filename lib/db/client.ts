@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import mysql from "mysql2/promise";
 import pg from "pg";
 import type { DbUrl, Engine } from "./url.js";
@@ -51,7 +52,12 @@ function mysqlClient(db: DbUrl, poolSize: number): SqlClient {
     engine: "mysql",
     label: db.label,
     query: (sql, params) => run(pool, sql, params),
-    async withLock(name, fn) {
+    async withLock(lockName, fn) {
+      // MySQL lock names are server-wide and at most 64 characters.
+      const name =
+        lockName.length <= 64
+          ? lockName
+          : `oe:${createHash("sha1").update(lockName).digest("hex")}`;
       const conn = await pool.getConnection();
       try {
         const got = await run<{ got: number | null }>(conn, "SELECT GET_LOCK(?, ?) AS got", [

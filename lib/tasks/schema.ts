@@ -1,4 +1,4 @@
-import type { SqlClient } from "../db/client.js";
+import type { SqlClient, SqlSession } from "../db/client.js";
 import type { TableName } from "../identifiers.js";
 import { mysqlSchema } from "./schema-mysql.js";
 import { postgresSchema } from "./schema-postgres.js";
@@ -30,18 +30,19 @@ export interface MigrationReport {
  */
 export async function migrate(db: SqlClient, table: TableName): Promise<MigrationReport> {
   const schema = db.engine === "mysql" ? mysqlSchema : postgresSchema;
-  const readColumns = async () => {
+  // Everything on the locked session: a second pool connection may not exist (pool of one).
+  const readColumns = async (s: SqlSession) => {
     const { text, values } = schema.columns(table);
-    const res = await db.query<{ name: string; type: string }>(text, values);
+    const res = await s.query<{ name: string; type: string }>(text, values);
     return new Map(res.rows.map((r) => [r.name.toLowerCase(), r.type.toLowerCase()]));
   };
   return db.withLock(`offline-export:migrate:${table.schema ?? ""}.${table.name}`, async (s) => {
     const report: MigrationReport = { created: false, added: [], widened: [], indexed: false };
-    let cols = await readColumns();
+    let cols = await readColumns(s);
     if (cols.size === 0) {
       await s.query(schema.create(table));
       report.created = true;
-      cols = await readColumns();
+      cols = await readColumns(s);
     }
     for (const [name, ddl] of schema.addColumns) {
       if (!cols.has(name)) {

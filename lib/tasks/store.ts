@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { SqlClient, SqlSession } from "../db/client.js";
 import type { TableName } from "../identifiers.js";
 import { type CompleteFields, type Sql, taskSql } from "./sql.js";
@@ -60,9 +59,8 @@ export class TaskStore {
     table: TableName,
   ) {
     this.sql = taskSql(db.engine, table);
-    // MySQL lock names are server-wide and at most 64 characters.
-    const key = `${db.label}|${table.schema ?? ""}.${table.name}`;
-    this.lockName = `offline-export:${createHash("sha1").update(key).digest("hex").slice(0, 32)}`;
+    // One lock per task table; lock names are server-wide, so the database is part of it.
+    this.lockName = `offline-export:${db.label}|${table.schema ?? ""}.${table.name}`;
   }
 
   /**

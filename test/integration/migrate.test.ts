@@ -23,7 +23,7 @@ for (const engine of ENGINES) {
     let db: SqlClient;
     const tables: string[] = [];
     before(() => {
-      db = sqlClient(engine);
+      db = sqlClient(engine, 1); // a pool of one, as `npm run migrate` uses
     });
     after(async () => {
       for (const t of tables) await db.query(`DROP TABLE IF EXISTS ${t}`);

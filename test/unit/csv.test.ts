@@ -61,8 +61,12 @@ describe("CSV layout", () => {
     assert.equal(rows, 0);
   });
 
-  it("parses titles split by ASCII or full-width commas, trimmed; blank means no header", () => {
-    assert.deepEqual(parseTitle("序号, 订单号，客户 "), ["序号", "订单号", "客户"]);
+  it("parses titles split by ASCII commas, trimmed; full-width commas stay in a label; blank means no header", () => {
+    assert.deepEqual(parseTitle("序号, 订单号,金额（元，含税） "), [
+      "序号",
+      "订单号",
+      "金额（元，含税）",
+    ]);
     assert.deepEqual(parseTitle("  "), []);
   });
 

@@ -25,6 +25,34 @@ export interface SqlClient extends SqlSession {
 
 const LOCK_WAIT_SECONDS = 10;
 
+// A pooled connection can die while idle (a Lambda frozen between invocations, a database
+// restart). One retry on a fresh connection saves the message a 90-minute SQS round trip.
+const STALE_CONNECTION = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "PROTOCOL_CONNECTION_LOST",
+  "57P01",
+  "57P02",
+  "57P03",
+]);
+
+function isStaleConnection(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return (
+    (e.code !== undefined && STALE_CONNECTION.has(e.code)) ||
+    /Connection terminated/i.test(e.message ?? "")
+  );
+}
+
+async function retryOnce<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!isStaleConnection(err)) throw err;
+    return fn();
+  }
+}
+
 export function createSqlClient(db: DbUrl, poolSize = 4): SqlClient {
   return db.engine === "mysql" ? mysqlClient(db, poolSize) : postgresClient(db, poolSize);
 }
@@ -37,6 +65,10 @@ function mysqlClient(db: DbUrl, poolSize: number): SqlClient {
     supportBigNumbers: true,
     dateStrings: true,
     multipleStatements: false,
+    enableKeepAlive: true,
+    // Close idle connections before a server or NAT timeout silently does.
+    maxIdle: 1,
+    idleTimeout: 60_000,
   });
   const run = async <T>(
     c: mysql.Pool | mysql.PoolConnection,
@@ -51,7 +83,7 @@ function mysqlClient(db: DbUrl, poolSize: number): SqlClient {
   return {
     engine: "mysql",
     label: db.label,
-    query: (sql, params) => run(pool, sql, params),
+    query: (sql, params) => retryOnce(() => run(pool, sql, params)),
     async withLock(lockName, fn) {
       // MySQL lock names are server-wide and at most 64 characters.
       const name =
@@ -83,6 +115,8 @@ function postgresClient(db: DbUrl, poolSize: number): SqlClient {
   const pool = new pg.Pool({
     connectionString: db.url,
     max: poolSize,
+    idleTimeoutMillis: 60_000,
+    keepAlive: true,
     application_name: "offline-export",
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
@@ -98,7 +132,7 @@ function postgresClient(db: DbUrl, poolSize: number): SqlClient {
   return {
     engine: "postgres",
     label: db.label,
-    query: (sql, params) => run(pool, sql, params),
+    query: (sql, params) => retryOnce(() => run(pool, sql, params)),
     async withLock(name, fn) {
       const conn = await pool.connect();
       let broken: Error | undefined;

@@ -22,6 +22,11 @@ async function exportAndCheck(h: Harness, table: string, name: string) {
   const row = await h.app.exportDeps.tasks.get(id);
   assert.equal(row?.status, STATUS.succeeded, `task ended with msg: ${row?.msg}`);
   assert.ok(row?.filepath?.startsWith("http"), "filepath holds the download link");
+  assert.match(
+    row.filepath as string,
+    /[?&]X-Amz-Expires=604800(&|$)/,
+    "LINK_TTL_SECONDS defaults to 7 days",
+  );
   const file = await download(row.filepath as string);
   assert.equal(file.status, 200);
   assert.equal(file.bytes.length, row.byteCount, "byte_count matches the download");
@@ -120,7 +125,7 @@ describe("delivery paths", () => {
     h = await makeHarness({
       taskEngine: "postgres",
       dataEngine: "postgres",
-      env: { CSV_ENCODING: "utf8-bom" },
+      env: { CSV_ENCODING: "utf8-bom", LINK_TTL_SECONDS: "3600" },
     });
     orders = await createOrders(h.dataDb, 10);
   });
@@ -164,6 +169,7 @@ describe("delivery paths", () => {
     assert.equal(file.bytes.subarray(0, 3).toString("hex"), "efbbbf", "CSV_ENCODING=utf8-bom");
     assert.equal(parseExport(file.bytes, "utf8-bom").rows.length, TRICKY.length + 10);
     assert.equal(file.headers.get("content-type"), "text/csv; charset=utf-8");
+    assert.match(row.filepath as string, /[?&]X-Amz-Expires=3600(&|$)/);
   });
 
   it("the deployed handlers work when loaded with the environment, as Lambda loads them", async () => {

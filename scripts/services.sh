@@ -56,9 +56,12 @@ start_mysql() {
   local dir=$state/mariadb sock=$state/mariadb.sock pidf=$state/mariadb.pid
   if alive "$pidf"; then say "MariaDB already running (pid $(cat "$pidf"), port $mysql_port)"; return; fi
   if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
-    say "MariaDB not installed: apt-get install mariadb-server (about 10-30 s)"
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >&2
+    say "MariaDB not installed: apt-get install mariadb-server (about 10-30 s, log $state/apt.log)"
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server; } >"$state/apt.log" 2>&1; then
+      tail -20 "$state/apt.log" >&2
+      say "installing MariaDB failed (needs root and Debian's package mirror); or set OE_MYSQL_URL"
+      exit 1
+    fi
   fi
   refuse_busy "$mysql_port" MariaDB OE_MYSQL_PORT
   local fresh=0

@@ -1,9 +1,15 @@
 /** Where an export failed, so the message can say what the person should do about it. */
 export type Stage = "query" | "upload" | "export";
 
-/** An error whose message is already fit for the task's `msg` column. */
-export class TaskFailure extends Error {
-  override name = "TaskFailure";
+/** Carries which stage of an export failed, with the original error as its cause. */
+export class StageError extends Error {
+  override name = "StageError";
+  constructor(
+    readonly stage: Stage,
+    override readonly cause: unknown,
+  ) {
+    super(`${stage} failed`);
+  }
 }
 
 export const MSG_MAX_CHARS = 2000;
@@ -40,9 +46,7 @@ export function describeFailure(
   const e = (err ?? {}) as DbLikeError;
   const raw = String(e.sqlMessage ?? e.message ?? err);
   let text: string;
-  if (err instanceof TaskFailure) {
-    text = err.message;
-  } else if (e.code && CONNECTION_CODES[e.code]) {
+  if (e.code && CONNECTION_CODES[e.code]) {
     const what = stage === "upload" ? "file storage" : "the database";
     text = `Could not reach ${what} (${CONNECTION_CODES[e.code]}). Nothing was exported; try again later or ask an operator.`;
   } else if (isTimeout(e)) {

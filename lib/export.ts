@@ -4,7 +4,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { Config } from "./config.js";
 import { contentTypeFor, createEncoder } from "./csv/encoding.js";
 import { createCsvLayout, parseTitle } from "./csv/layout.js";
-import { describeFailure, type Stage } from "./errors.js";
+import { describeFailure, StageError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { DataSource } from "./sources/source.js";
 import { contentDisposition, presignDownload, uploadStream } from "./storage.js";
@@ -83,11 +83,18 @@ export async function exportTask(deps: ExportDeps, id: number): Promise<ExportOu
   try {
     const key = objectKey(settings.keyPrefix, id);
     let result: { rows: number; bytes: number };
+    let url: string;
     try {
       result = await streamToS3(deps, task, key);
+      url = await presignDownload(deps.signer, settings.bucket, key, settings.linkTtlSeconds).catch(
+        (err) => {
+          throw new StageError("upload", err);
+        },
+      );
     } catch (failure) {
-      const { stage, error } = failure as { stage: Stage; error: unknown };
-      const msg = describeFailure(error, stage, {
+      const { stage, cause } =
+        failure instanceof StageError ? failure : new StageError("export", failure);
+      const msg = describeFailure(cause, stage, {
         timeoutSeconds: settings.statementTimeoutSeconds,
         secrets: deps.secrets,
       });
@@ -95,7 +102,6 @@ export async function exportTask(deps: ExportDeps, id: number): Promise<ExportOu
       await tasks.fail(task, msg);
       return { kind: "failed", id, msg };
     }
-    const url = await presignDownload(deps.signer, settings.bucket, key, settings.linkTtlSeconds);
     const ours = await tasks.complete(task, {
       filepath: url,
       s3Key: key,
@@ -129,7 +135,7 @@ async function streamToS3(
   try {
     source = await deps.source.open(task.query);
   } catch (error) {
-    throw { stage: "query", error };
+    throw new StageError("query", error);
   }
   const layout = createCsvLayout({
     header: parseTitle(task.title),
@@ -167,8 +173,8 @@ async function streamToS3(
   });
   const [p, u] = await Promise.allSettled([piped, uploaded]);
   await source.close();
-  if (queryError !== undefined) throw { stage: "query", error: queryError };
-  if (u.status === "rejected") throw { stage: "upload", error: u.reason };
-  if (p.status === "rejected") throw { stage: "export", error: p.reason };
+  if (queryError !== undefined) throw new StageError("query", queryError);
+  if (u.status === "rejected") throw new StageError("upload", u.reason);
+  if (p.status === "rejected") throw new StageError("export", p.reason);
   return { rows: layout.rowCount(), bytes };
 }

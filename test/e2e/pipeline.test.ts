@@ -172,6 +172,25 @@ describe("delivery paths", () => {
     assert.match(row.filepath as string, /[?&]X-Amz-Expires=3600(&|$)/);
   });
 
+  it("a storage failure ends the task in status 3 with a readable msg, not stuck in 1", async () => {
+    const { exportTask } = await import("../../lib/export.js");
+    const id = await h.insertTask({
+      name: "no bucket",
+      title: ORDERS_TITLE,
+      query: ordersQuery(orders),
+    });
+    const deps = {
+      ...h.app.exportDeps,
+      settings: { ...h.app.exportDeps.settings, bucket: "oe-no-such-bucket" },
+    };
+    const outcome = await exportTask(deps, id);
+    assert.equal(outcome.kind, "failed");
+    const row = await h.app.exportDeps.tasks.get(id);
+    assert.equal(row?.status, STATUS.failed);
+    assert.match(row?.msg ?? "", /^Writing the file to storage failed: NoSuchBucket/);
+    assert.equal(row?.filepath, null);
+  });
+
   it("the deployed handlers work when loaded with the environment, as Lambda loads them", async () => {
     const id = await h.insertTask({
       name: "handlers",

@@ -11,11 +11,11 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
   return {
     label: db.label,
     async open(sql) {
+      // Settings go inside the transaction, not in startup options, so PgBouncer (which refuses
+      // unknown startup parameters) works too.
       const client = new pg.Client({
         connectionString: db.url,
         application_name: "offline-export-worker",
-        // Read-only for the whole session, and a server-side timeout, before any task SQL runs.
-        options: `-c default_transaction_read_only=on -c statement_timeout=${timeoutMs} -c idle_in_transaction_session_timeout=${timeoutMs}`,
       });
       // Connection errors surface through the query stream; this only stops an unhandled 'error'.
       client.on("error", () => {});
@@ -26,6 +26,9 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
       });
       try {
         await client.query("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        await client.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
+        // A worker that dies mid-export must not hold a transaction open on the server.
+        await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${timeoutMs}`);
         // The extended protocol runs exactly one statement: "a; b" is refused by the server.
         const rows = client.query(
           new QueryStream(sql, [], {

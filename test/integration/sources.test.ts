@@ -92,11 +92,19 @@ for (const engine of ENGINES) {
         `INSERT INTO ${t} (id) SELECT id + 100 FROM ${t}`,
         `DROP TABLE ${t}`,
         engine === "mysql" ? `SELECT * FROM ${t} FOR UPDATE` : `CREATE TABLE ${t}_x (id int)`,
+        engine === "mysql"
+          ? `CREATE TEMPORARY TABLE ${t}_tmp (id int)`
+          : `WITH d AS (DELETE FROM ${t} RETURNING id) SELECT * FROM d`,
       ];
       for (const sql of writes) {
         const err = await readError(source, sql);
         const msg = describeFailure(err, "query", { timeoutSeconds: 2, secrets: [] });
         assert.match(msg, /read-only|READ ONLY/i, `${sql}: ${msg}`);
+      }
+      if (engine === "postgres") {
+        // Nor can the task switch its transaction to read-write first. (On MySQL one statement
+        // cannot both switch and write, and the connection is closed after every export.)
+        await readError(source, "SELECT set_config('transaction_read_only', 'off', true)");
       }
       const count = await db.query<{ n: number | string }>(
         `SELECT COUNT(*) AS n FROM ${t} WHERE txt IS NULL OR txt <> 'x'`,

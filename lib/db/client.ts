@@ -116,6 +116,7 @@ function postgresClient(db: DbUrl, poolSize: number): SqlClient {
     connectionString: db.url,
     max: poolSize,
     idleTimeoutMillis: 60_000,
+    connectionTimeoutMillis: 15_000,
     keepAlive: true,
     application_name: "offline-export",
   });

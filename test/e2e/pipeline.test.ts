@@ -191,6 +191,26 @@ describe("delivery paths", () => {
     assert.equal(row?.filepath, null);
   });
 
+  it("an unreachable data database fails the task with a msg free of hosts and passwords", async () => {
+    const { exportTask } = await import("../../lib/export.js");
+    const { createDataSource } = await import("../../lib/sources/source.js");
+    const { parseDbUrl } = await import("../../lib/db/url.js");
+    const { secretsOf } = await import("../../lib/errors.js");
+    const url = "postgres://exporter:Top$ecret9@127.0.0.1:1/app";
+    const deps = {
+      ...h.app.exportDeps,
+      source: createDataSource(parseDbUrl(url), { statementTimeoutSeconds: 5 }),
+      secrets: secretsOf([url]),
+    };
+    const id = await h.insertTask({ name: "down", title: "a", query: "SELECT 1" });
+    assert.equal((await exportTask(deps, id)).kind, "failed");
+    const row = await h.app.exportDeps.tasks.get(id);
+    assert.equal(row?.status, STATUS.failed);
+    assert.match(row?.msg ?? "", /^Could not reach the database \(connection refused\)/);
+    for (const leak of ["Top$ecret9", "127.0.0.1", ":1", "exporter"])
+      assert.ok(!row?.msg?.includes(leak), leak);
+  });
+
   it("the deployed handlers work when loaded with the environment, as Lambda loads them", async () => {
     const id = await h.insertTask({
       name: "handlers",

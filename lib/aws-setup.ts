@@ -2,14 +2,15 @@ import {
   CreateBucketCommand,
   HeadBucketCommand,
   PutBucketLifecycleConfigurationCommand,
-  type S3Client,
+  S3Client,
 } from "@aws-sdk/client-s3";
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
-  type SQSClient,
+  SQSClient,
 } from "@aws-sdk/client-sqs";
+import { awsClientConfig } from "./app.js";
 
 /**
  * The bucket and queues that serverless.yml declares, for local emulators (moto, LocalStack)
@@ -76,4 +77,30 @@ export async function ensureQueues(
     }),
   );
   return { queueUrl: q.QueueUrl as string, dlqUrl };
+}
+
+/**
+ * Bucket and queues on an emulator, before the full config exists (it needs the queue URL).
+ * Used by `npm run dev` and the tests.
+ */
+export async function provisionLocal(o: {
+  region: string;
+  endpointUrl: string | undefined;
+  bucket: string;
+  queueName: string;
+  visibilityTimeoutSeconds: number;
+}): Promise<{ queueUrl: string; dlqUrl: string }> {
+  const aws = awsClientConfig(o);
+  const s3 = new S3Client(aws);
+  const sqs = new SQSClient(aws);
+  try {
+    await ensureBucket(s3, o.bucket);
+    return await ensureQueues(sqs, o.queueName, {
+      visibilityTimeoutSeconds: o.visibilityTimeoutSeconds,
+      maxReceiveCount: 3,
+    });
+  } finally {
+    s3.destroy();
+    sqs.destroy();
+  }
 }

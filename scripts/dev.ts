@@ -1,6 +1,6 @@
 // npm run dev: the whole pipeline on this machine, from an inserted row to a downloaded file.
 import { createApp } from "../lib/app.js";
-import { ensureBucket, ensureQueues } from "../lib/aws-setup.js";
+import { provisionLocal } from "../lib/aws-setup.js";
 import { loadConfig } from "../lib/config.js";
 import { decodeCsv } from "../lib/csv/encoding.js";
 import { createSqlClient } from "../lib/db/client.js";
@@ -13,21 +13,16 @@ const say = (s: string) => console.log(`[dev] ${s}`);
 
 async function main() {
   const env = localEnv();
-  // The queue URL is only known once the queue exists.
-  const pre = loadConfig({
-    ...env,
-    EXPORT_QUEUE_URL: env.EXPORT_QUEUE_URL ?? "http://placeholder/",
-  });
-  const setup = createApp(pre);
-  say(
-    `S3/SQS at ${pre.endpointUrl ?? "AWS"}: bucket ${pre.bucket}, queue offline-export-dev-tasks (+ DLQ)`,
-  );
-  await ensureBucket(setup.s3, pre.bucket);
-  const { queueUrl } = await ensureQueues(setup.sqs, "offline-export-dev-tasks", {
+  const bucket = env.EXPORT_BUCKET as string;
+  const queueName = "offline-export-dev-tasks";
+  say(`S3/SQS at ${env.AWS_ENDPOINT_URL ?? "AWS"}: bucket ${bucket}, queue ${queueName} (+ DLQ)`);
+  const { queueUrl } = await provisionLocal({
+    region: env.AWS_REGION as string,
+    endpointUrl: env.AWS_ENDPOINT_URL,
+    bucket,
+    queueName,
     visibilityTimeoutSeconds: 60,
-    maxReceiveCount: 3,
   });
-  await setup.close();
 
   const config = loadConfig({ ...env, EXPORT_QUEUE_URL: env.EXPORT_QUEUE_URL ?? queueUrl });
   const app = createApp(config);

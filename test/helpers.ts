@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type App, createApp } from "../lib/app.js";
-import { ensureBucket, ensureQueues } from "../lib/aws-setup.js";
+import { provisionLocal } from "../lib/aws-setup.js";
 import { type Config, loadConfig } from "../lib/config.js";
 import { createSqlClient, type SqlClient } from "../lib/db/client.js";
 import type { Engine } from "../lib/db/url.js";
@@ -65,19 +65,18 @@ export async function makeHarness(o: HarnessOptions): Promise<Harness> {
     DATA_DB_URL: serviceUrl(o.dataEngine),
     TASK_TABLE: table,
     EXPORT_BUCKET: name,
-    EXPORT_QUEUE_URL: "http://placeholder/",
     AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
     AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL,
     SCHEDULER_POLL_SECONDS: "1",
     ...o.env,
   };
-  const pre = createApp(loadConfig(env), createLogger("test"));
-  await ensureBucket(pre.s3, env.EXPORT_BUCKET);
-  const { queueUrl, dlqUrl } = await ensureQueues(pre.sqs, name, {
+  const { queueUrl, dlqUrl } = await provisionLocal({
+    region: env.AWS_REGION,
+    endpointUrl: env.AWS_ENDPOINT_URL,
+    bucket: name,
+    queueName: name,
     visibilityTimeoutSeconds: 30,
-    maxReceiveCount: 3,
   });
-  await pre.close();
   const config = loadConfig({ ...env, EXPORT_QUEUE_URL: queueUrl });
   const app = createApp(config, createLogger("test"));
   await migrate(app.taskDb, config.taskTable);

@@ -1,5 +1,6 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { awsClientConfig } from "./aws-config.js";
 import type { Config } from "./config.js";
 import { createSqlClient, type SqlClient } from "./db/client.js";
 import { secretsOf } from "./errors.js";
@@ -17,14 +18,6 @@ export interface App {
   exportDeps: ExportDeps;
   schedulerDeps: SchedulerDeps;
   close(): Promise<void>;
-}
-
-export function awsClientConfig(config: Pick<Config, "region" | "endpointUrl">) {
-  return {
-    region: config.region,
-    // An emulator (LocalStack, moto) serves buckets by path, not by virtual host.
-    ...(config.endpointUrl ? { endpoint: config.endpointUrl, forcePathStyle: true } : {}),
-  };
 }
 
 /** Every client, created once from the config and passed down, so tests can point them anywhere. */

@@ -10,7 +10,7 @@ import {
   GetQueueUrlCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { awsClientConfig } from "./app.js";
+import { awsClientConfig } from "./aws-config.js";
 
 /**
  * The bucket and queues that serverless.yml declares, for local emulators (moto, LocalStack)

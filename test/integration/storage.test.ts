@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
-import { awsClientConfig } from "../../lib/app.js";
+import { awsClientConfig } from "../../lib/aws-config.js";
 import { ensureBucket } from "../../lib/aws-setup.js";
 import { contentDisposition, presignDownload, uploadStream } from "../../lib/storage.js";
 import { download, serviceUrl, uniqueName } from "../helpers.js";

@@ -13,13 +13,13 @@ export interface LocalRunOptions {
   signal?: AbortSignal;
 }
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /**
  * Scheduler and worker on one machine, as the cloud runs them: the scheduler pass queues
  * tasks, SQS delivers them, each message is handled by the worker's batch handler (a batch
  * of one, like the deployed batchSize) and deleted unless reported as a batch item failure.
  */
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 export async function runLocal(app: App, o: LocalRunOptions): Promise<void> {
   const { config, sqs } = app;
   // Fail fast on a queue that is not there, rather than retry forever.

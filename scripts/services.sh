@@ -42,7 +42,7 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 refuse_busy() { # refuse_busy PORT NAME VAR
   if port_busy "$1"; then
-    say "port $1 is taken by a process this script did not start; set $3 (or the URL) to use another"
+    say "$2: port $1 is taken by a process this script did not start; set $3 (or the URL) to use another"
     exit 1
   fi
 }

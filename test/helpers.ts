@@ -30,6 +30,20 @@ export function sqlClient(engine: Engine, poolSize = 2): SqlClient {
   return createSqlClient(parseDbUrl(serviceUrl(engine)), poolSize);
 }
 
+const DIGITS =
+  "(SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)";
+
+/**
+ * A derived table `s` with one column `n` = 1..count (count <= 1,000,000), made by the server.
+ * MariaDB stops recursive CTEs at 1,000 rows, so MySQL gets a cross join of digits.
+ */
+export function seriesSql(engine: Engine, count: number): string {
+  const n = Number(count);
+  if (engine === "postgres") return `(SELECT n FROM generate_series(1, ${n}) n) s`;
+  return `(SELECT n FROM (SELECT 1 + a.n + 10 * b.n + 100 * c.n + 1000 * d.n + 10000 * e.n + 100000 * f.n AS n
+    FROM ${DIGITS} a, ${DIGITS} b, ${DIGITS} c, ${DIGITS} d, ${DIGITS} e, ${DIGITS} f) x WHERE x.n <= ${n}) s`;
+}
+
 /** `$n` or `?` placeholders for ad-hoc test SQL. */
 export const ph = (engine: Engine, n: number) => (engine === "mysql" ? "?" : `$${n}`);
 

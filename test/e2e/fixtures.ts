@@ -2,7 +2,7 @@ import { parse } from "csv-parse/sync";
 import type { CsvEncoding } from "../../lib/config.js";
 import { decodeCsv } from "../../lib/csv/encoding.js";
 import type { SqlClient } from "../../lib/db/client.js";
-import { ph, uniqueName } from "../helpers.js";
+import { ph, seriesSql, uniqueName } from "../helpers.js";
 
 /** Values that break naive exporters, one per row. */
 export const TRICKY: (string | null)[][] = [
@@ -13,9 +13,6 @@ export const TRICKY: (string | null)[][] = [
   ["=SUM(A1:A9)", null, "2024-06-02 08:00:00", ""],
   ["tab\there", "1.10", "2024-06-03 08:00:00", "€ ¥ £ — …"],
 ];
-
-const DIGITS =
-  "(SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)";
 
 /**
  * An orders table in the data database: the tricky rows, then `generated` plain rows made by
@@ -40,15 +37,13 @@ export async function createOrders(db: SqlClient, generated: number): Promise<st
       await db.query(
         `INSERT INTO ${t} SELECT ${off} + s.n, CONCAT('客户', s.n), s.n * 1.01, DATE_ADD('2024-01-01', INTERVAL s.n SECOND),
            IF(s.n % 10 = 0, NULL, CONCAT('备注 ', s.n, ', "q"'))
-         FROM (SELECT 1 + a.n + 10 * b.n + 100 * c.n + 1000 * d.n + 10000 * e.n + 100000 * f.n AS n
-               FROM ${DIGITS} a, ${DIGITS} b, ${DIGITS} c, ${DIGITS} d, ${DIGITS} e, ${DIGITS} f) s
-         WHERE s.n <= ${Number(generated)}`,
+         FROM ${seriesSql("mysql", generated)}`,
       );
     } else {
       await db.query(
         `INSERT INTO ${t} SELECT ${off} + n, '客户' || n, n * 1.01, timestamp '2024-01-01' + n * interval '1 second',
            CASE WHEN n % 10 = 0 THEN NULL ELSE '备注 ' || n || ', "q"' END
-         FROM generate_series(1, ${Number(generated)}) n`,
+         FROM ${seriesSql("postgres", generated)}`,
       );
     }
   }

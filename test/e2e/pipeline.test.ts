@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import type { Engine } from "../../lib/db/url.js";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { type Engine, parseDbUrl } from "../../lib/db/url.js";
+import { secretsOf } from "../../lib/errors.js";
+import { exportTask } from "../../lib/export.js";
+import { deleteRecords, receiveRecords } from "../../lib/queue.js";
+import { createDataSource } from "../../lib/sources/source.js";
 import { STATUS } from "../../lib/tasks/store.js";
+import { handleSqsBatch } from "../../lib/worker.js";
 import { download, type Harness, makeHarness } from "../helpers.js";
 import {
   createOrders,
@@ -135,9 +141,6 @@ describe("delivery paths", () => {
   });
 
   it("PHP publishing {id} directly starts the task without the scheduler, and duplicates export once", async () => {
-    const { SendMessageCommand } = await import("@aws-sdk/client-sqs");
-    const { receiveRecords } = await import("../../lib/queue.js");
-    const { handleSqsBatch } = await import("../../lib/worker.js");
     const id = await h.insertTask({
       name: "direct",
       title: ORDERS_TITLE,
@@ -173,7 +176,6 @@ describe("delivery paths", () => {
   });
 
   it("a storage failure ends the task in status 3 with a readable msg, not stuck in 1", async () => {
-    const { exportTask } = await import("../../lib/export.js");
     const id = await h.insertTask({
       name: "no bucket",
       title: ORDERS_TITLE,
@@ -192,10 +194,6 @@ describe("delivery paths", () => {
   });
 
   it("an unreachable data database fails the task with a msg free of hosts and passwords", async () => {
-    const { exportTask } = await import("../../lib/export.js");
-    const { createDataSource } = await import("../../lib/sources/source.js");
-    const { parseDbUrl } = await import("../../lib/db/url.js");
-    const { secretsOf } = await import("../../lib/errors.js");
     const url = "postgres://exporter:Top$ecret9@127.0.0.1:1/app";
     const deps = {
       ...h.app.exportDeps,
@@ -226,6 +224,7 @@ describe("delivery paths", () => {
       SCHEDULER_RUN_SECONDS: "0",
     };
     Object.assign(process.env, env);
+    // The handlers read the environment when loaded, as on a Lambda cold start: import them late.
     const scheduler = await import("../../functions/scheduler.js");
     const worker = await import("../../functions/worker.js");
     const context = {
@@ -233,7 +232,6 @@ describe("delivery paths", () => {
     } as unknown as import("aws-lambda").Context;
     const pass = await scheduler.handler({}, context);
     assert.deepEqual(pass, { passes: 1, sent: 1 });
-    const { receiveRecords, deleteRecords } = await import("../../lib/queue.js");
     const records = await receiveRecords(h.app.sqs, h.config.queueUrl, 10, 2);
     assert.deepEqual(
       records.map((r) => JSON.parse(r.body)),

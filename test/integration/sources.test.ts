@@ -4,7 +4,7 @@ import type { SqlClient } from "../../lib/db/client.js";
 import { parseDbUrl } from "../../lib/db/url.js";
 import { describeFailure } from "../../lib/errors.js";
 import { createDataSource, type DataSource } from "../../lib/sources/source.js";
-import { ENGINES, serviceUrl, sqlClient, uniqueName } from "../helpers.js";
+import { ENGINES, seriesSql, serviceUrl, sqlClient, uniqueName } from "../helpers.js";
 
 async function readAll(source: DataSource, sql: string): Promise<unknown[][]> {
   const s = await source.open(sql);
@@ -32,8 +32,6 @@ const TYPES = {
   postgres: `(id INT PRIMARY KEY, ts TIMESTAMP, ts6 TIMESTAMP(6), d DATE, amount NUMERIC(20,6), big BIGINT, flag BOOLEAN,
               f DOUBLE PRECISION, txt TEXT, js JSONB, bits BIT(8), bin BYTEA)`,
 };
-const DIGITS = `(SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
-  UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)`;
 const COLS = ["ts", "ts6", "d", "amount", "big", "flag", "f", "txt", "js", "bits", "bin"];
 
 for (const engine of ENGINES) {
@@ -133,12 +131,7 @@ for (const engine of ENGINES) {
     });
 
     it("streams with backpressure: a paused reader does not buffer the whole result", async () => {
-      const gen =
-        engine === "mysql"
-          ? `SELECT a.n + 10 * b.n + 100 * c.n + 1000 * d.n + 10000 * e.n + 100000 * f.n, REPEAT('x', 100)
-             FROM ${DIGITS} a, ${DIGITS} b, ${DIGITS} c, ${DIGITS} d, ${DIGITS} e, (SELECT 0 n UNION ALL SELECT 1) f`
-          : "SELECT n, repeat('x', 100) FROM generate_series(1, 200000) n";
-      const s = await source.open(gen);
+      const s = await source.open(`SELECT s.n, REPEAT('x', 100) FROM ${seriesSql(engine, 200000)}`);
       try {
         let seen = 0;
         for await (const _ of s.rows) {

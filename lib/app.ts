@@ -49,7 +49,7 @@ export function createApp(config: Config, logger: Logger = createLogger()): App 
       logger,
       secrets,
     },
-    schedulerDeps: { tasks, sqs, settings: config, logger, secrets },
+    schedulerDeps: { tasks, sqs, s3, settings: config, logger, secrets },
     async close() {
       await taskDb.close();
       s3.destroy();

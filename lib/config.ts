@@ -29,6 +29,10 @@ export interface Config {
   /** A processing task whose heartbeat is older than this is taken to be dead. */
   leaseSeconds: number;
   maxAttempts: number;
+  /** After a transient failure (database or storage unreachable) the task waits this long, times the attempt number, before its next try. */
+  retryDelaySeconds: number;
+  /** The worker stops this long before the Lambda's timeout, to abort the upload and record why. */
+  deadlineMarginSeconds: number;
   /**
    * Long-lived credentials (an IAM user allowed only s3:GetObject on the bucket) to sign links
    * with. A Lambda role's temporary credentials expire within hours, and so would the link.
@@ -150,6 +154,8 @@ export function loadConfig(env: Env = process.env): Config {
     redispatchSeconds: integer(env, "REDISPATCH_SECONDS", 900, 10, 86_400),
     leaseSeconds: integer(env, "LEASE_SECONDS", 180, 3, 86_400),
     maxAttempts: integer(env, "MAX_ATTEMPTS", 3, 1, 100),
+    retryDelaySeconds: integer(env, "RETRY_DELAY_SECONDS", 30, 0, 3600),
+    deadlineMarginSeconds: integer(env, "DEADLINE_MARGIN_SECONDS", 30, 1, 600),
     linkSigner:
       signerId && signerSecret
         ? { accessKeyId: signerId, secretAccessKey: signerSecret }

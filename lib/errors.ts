@@ -27,7 +27,38 @@ const CONNECTION_CODES: Record<string, string> = {
   "28000": "access denied",
   "3D000": "database does not exist",
   ER_BAD_DB_ERROR: "database does not exist",
+  "57P01": "the server shut down or restarted",
+  "57P02": "the server crashed",
+  "57P03": "the server is starting up",
+  "08000": "connection lost",
+  "08003": "connection lost",
+  "08006": "connection lost",
+  ER_SERVER_SHUTDOWN: "the server shut down or restarted",
+  ER_CONNECTION_KILLED: "the connection was killed",
+  ER_CON_COUNT_ERROR: "too many connections",
 };
+
+/** Failures that say nothing about the task: the same export may well work a little later. */
+const TRANSIENT_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "PROTOCOL_CONNECTION_LOST",
+  "57P01",
+  "57P02",
+  "57P03",
+  "08000",
+  "08003",
+  "08006",
+  "53300", // PostgreSQL too_many_connections
+  "ER_SERVER_SHUTDOWN",
+  "ER_CONNECTION_KILLED",
+  "ER_CON_COUNT_ERROR",
+]);
 
 interface DbLikeError {
   code?: string;
@@ -35,6 +66,27 @@ interface DbLikeError {
   sqlMessage?: string;
   message?: string;
   name?: string;
+  $fault?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/**
+ * Whether a failure is worth another attempt: the database or storage was unreachable, cut
+ * off or overloaded. A bad query, a timeout or a refused write is not: it would fail again.
+ */
+export function isTransient(err: unknown, stage: Stage): boolean {
+  const e = (err ?? {}) as DbLikeError;
+  if (e.code && TRANSIENT_CODES.has(e.code)) return true;
+  if (
+    /connection terminated|socket hang up|server has gone away|lost connection/i.test(
+      String(e.message),
+    )
+  )
+    return true;
+  if (stage !== "upload") return false;
+  const status = e.$metadata?.httpStatusCode;
+  if (status === undefined) return e.name === "TimeoutError" || e.name === "RequestTimeout";
+  return status >= 500 || status === 408 || status === 429;
 }
 
 /** Turns any error into a sentence a person can act on, without credentials or hosts. */

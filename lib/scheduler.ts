@@ -1,9 +1,11 @@
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Config } from "./config.js";
 import { redact } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { sendTaskMessages } from "./queue.js";
 import type { ReapResult, TaskStore } from "./tasks/store.js";
+import { sweepUploads } from "./upload-sweep.js";
 
 export type SchedulerSettings = Pick<
   Config,
@@ -15,11 +17,15 @@ export type SchedulerSettings = Pick<
   | "maxAttempts"
   | "schedulerPollSeconds"
   | "schedulerRunSeconds"
+  | "bucket"
+  | "keyPrefix"
 >;
 
 export interface SchedulerDeps {
   tasks: TaskStore;
   sqs: SQSClient;
+  /** For sweeping multipart uploads left by dead workers; omitted, no sweep. */
+  s3?: S3Client;
   settings: SchedulerSettings;
   logger: Logger;
   secrets: string[];
@@ -29,6 +35,8 @@ export interface PassResult {
   sent: number[];
   unsent: number[];
   reaped: ReapResult;
+  /** Keys of multipart uploads aborted because no live attempt owned them. */
+  swept: string[];
 }
 
 /** One look at the table: recover dead claims, then queue pending tasks up to the cap. */
@@ -41,12 +49,23 @@ export async function schedulerPass(deps: SchedulerDeps): Promise<PassResult> {
   if (reaped.released.length || reaped.failed.length) {
     logger.warn("recovered tasks whose worker stopped", { ...reaped });
   }
+  // Storage being away must not stop tasks from being queued: the sweep waits for next pass.
+  const swept = deps.s3
+    ? await sweepUploads({ ...deps, s3: deps.s3, bucket: s.bucket, keyPrefix: s.keyPrefix }).catch(
+        (err) => {
+          logger.warn("upload sweep failed; will try next pass", {
+            error: redact(String((err as Error).message ?? err), deps.secrets),
+          });
+          return [] as string[];
+        },
+      )
+    : [];
   const ids = await tasks.reserveForDispatch({
     maxInFlight: s.maxInFlight,
     redispatchSeconds: s.redispatchSeconds,
     excludeTypes: s.excludeTypes,
   });
-  if (ids.length === 0) return { sent: [], unsent: [], reaped };
+  if (ids.length === 0) return { sent: [], unsent: [], reaped, swept };
   const { sent, failed } = await sendTaskMessages(deps.sqs, s.queueUrl, ids);
   if (failed.length > 0) {
     // Give them back at once rather than waiting out redispatchSeconds.
@@ -54,7 +73,7 @@ export async function schedulerPass(deps: SchedulerDeps): Promise<PassResult> {
     logger.error("could not send task messages; will retry next pass", { taskIds: failed });
   }
   if (sent.length > 0) logger.info("queued tasks", { taskIds: sent });
-  return { sent, unsent: failed, reaped };
+  return { sent, unsent: failed, reaped, swept };
 }
 
 export interface LoopOptions {

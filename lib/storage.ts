@@ -1,5 +1,10 @@
 import type { Readable } from "node:stream";
-import { AbortMultipartUploadCommand, GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 
@@ -12,6 +17,8 @@ export interface UploadRequest {
   partSizeBytes: number;
   queueSize: number;
   metadata?: Record<string, string>;
+  /** Aborting it stops the part uploads in flight and aborts the multipart upload. */
+  abortController?: AbortController;
 }
 
 /**
@@ -32,6 +39,7 @@ export async function uploadStream(s3: S3Client, r: UploadRequest): Promise<void
     partSize: r.partSizeBytes,
     queueSize: r.queueSize,
     leavePartsOnError: false,
+    abortController: r.abortController,
   });
   try {
     await upload.done();
@@ -50,6 +58,11 @@ export async function uploadStream(s3: S3Client, r: UploadRequest): Promise<void
     }
     throw err;
   }
+}
+
+/** Removes an object that must not be served (an export whose claim was lost). */
+export async function deleteObject(s3: S3Client, bucket: string, key: string): Promise<void> {
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }
 
 /** A GET link for the object; the file name comes from the object's Content-Disposition. */

@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { type ExportDeps, type ExportOutcome, exportTask } from "./export.js";
+import { type ExportDeps, type ExportOptions, type ExportOutcome, exportTask } from "./export.js";
 
 const MAX_BODY_CHARS = 1024;
 
@@ -35,6 +35,7 @@ export function parseTaskMessage(body: string): number {
 export async function handleRecord(
   deps: ExportDeps,
   record: SQSRecord,
+  options: ExportOptions = {},
 ): Promise<ExportOutcome | undefined> {
   let id: number;
   try {
@@ -48,13 +49,22 @@ export async function handleRecord(
     });
     return undefined;
   }
-  return exportTask(deps, id);
+  return exportTask(deps, id, options);
 }
 
 /** The SQS batch, with partial batch failures: one bad record never fails the others. */
-export function handleSqsBatch(deps: ExportDeps, event: SQSEvent): Promise<SQSBatchResponse> {
+export function handleSqsBatch(
+  deps: ExportDeps,
+  event: SQSEvent,
+  options: ExportOptions = {},
+): Promise<SQSBatchResponse> {
   const processor = new BatchProcessor(EventType.SQS);
-  return processPartialResponse(event, (r: SQSRecord) => handleRecord(deps, r), processor, {
-    throwOnFullBatchFailure: false,
-  });
+  return processPartialResponse(
+    event,
+    (r: SQSRecord) => handleRecord(deps, r, options),
+    processor,
+    {
+      throwOnFullBatchFailure: false,
+    },
+  );
 }

@@ -24,6 +24,7 @@ export const mysqlSchema: TableSchema = {
   addColumns: [
     ["created_at", "DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP"],
     ["dispatched_at", "DATETIME NULL DEFAULT NULL"],
+    ["retry_at", "DATETIME NULL DEFAULT NULL"],
     ["started_at", "DATETIME NULL DEFAULT NULL"],
     ["heartbeat_at", "DATETIME NULL DEFAULT NULL"],
     ["finished_at", "DATETIME NULL DEFAULT NULL"],

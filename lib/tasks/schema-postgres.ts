@@ -22,6 +22,7 @@ export const postgresSchema: TableSchema = {
   addColumns: [
     ["created_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"],
     ["dispatched_at", "TIMESTAMPTZ NULL"],
+    ["retry_at", "TIMESTAMPTZ NULL"],
     ["started_at", "TIMESTAMPTZ NULL"],
     ["heartbeat_at", "TIMESTAMPTZ NULL"],
     ["finished_at", "TIMESTAMPTZ NULL"],

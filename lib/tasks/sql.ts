@@ -33,7 +33,11 @@ export function taskSql(engine: Engine, table: TableName) {
       engine === "mysql"
         ? `(NOW() - INTERVAL ${p(seconds)} SECOND)`
         : `(now() - ${p(seconds)} * interval '1 second')`;
-    return { values, p, ago };
+    const later = (seconds: number) =>
+      engine === "mysql"
+        ? `(NOW() + INTERVAL ${p(seconds)} SECOND)`
+        : `(now() + ${p(seconds)} * interval '1 second')`;
+    return { values, p, ago, later };
   };
   const typeText = engine === "mysql" ? `CAST(${c("type")} AS CHAR)` : `${c("type")}::text`;
   const taskColumns = [
@@ -68,10 +72,10 @@ export function taskSql(engine: Engine, table: TableName) {
       return { text, values };
     },
 
-    /** Oldest pending tasks that are not already on the queue. */
+    /** Oldest pending tasks that are not already on the queue nor waiting out a retry delay. */
     pickPending(limit: number, redispatchSeconds: number, excludeTypes: string[]): Sql {
       const { values, p, ago } = params();
-      let text = `SELECT ${c("id")} FROM ${t} WHERE ${c("status")} = ${p(0)} AND (${c("dispatched_at")} IS NULL OR ${c("dispatched_at")} <= ${ago(redispatchSeconds)})`;
+      let text = `SELECT ${c("id")} FROM ${t} WHERE ${c("status")} = ${p(0)} AND (${c("dispatched_at")} IS NULL OR ${c("dispatched_at")} <= ${ago(redispatchSeconds)}) AND (${c("retry_at")} IS NULL OR ${c("retry_at")} <= ${now})`;
       if (excludeTypes.length > 0) {
         text += ` AND (${c("type")} IS NULL OR ${typeText} NOT IN (${excludeTypes.map(p).join(", ")}))`;
       }
@@ -103,7 +107,7 @@ export function taskSql(engine: Engine, table: TableName) {
     /** 0 -> 1, only if still pending: affected rows say whether this caller won. */
     claim(id: number): Sql {
       const { values, p } = params();
-      const text = `UPDATE ${t} SET ${c("status")} = ${p(1)}, ${c("started_at")} = ${now}, ${c("heartbeat_at")} = ${now}, ${c("finished_at")} = NULL, ${c("attempts")} = ${c("attempts")} + 1, ${c("msg")} = NULL WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(0)}`;
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(1)}, ${c("started_at")} = ${now}, ${c("heartbeat_at")} = ${now}, ${c("finished_at")} = NULL, ${c("retry_at")} = NULL, ${c("attempts")} = ${c("attempts")} + 1, ${c("msg")} = NULL WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(0)}`;
       return { text, values };
     },
 
@@ -128,6 +132,16 @@ export function taskSql(engine: Engine, table: TableName) {
     fail(id: number, attempt: number, msg: string): Sql {
       const { values, p } = params();
       const text = `UPDATE ${t} SET ${c("status")} = ${p(3)}, ${c("msg")} = ${p(msg)}, ${c("finished_at")} = ${now} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(1)} AND ${c("attempts")} = ${p(attempt)}`;
+      return { text, values };
+    },
+
+    /**
+     * After a transient failure: back to pending, saying why, for the scheduler to send again
+     * once the delay has passed. Fenced like complete, so only the claim holder can do it.
+     */
+    retry(id: number, attempt: number, msg: string, delaySeconds: number): Sql {
+      const { values, p, later } = params();
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(0)}, ${c("msg")} = ${p(msg)}, ${c("dispatched_at")} = NULL, ${c("retry_at")} = ${later(delaySeconds)} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(1)} AND ${c("attempts")} = ${p(attempt)}`;
       return { text, values };
     },
 

@@ -2,6 +2,25 @@ import type { SqlClient, SqlSession } from "../db/client.js";
 import type { TableName } from "../identifiers.js";
 import { type CompleteFields, type Sql, taskSql } from "./sql.js";
 
+/** No NUL (PostgreSQL text refuses it) and no lone surrogates (not encodable as UTF-8). */
+export function storableText(text: string): string {
+  return text.replaceAll("\u0000", "").toWellFormed();
+}
+
+export function asciiOnly(text: string): string {
+  return text.replace(/[^\x20-\x7e\n]/g, "?");
+}
+
+/** The server refused the value itself (bad character for the column), not the connection. */
+function isDataError(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number };
+  return (
+    (typeof e.code === "string" && /^22/.test(e.code)) || // PostgreSQL data_exception class
+    e.errno === 1366 || // MySQL incorrect string value
+    e.errno === 1406 // data too long
+  );
+}
+
 export const STATUS = { pending: 0, processing: 1, succeeded: 2, failed: 3 } as const;
 
 export interface Task {
@@ -157,7 +176,27 @@ export class TaskStore {
   }
 
   async fail(task: Task, msg: string): Promise<boolean> {
-    return (await run(this.db, this.sql.fail(task.id, task.attempts, msg))).affected === 1;
+    return this.writeMsg(msg, (m) => this.sql.fail(task.id, task.attempts, m));
+  }
+
+  /** Back to pending after a transient failure; false if the claim was no longer this attempt's. */
+  async retry(task: Task, msg: string, delaySeconds: number): Promise<boolean> {
+    return this.writeMsg(msg, (m) => this.sql.retry(task.id, task.attempts, m, delaySeconds));
+  }
+
+  /**
+   * A msg quotes database errors, which may quote the task's own text: it must not be what
+   * stops the task from being recorded. If the server refuses the text (a legacy latin1 or
+   * utf8mb3 column, say), the same words go in again as plain ASCII.
+   */
+  private async writeMsg(msg: string, statement: (msg: string) => Sql): Promise<boolean> {
+    const clean = storableText(msg);
+    try {
+      return (await run(this.db, statement(clean))).affected === 1;
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      return (await run(this.db, statement(asciiOnly(clean)))).affected === 1;
+    }
   }
 
   /** Finds processing tasks whose lease ran out; retries them or, past maxAttempts, fails them. */

@@ -193,20 +193,32 @@ describe("delivery paths", () => {
     assert.equal(row?.filepath, null);
   });
 
-  it("an unreachable data database fails the task with a msg free of hosts and passwords", async () => {
+  it("an unreachable data database is retried, then fails the task with a msg free of hosts and passwords", async () => {
     const url = "postgres://exporter:Top$ecret9@127.0.0.1:1/app";
     const deps = {
       ...h.app.exportDeps,
       source: createDataSource(parseDbUrl(url), { statementTimeoutSeconds: 5 }),
+      settings: { ...h.app.exportDeps.settings, maxAttempts: 2, retryDelaySeconds: 0 },
       secrets: secretsOf([url]),
     };
     const id = await h.insertTask({ name: "down", title: "a", query: "SELECT 1" });
+    assert.equal((await exportTask(deps, id)).kind, "retrying");
+    const first = await h.app.exportDeps.tasks.get(id);
+    assert.equal(first?.status, STATUS.pending, "back to pending for another attempt");
+    assert.match(
+      first?.msg ?? "",
+      /^Attempt 1 of 2 failed and will be retried in 0 s: Could not reach the database \(connection refused\)/,
+    );
     assert.equal((await exportTask(deps, id)).kind, "failed");
     const row = await h.app.exportDeps.tasks.get(id);
     assert.equal(row?.status, STATUS.failed);
-    assert.match(row?.msg ?? "", /^Could not reach the database \(connection refused\)/);
-    for (const leak of ["Top$ecret9", "127.0.0.1", ":1", "exporter"])
-      assert.ok(!row?.msg?.includes(leak), leak);
+    assert.match(
+      row?.msg ?? "",
+      /^Gave up after 2 attempts\. Could not reach the database \(connection refused\)/,
+    );
+    for (const msg of [first?.msg, row?.msg])
+      for (const leak of ["Top$ecret9", "127.0.0.1", ":1", "exporter"])
+        assert.ok(!msg?.includes(leak), leak);
   });
 
   it("the deployed handlers work when loaded with the environment, as Lambda loads them", async () => {
@@ -237,7 +249,7 @@ describe("delivery paths", () => {
       records.map((r) => JSON.parse(r.body)),
       [{ id }],
     );
-    const res = await worker.handler({ Records: records });
+    const res = await worker.handler({ Records: records }, context);
     assert.deepEqual(res.batchItemFailures, []);
     await deleteRecords(h.app.sqs, h.config.queueUrl, records);
     assert.equal((await h.app.exportDeps.tasks.get(id))?.status, STATUS.succeeded);

@@ -119,9 +119,9 @@ describe("encodings", () => {
   });
 
   it("UTF-8 with BOM starts with EF BB BF, even when empty; plain UTF-8 has none", async () => {
-    const withBom = await render([["中"]], ["h"], "utf8-bom");
+    const withBom = await render([["中"]], ["#", "h"], "utf8-bom");
     assert.equal(withBom.bytes.subarray(0, 3).toString("hex"), "efbbbf");
-    assert.equal(decodeCsv(withBom.bytes, "utf8-bom"), "h\r\n1,中\r\n");
+    assert.equal(decodeCsv(withBom.bytes, "utf8-bom"), "#,h\r\n1,中\r\n");
     assert.equal((await render([], [], "utf8-bom")).bytes.toString("hex"), "efbbbf");
     assert.notEqual((await render([["中"]], ["h"], "utf8")).bytes[0], 0xef);
   });

@@ -31,6 +31,8 @@ function deps(reserve: () => Promise<number[]>, sent: number[][]): SchedulerDeps
       maxAttempts: 3,
       schedulerPollSeconds: 5,
       schedulerRunSeconds: 50,
+      bucket: "b",
+      keyPrefix: "exports/",
     },
   };
 }

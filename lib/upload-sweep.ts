@@ -1,0 +1,65 @@
+import {
+  AbortMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { parseObjectKey } from "./export.js";
+import type { Logger } from "./logger.js";
+import { STATUS, type TaskStore } from "./tasks/store.js";
+
+export interface SweepDeps {
+  s3: S3Client;
+  tasks: TaskStore;
+  bucket: string;
+  keyPrefix: string;
+  logger: Logger;
+}
+
+/**
+ * Aborts multipart uploads that no live attempt owns: a worker killed mid-export (process
+ * killed, Lambda timeout, storage unreachable when it tried to abort) cannot clean up after
+ * itself. An upload is live only while its task is processing in the attempt named in its key.
+ *
+ * Uploads are listed before tasks are read: an upload that exists at listing time belongs to
+ * a claim made before it, so a new attempt is never mistaken for a dead one.
+ */
+export async function sweepUploads(d: SweepDeps): Promise<string[]> {
+  const uploads: { key: string; uploadId: string }[] = [];
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  do {
+    const page = await d.s3.send(
+      new ListMultipartUploadsCommand({
+        Bucket: d.bucket,
+        Prefix: d.keyPrefix,
+        KeyMarker: keyMarker,
+        UploadIdMarker: uploadIdMarker,
+      }),
+    );
+    for (const u of page.Uploads ?? []) {
+      if (u.Key && u.UploadId) uploads.push({ key: u.Key, uploadId: u.UploadId });
+    }
+    keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+    uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+  } while (keyMarker);
+
+  const live = new Map<number, number | null>();
+  const aborted: string[] = [];
+  for (const u of uploads) {
+    const owner = parseObjectKey(d.keyPrefix, u.key);
+    if (!owner) continue; // not ours: leave it alone
+    if (!live.has(owner.id)) {
+      const row = await d.tasks.get(owner.id);
+      live.set(owner.id, row?.status === STATUS.processing ? row.task.attempts : null);
+    }
+    if (live.get(owner.id) === owner.attempt) continue;
+    await d.s3.send(
+      new AbortMultipartUploadCommand({ Bucket: d.bucket, Key: u.key, UploadId: u.uploadId }),
+    );
+    aborted.push(u.key);
+  }
+  if (aborted.length > 0) {
+    d.logger.warn("aborted multipart uploads left by stopped workers", { keys: aborted });
+  }
+  return aborted;
+}

@@ -98,9 +98,17 @@ export function describeFailure(
   const e = (err ?? {}) as DbLikeError;
   const raw = String(e.sqlMessage ?? e.message ?? err);
   let text: string;
-  if (e.code && CONNECTION_CODES[e.code]) {
+  if (e.name === "TaskSqlRejected") {
+    text = `${raw} Fix the task's SQL and create the task again.`;
+  } else if (e.code && CONNECTION_CODES[e.code]) {
     const what = stage === "upload" ? "file storage" : "the database";
     text = `Could not reach ${what} (${CONNECTION_CODES[e.code]}). Nothing was exported; try again later or ask an operator.`;
+  } else if (
+    stage !== "upload" &&
+    /connection terminated|server has gone away|lost connection/i.test(raw)
+  ) {
+    text =
+      "Lost the connection to the database during the export. Nothing was exported; try again later or ask an operator.";
   } else if (isTimeout(e)) {
     text = `The query ran longer than the ${o.timeoutSeconds}-second limit and was stopped. Narrow the query (fewer rows, an indexed filter) and try again.`;
   } else if (isReadOnlyViolation(e)) {

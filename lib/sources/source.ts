@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import type { DbUrl } from "../db/url.js";
 import { mysqlSource } from "./mysql.js";
 import { postgresSource } from "./postgres.js";
+import { checkTaskSql } from "./statement-guard.js";
 
 /** A running query: rows as arrays of text values (null for NULL), in the query's column order. */
 export interface RowStream {
@@ -21,8 +22,16 @@ export interface SourceOptions {
   batchRows?: number;
 }
 
+/** The data database, with task SQL checked (statement-guard.ts) before it is sent. */
 export function createDataSource(db: DbUrl, o: SourceOptions): DataSource {
-  return db.engine === "mysql" ? mysqlSource(db, o) : postgresSource(db, o);
+  const inner = db.engine === "mysql" ? mysqlSource(db, o) : postgresSource(db, o);
+  return {
+    label: inner.label,
+    open(sql) {
+      checkTaskSql(db.engine, sql);
+      return inner.open(sql);
+    },
+  };
 }
 
 /** Runs close at most once and never lets it hang the export. */

@@ -8,7 +8,7 @@ export function storableText(text: string): string {
 }
 
 export function asciiOnly(text: string): string {
-  return text.replace(/[^\x20-\x7e\n]/g, "?");
+  return text.replace(/[^\x20-\x7e\n]/gu, "?");
 }
 
 /** The server refused the value itself (bad character for the column), not the connection. */

@@ -87,6 +87,46 @@ describe("CSV layout", () => {
   });
 });
 
+describe("title width", () => {
+  it("pads the shorter side so every line has as many fields, and reports the mismatch", async () => {
+    const seen: [number, number][] = [];
+    const few = createCsvLayout({
+      header: ["序号", "a"],
+      escapeFormulas: false,
+      onWidthMismatch: (l, c) => seen.push([l, c]),
+    });
+    const many = createCsvLayout({
+      header: ["序号", "a", "b", "c"],
+      escapeFormulas: false,
+      onWidthMismatch: (l, c) => seen.push([l, c]),
+    });
+    const collect = async (layout: ReturnType<typeof createCsvLayout>) => {
+      let text = "";
+      await pipeline(
+        Readable.from([
+          ["1", "2"],
+          ["3", "4"],
+        ]),
+        ...layout.stages,
+        async (src) => {
+          for await (const chunk of src) text += chunk;
+        },
+      );
+      return text;
+    };
+    assert.equal(await collect(few), "序号,a,\r\n1,1,2\r\n2,3,4\r\n");
+    assert.equal(await collect(many), "序号,a,b,c\r\n1,1,2,\r\n2,3,4,\r\n");
+    assert.deepEqual(seen, [
+      [2, 2],
+      [4, 2],
+    ]);
+  });
+
+  it("writes the header alone for an empty result", async () => {
+    assert.equal(decodeCsv((await render([], ["序号", "a"])).bytes, "gb18030"), "序号,a\r\n");
+  });
+});
+
 describe("value text", () => {
   it("never prints epoch milliseconds or [object Object]", () => {
     assert.equal(valueText(new Date(2024, 0, 1, 0, 0, 1)), "2024-01-01 00:00:01");

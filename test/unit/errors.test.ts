@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { describeFailure, MSG_MAX_CHARS, redact, secretsOf } from "../../lib/errors.js";
+import {
+  describeFailure,
+  isTransient,
+  MSG_MAX_CHARS,
+  redact,
+  secretsOf,
+} from "../../lib/errors.js";
 
 const secrets = secretsOf(["postgres://exporter:S3cr%40t!@db.internal.example:5432/app"]);
 const o = { timeoutSeconds: 30, secrets };
@@ -63,5 +69,31 @@ describe("describeFailure", () => {
 
   it("redact removes URL credentials and IPs even when unknown", () => {
     assert.equal(redact("mysql://root:pw@10.0.0.1:3306/db", []), "mysql://***@***/db");
+  });
+});
+
+describe("isTransient", () => {
+  it("retries unreachable or restarted services, not bad queries or timeouts", () => {
+    const yes: [unknown, "query" | "upload"][] = [
+      [{ code: "ECONNREFUSED" }, "query"],
+      [{ code: "57P01" }, "query"],
+      [{ code: "PROTOCOL_CONNECTION_LOST" }, "query"],
+      [new Error("Connection terminated unexpectedly"), "query"],
+      [{ name: "InternalError", $metadata: { httpStatusCode: 503 } }, "upload"],
+      [{ name: "TimeoutError", $metadata: {} }, "upload"],
+      [{ code: "ECONNRESET", message: "socket hang up" }, "upload"],
+    ];
+    for (const [err, stage] of yes)
+      assert.equal(isTransient(err, stage), true, JSON.stringify(err));
+    const no: [unknown, "query" | "upload"][] = [
+      [{ code: "42P01", message: 'relation "x" does not exist' }, "query"],
+      [{ code: "57014" }, "query"],
+      [{ errno: 1792, code: "ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION" }, "query"],
+      [{ name: "NoSuchBucket", $metadata: { httpStatusCode: 404 } }, "upload"],
+      [{ name: "AccessDenied", $metadata: { httpStatusCode: 403 } }, "upload"],
+      [new Error("Invalid character"), "upload"],
+    ];
+    for (const [err, stage] of no)
+      assert.equal(isTransient(err, stage), false, JSON.stringify(err));
   });
 });

@@ -4,6 +4,7 @@
 #   scripts/services.sh up      start whatever is not already answering; print `export` lines
 #   scripts/services.sh down    stop only the processes this script started (by PID)
 #   scripts/services.sh env     print the `export` lines without starting anything
+#   scripts/services.sh restart-pg   fast-restart the PostgreSQL it started (fault suite)
 #
 # A service is left alone when its URL is already configured in the environment
 # (OE_MYSQL_URL, OE_PG_URL, AWS_ENDPOINT_URL), so the same commands work against LocalStack
@@ -179,8 +180,19 @@ case "${1:-up}" in
     fi
     rm -f "$state/pg.pid"
     ;;
+  restart-pg)
+    # For the fault suite: a real fast restart of the PostgreSQL this script started (only).
+    if [ -f "$state/pg.pid" ] &&
+      runuser -u postgres -- "$pgbin/pg_ctl" -D "$state/pg" status >/dev/null 2>&1; then
+      runuser -u postgres -- "$pgbin/pg_ctl" -D "$state/pg" -l "$state/pg.log" -m fast -w -t 60 restart >&2
+      head -1 "$state/pg/postmaster.pid" >"$state/pg.pid"
+    else
+      say "PostgreSQL was not started by this script; not restarting it"
+      exit 3
+    fi
+    ;;
   *)
-    echo "usage: $0 up|down|env" >&2
+    echo "usage: $0 up|down|env|restart-pg" >&2
     exit 2
     ;;
 esac

@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import mysql from "mysql2";
 import type { DbUrl } from "../db/url.js";
-import { type DataSource, onceClose, type SourceOptions } from "./source.js";
+import { type DataSource, failFast, onceClose, type SourceOptions } from "./source.js";
 
 type TypeCastFn = Exclude<NonNullable<mysql.ConnectionOptions["typeCast"]>, boolean>;
 
@@ -63,7 +63,10 @@ export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
         await run("SET SESSION net_write_timeout = 900");
         await run("SET SESSION TRANSACTION READ ONLY");
         await run("START TRANSACTION READ ONLY");
-        const rows = conn.query(sql).stream({ highWaterMark: o.batchRows ?? 2000 });
+        const batchRows = o.batchRows ?? 2000;
+        const rows = failFast(conn.query(sql).stream({ highWaterMark: batchRows }), batchRows, [
+          conn,
+        ]);
         const close = onceClose(async () => {
           // Cut a stream that did not finish; a finished one ends politely.
           if (rows.readableEnded) await new Promise<void>((resolve) => conn.end(() => resolve()));

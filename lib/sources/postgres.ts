@@ -1,7 +1,8 @@
+import type { EventEmitter } from "node:events";
 import pg from "pg";
 import QueryStream from "pg-query-stream";
 import type { DbUrl } from "../db/url.js";
-import { type DataSource, onceClose, type SourceOptions } from "./source.js";
+import { type DataSource, failFast, onceClose, type SourceOptions } from "./source.js";
 
 // Every column as PostgreSQL's own text output (timestamps, numerics, booleans as psql shows them).
 const RAW_TEXT = { getTypeParser: () => (value: string) => value };
@@ -32,13 +33,13 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
         // A worker that dies mid-export must not hold a transaction open on the server.
         await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${timeoutMs}`);
         // The extended protocol runs exactly one statement: "a; b" is refused by the server.
-        const rows = client.query(
-          new QueryStream(sql, [], {
-            rowMode: "array",
-            batchSize: o.batchRows ?? 2000,
-            types: RAW_TEXT,
-          }),
+        const batchSize = o.batchRows ?? 2000;
+        const query = client.query(
+          new QueryStream(sql, [], { rowMode: "array", batchSize, types: RAW_TEXT }),
         );
+        // The cursor reports the server's own error (57P01 on a restart) before the socket closes.
+        const cursor = (query as unknown as { cursor: EventEmitter }).cursor;
+        const rows = failFast(query, batchSize, [cursor, client]);
         return { rows, close };
       } catch (err) {
         await close();

@@ -1,4 +1,5 @@
-import type { Readable } from "node:stream";
+import type { EventEmitter } from "node:events";
+import { PassThrough, type Readable } from "node:stream";
 import type { DbUrl } from "../db/url.js";
 import { mysqlSource } from "./mysql.js";
 import { postgresSource } from "./postgres.js";
@@ -44,4 +45,36 @@ export function onceClose(fn: () => Promise<void>, timeoutMs = 5000): () => Prom
     ]);
     return done;
   };
+}
+
+/**
+ * The driver's row stream, but ending in an error as soon as the connection dies. Neither
+ * pg-query-stream nor mysql2's query stream ends when the server goes away mid-stream (a
+ * restart, a killed connection): pg-query-stream's destroy waits forever for the dead
+ * connection to close its cursor, and mysql2's stream simply stops. The export would hang
+ * until the Lambda timeout. `watch` are the emitters (connection, cursor) whose 'error' or
+ * 'end' means the rows will never come.
+ */
+export function failFast(inner: Readable, highWaterMark: number, watch: EventEmitter[]): Readable {
+  const rows = new PassThrough({ objectMode: true, highWaterMark });
+  const fail = (err: Error) => {
+    if (!rows.destroyed && !rows.readableEnded) rows.destroy(err);
+  };
+  const lost = () =>
+    fail(
+      Object.assign(new Error("Connection terminated unexpectedly"), {
+        code: "PROTOCOL_CONNECTION_LOST",
+      }),
+    );
+  inner.on("error", fail);
+  for (const e of watch) {
+    e.on("error", fail);
+    e.on("end", lost);
+  }
+  // The export stopping early (abort, upload failure) stops the driver's stream too.
+  rows.on("close", () => {
+    if (!inner.destroyed) inner.destroy();
+  });
+  inner.pipe(rows);
+  return rows;
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { SqlClient } from "../../lib/db/client.js";
 import { parseDbUrl } from "../../lib/db/url.js";
-import { describeFailure } from "../../lib/errors.js";
+import { describeFailure, isTransient } from "../../lib/errors.js";
 import { createDataSource, type DataSource } from "../../lib/sources/source.js";
 import { ENGINES, seriesSql, serviceUrl, sqlClient, uniqueName } from "../helpers.js";
 
@@ -146,6 +146,43 @@ for (const engine of ENGINES) {
       } finally {
         await s.close();
       }
+    });
+
+    it("ends the row stream with the server's error when its connection is killed mid-stream", {
+      timeout: 30_000,
+    }, async () => {
+      const marker = uniqueName("killme");
+      const slow =
+        engine === "postgres"
+          ? `SELECT n, '${marker}' AS m, CASE WHEN n % 500 = 0 THEN pg_sleep(0.02)::text END FROM ${seriesSql(engine, 100_000)}`
+          : `SELECT n, '${marker}' AS m, IF(n % 500 = 0, SLEEP(0.02), 0) FROM ${seriesSql(engine, 100_000)}`;
+      const s = await source.open(slow);
+      let rows = 0;
+      const ended = new Promise<unknown>((resolve) => {
+        s.rows.on("data", () => {
+          rows += 1;
+        });
+        s.rows.on("error", resolve);
+        s.rows.on("end", () => resolve(undefined));
+      });
+      while (rows < 1000) await new Promise((r) => setTimeout(r, 20));
+      if (engine === "postgres") {
+        await db.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'offline-export-worker' AND query LIKE $1",
+          [`%${marker}%`],
+        );
+      } else {
+        const res = await db.query<{ id: number }>(
+          "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()",
+          [`%${marker}%`],
+        );
+        for (const r of res.rows) await db.query(`KILL CONNECTION ${Number(r.id)}`);
+      }
+      const err = (await ended) as { code?: string } | undefined;
+      await s.close();
+      assert.ok(err, "the stream must error, not end or hang");
+      assert.ok(rows < 100_000, `stopped early (${rows} rows)`);
+      assert.equal(isTransient(err, "query"), true, `retryable: ${err?.code}`);
     });
   });
 }

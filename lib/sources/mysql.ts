@@ -64,9 +64,11 @@ export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
         await run("SET SESSION TRANSACTION READ ONLY");
         await run("START TRANSACTION READ ONLY");
         const batchRows = o.batchRows ?? 2000;
-        const rows = failFast(conn.query(sql).stream({ highWaterMark: batchRows }), batchRows, [
+        const rows = failFast(
+          conn.query(sql).stream({ highWaterMark: batchRows }),
+          batchRows,
           conn,
-        ]);
+        );
         const close = onceClose(async () => {
           // Cut a stream that did not finish; a finished one ends politely.
           if (rows.readableEnded) await new Promise<void>((resolve) => conn.end(() => resolve()));

@@ -39,7 +39,7 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
         );
         // The cursor reports the server's own error (57P01 on a restart) before the socket closes.
         const cursor = (query as unknown as { cursor: EventEmitter }).cursor;
-        const rows = failFast(query, batchSize, [cursor, client]);
+        const rows = failFast(query, batchSize, client, [cursor]);
         return { rows, close };
       } catch (err) {
         await close();

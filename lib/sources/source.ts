@@ -52,10 +52,15 @@ export function onceClose(fn: () => Promise<void>, timeoutMs = 5000): () => Prom
  * pg-query-stream nor mysql2's query stream ends when the server goes away mid-stream (a
  * restart, a killed connection): pg-query-stream's destroy waits forever for the dead
  * connection to close its cursor, and mysql2's stream simply stops. The export would hang
- * until the Lambda timeout. `watch` are the emitters (connection, cursor) whose 'error' or
- * 'end' means the rows will never come.
+ * until the Lambda timeout. The connection's 'error' or 'end' means the rows will never come;
+ * `errorsFrom` are other emitters (the cursor) whose 'error' carries the server's own reason.
  */
-export function failFast(inner: Readable, highWaterMark: number, watch: EventEmitter[]): Readable {
+export function failFast(
+  inner: Readable,
+  highWaterMark: number,
+  connection: EventEmitter,
+  errorsFrom: EventEmitter[] = [],
+): Readable {
   const rows = new PassThrough({ objectMode: true, highWaterMark });
   const fail = (err: Error) => {
     if (!rows.destroyed && !rows.readableEnded) rows.destroy(err);
@@ -67,10 +72,9 @@ export function failFast(inner: Readable, highWaterMark: number, watch: EventEmi
       }),
     );
   inner.on("error", fail);
-  for (const e of watch) {
-    e.on("error", fail);
-    e.on("end", lost);
-  }
+  for (const e of errorsFrom) e.on("error", fail);
+  connection.on("error", fail);
+  connection.on("end", lost);
   // The export stopping early (abort, upload failure) stops the driver's stream too.
   rows.on("close", () => {
     if (!inner.destroyed) inner.destroy();

@@ -422,9 +422,7 @@ export const writesRefused =
         const outfile = `/tmp/${g}.txt`;
         await db.query(`CREATE TABLE ${g} (id INT PRIMARY KEY, v INT)`);
         await db.query(`INSERT INTO ${g} VALUES (1, 10), (2, 20)`);
-        await db.query(
-          engine === "postgres" ? `CREATE SEQUENCE ${g}_seq` : `CREATE SEQUENCE ${g}_seq`,
-        );
+        await db.query(`CREATE SEQUENCE ${g}_seq`);
         const nextval =
           engine === "postgres" ? `SELECT nextval('${g}_seq')` : `SELECT NEXTVAL(${g}_seq)`;
         const forever = engine === "postgres" ? "SELECT pg_sleep(100000)" : "SELECT SLEEP(100000)";
@@ -480,16 +478,15 @@ export const writesRefused =
         out.msgs.forEach((m, i) => {
           if (!m || m.length > 2000) problems.push(`query ${i}: msg ${JSON.stringify(m)}`);
         });
-        // FOR UPDATE only reads; PostgreSQL refuses it in a read-only transaction, MariaDB runs it.
-        const forUpdate = engine === "postgres" ? 0 : 1;
         await db.query(`DROP TABLE ${g}`);
-        await db.query(engine === "postgres" ? `DROP SEQUENCE ${g}_seq` : `DROP SEQUENCE ${g}_seq`);
+        await db.query(`DROP SEQUENCE ${g}_seq`);
         return {
           scenario: `task SQL that writes (${engine}), ${queries.length} kinds`,
           tasks: ids.length,
           duplicatesDelivered: 0,
           faults: queries.length,
-          expected: { ended2: forUpdate, ended3: ids.length - forUpdate },
+          // FOR UPDATE takes row locks: both engines refuse it in a read-only transaction too.
+          expected: { ended2: 0, ended3: ids.length },
           note: "data, sequence, files unchanged",
           ...out,
           problems: [...out.problems, ...problems],
@@ -589,6 +586,8 @@ export const hostileFields: Scenario = () =>
     // Invalid UTF-8 as raw bytes, as a PHP app on a latin1/binary connection can store it.
     const raw = w.taskDb;
     await raw.withLock("oe-faults-binary", async (s) => {
+      // Not strict: the server keeps what it can of the bytes, as a lax PHP setup would.
+      await s.query("SET SESSION sql_mode = ''");
       await s.query("SET NAMES binary");
       await s.query(
         `INSERT INTO ${t} (name, title, query, creater_name) VALUES (X'C328FF6E616D65', X'E5BA8FE58FB72CC328', 'SELECT 1 AS a', X'FE')`,
@@ -596,6 +595,7 @@ export const hostileFields: Scenario = () =>
       const res = await s.query<{ id: number }>("SELECT LAST_INSERT_ID() AS id");
       ids.push(Number(res.rows[0]?.id));
       await s.query("SET NAMES utf8mb4");
+      await s.query("SET SESSION sql_mode = DEFAULT");
     });
     // A legacy msg column that cannot hold 4-byte characters: the failure must still be recorded.
     await raw.query(`ALTER TABLE ${t} MODIFY msg TEXT CHARACTER SET utf8mb3 NULL`);

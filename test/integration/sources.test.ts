@@ -3,6 +3,8 @@ import { after, before, describe, it } from "node:test";
 import type { SqlClient } from "../../lib/db/client.js";
 import { parseDbUrl } from "../../lib/db/url.js";
 import { describeFailure, isTransient } from "../../lib/errors.js";
+import { mysqlSource } from "../../lib/sources/mysql.js";
+import { postgresSource } from "../../lib/sources/postgres.js";
 import { createDataSource, type DataSource } from "../../lib/sources/source.js";
 import { ENGINES, seriesSql, serviceUrl, sqlClient, uniqueName } from "../helpers.js";
 
@@ -94,15 +96,26 @@ for (const engine of ENGINES) {
           ? `CREATE TEMPORARY TABLE ${t}_tmp (id int)`
           : `WITH d AS (DELETE FROM ${t} RETURNING id) SELECT * FROM d`,
       ];
+      // The engine's source without the statement guard: the transaction itself must refuse.
+      const db0 = parseDbUrl(serviceUrl(engine));
+      const unguarded = (engine === "mysql" ? mysqlSource : postgresSource)(db0, {
+        statementTimeoutSeconds: 2,
+      });
       for (const sql of writes) {
-        const err = await readError(source, sql);
+        const err = await readError(unguarded, sql);
         const msg = describeFailure(err, "query", { timeoutSeconds: 2, secrets: [] });
         assert.match(msg, /read-only|READ ONLY/i, `${sql}: ${msg}`);
       }
+      // And the guarded source refuses the obvious ones before they reach the server.
+      const refused = describeFailure(await readError(source, `DELETE FROM ${t}`), "query", {
+        timeoutSeconds: 2,
+        secrets: [],
+      });
+      assert.match(refused, /^Only a single SELECT .* starts with DELETE/);
       if (engine === "postgres") {
         // Nor can the task switch its transaction to read-write first. (On MySQL one statement
         // cannot both switch and write, and the connection is closed after every export.)
-        await readError(source, "SELECT set_config('transaction_read_only', 'off', true)");
+        await readError(unguarded, "SELECT set_config('transaction_read_only', 'off', true)");
       }
       const count = await db.query<{ n: number | string }>(
         `SELECT COUNT(*) AS n FROM ${t} WHERE txt IS NULL OR txt <> 'x'`,

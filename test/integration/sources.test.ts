@@ -144,7 +144,11 @@ for (const engine of ENGINES) {
     });
 
     it("streams with backpressure: a paused reader does not buffer the whole result", async () => {
-      const s = await source.open(`SELECT s.n, REPEAT('x', 100) FROM ${seriesSql(engine, 200000)}`);
+      // Its own source: the shared one's 2-second timeout is for the timeout test, not a busy machine.
+      const roomy = createDataSource(parseDbUrl(serviceUrl(engine)), {
+        statementTimeoutSeconds: 120,
+      });
+      const s = await roomy.open(`SELECT s.n, REPEAT('x', 100) FROM ${seriesSql(engine, 200000)}`);
       try {
         let seen = 0;
         for await (const _ of s.rows) {
@@ -169,7 +173,9 @@ for (const engine of ENGINES) {
         engine === "postgres"
           ? `SELECT n, '${marker}' AS m, CASE WHEN n % 500 = 0 THEN pg_sleep(0.02)::text END FROM ${seriesSql(engine, 100_000)}`
           : `SELECT n, '${marker}' AS m, IF(n % 500 = 0, SLEEP(0.02), 0) FROM ${seriesSql(engine, 100_000)}`;
-      const s = await source.open(slow);
+      const s = await createDataSource(parseDbUrl(serviceUrl(engine)), {
+        statementTimeoutSeconds: 120,
+      }).open(slow);
       let rows = 0;
       const ended = new Promise<unknown>((resolve) => {
         s.rows.on("data", () => {

@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import { pipeline, Transform } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Config } from "./config.js";
+import { createCopyCsvLayout } from "./csv/copy-csv.js";
 import { contentTypeFor, createEncoder } from "./csv/encoding.js";
 import { createCsvLayout, parseTitle } from "./csv/layout.js";
 import { describeFailure, isTransient, MSG_MAX_CHARS, StageError, truncate } from "./errors.js";
 import type { Logger } from "./logger.js";
-import type { DataSource } from "./sources/source.js";
+import type { DataSource, RowStream } from "./sources/source.js";
 import { contentDisposition, deleteObject, presignDownload, uploadStream } from "./storage.js";
 import type { Task, TaskStore } from "./tasks/store.js";
 
@@ -37,6 +38,9 @@ export interface ExportDeps {
   /** Strings that must never reach `msg` or the logs (passwords, hosts). */
   secrets: string[];
 }
+
+/** S3's limit on parts in one multipart upload. */
+export const MAX_PARTS = 10_000;
 
 export type ExportOutcome =
   | { kind: "exported"; id: number; rows: number; bytes: number; key: string; url: string }
@@ -256,9 +260,17 @@ async function streamToS3(
   stop: AbortController,
 ): Promise<{ rows: number; bytes: number }> {
   const { settings } = deps;
-  let source: Awaited<ReturnType<DataSource["open"]>>;
+  // PostgreSQL writes the CSV itself when the SQL is safe to wrap in COPY; formula escaping
+  // needs every cell, so it always takes the row path.
+  let source: RowStream;
+  let copy = false;
   try {
-    source = await deps.source.open(task.query);
+    const copied =
+      deps.source.openCopy && !settings.escapeFormulas
+        ? await deps.source.openCopy(task.query)
+        : undefined;
+    copy = copied !== undefined;
+    source = copied ?? (await deps.source.open(task.query));
   } catch (error) {
     throw new StageError("query", error);
   }
@@ -269,23 +281,35 @@ async function streamToS3(
   // Stopping ends the query (and its transaction) and, through the controller, the upload.
   const onStop = () => source.rows.destroy(stop.signal.reason as Error);
   stop.signal.addEventListener("abort", onStop, { once: true });
-  const layout = createCsvLayout({
-    header: parseTitle(task.title),
-    escapeFormulas: settings.escapeFormulas,
-    onWidthMismatch: (labels, columns) =>
-      deps.logger.warn(
-        "title label count differs from the query's columns + 1; shorter side padded",
-        {
-          taskId: task.id,
-          labels,
-          columns,
-        },
-      ),
-  });
+  const onWidthMismatch = (labels: number, columns: number) =>
+    deps.logger.warn(
+      "title label count differs from the query's columns + 1; shorter side padded",
+      {
+        taskId: task.id,
+        labels,
+        columns,
+      },
+    );
+  const header = parseTitle(task.title);
+  const layout = copy
+    ? createCopyCsvLayout({ header, onWidthMismatch })
+    : createCsvLayout({ header, escapeFormulas: settings.escapeFormulas, onWidthMismatch });
+  deps.logger.info("export started", { taskId: task.id, path: copy ? "copy" : "rows" });
+  // S3 allows 10,000 parts: stop with a clear reason rather than fail at part 10,001.
+  const maxBytes = settings.partSizeBytes * MAX_PARTS;
   let bytes = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
+      if (bytes > maxBytes) {
+        const gb = (maxBytes / 1024 ** 3).toFixed(0);
+        done(
+          new Error(
+            `the file would be larger than ${gb} GB, the most a single upload holds with ${settings.partSizeBytes / 1024 ** 2} MB parts (S3 allows 10,000). Narrow the query, or ask an operator to raise UPLOAD_PART_SIZE_MB.`,
+          ),
+        );
+        return;
+      }
       done(null, chunk);
     },
   });

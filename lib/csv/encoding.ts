@@ -1,13 +1,15 @@
 import { Transform } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import iconv from "iconv-lite";
 import type { CsvEncoding } from "../config.js";
+import { encodeGb18030 } from "./gb18030.js";
 
 /**
  * Text in, bytes out. GB18030 covers all of Unicode (characters outside the BMP take four
  * bytes), so nothing is lost, and Excel on Chinese Windows opens it without garbling.
  */
 export function createEncoder(encoding: CsvEncoding): Transform {
-  if (encoding === "gb18030") return iconv.encodeStream("gb18030") as unknown as Transform;
+  if (encoding === "gb18030") return gb18030Stream();
   let first = true;
   return new Transform({
     decodeStrings: false,
@@ -24,6 +26,26 @@ export function createEncoder(encoding: CsvEncoding): Transform {
     flush(done) {
       // An empty export in UTF-8 with BOM is still marked as UTF-8.
       if (first && encoding === "utf8-bom") this.push(Buffer.from([0xef, 0xbb, 0xbf]));
+      done();
+    },
+  });
+}
+
+/** Text (strings, or UTF-8 Buffers from a COPY) in, GB18030 out; see gb18030.ts. */
+function gb18030Stream(): Transform {
+  const utf8 = new StringDecoder("utf8");
+  let carry = "";
+  return new Transform({
+    decodeStrings: false,
+    transform(chunk: string | Buffer, _enc, done) {
+      const text = typeof chunk === "string" ? chunk : utf8.write(chunk);
+      const r = encodeGb18030(text, carry);
+      carry = r.carry;
+      done(null, r.bytes.length > 0 ? r.bytes : undefined);
+    },
+    flush(done) {
+      const rest = utf8.end() + carry;
+      if (rest !== "") this.push(iconv.encode(rest, "gb18030"));
       done();
     },
   });

@@ -1,5 +1,4 @@
 import { Transform, type TransformCallback } from "node:stream";
-import { stringify } from "csv-stringify";
 import { escapeFormula, valueText } from "./value-text.js";
 
 export interface CsvLayoutOptions {
@@ -19,51 +18,78 @@ export function parseTitle(title: string): string[] {
   return title.split(",").map((s) => s.trim());
 }
 
+const NEEDS_QUOTES = /[",\r\n]/;
+const QUOTE = /"/g;
+
+/**
+ * One RFC 4180 field: quoted only if it holds a comma, a quote, CR or LF (a bare LF or CR
+ * must be quoted too, or Excel splits the row), quotes doubled. Empty and NULL are both empty.
+ */
+export function csvField(text: string): string {
+  return NEEDS_QUOTES.test(text) ? `"${text.replace(QUOTE, '""')}"` : text;
+}
+
+// Text is handed downstream in pieces of about this many characters, not line by line:
+// per-chunk stream overhead was a third of the CSV stage's time (npm run bench).
+const CHUNK_CHARS = 64 * 1024;
+
 /**
  * Rows (arrays of values, in the query's column order) in, CSV text out: RFC 4180 quoting,
  * CRLF line ends, a 1-based row number in front of every data row. Returned as the stages to
- * put in a pipeline (numbering, then csv-stringify), so backpressure and errors flow through.
+ * put in a pipeline, so backpressure and errors flow through.
  *
  * A title with more or fewer labels than the query has columns (plus the row number) is kept
  * as written, and the shorter side is padded with empty fields, so every line has the same
  * number of fields (RFC 4180) and no label or value is dropped. onWidthMismatch reports it.
+ *
+ * Written by hand rather than with csv-stringify, which took three times as long for the same
+ * bytes (measured); the unit tests round-trip the output through csv-parse.
  */
 export function createCsvLayout(o: CsvLayoutOptions): {
-  stages: [Transform, Transform];
+  stages: [Transform];
   rowCount: () => number;
 } {
-  const cell = o.escapeFormulas ? (v: unknown) => escapeFormula(valueText(v)) : valueText;
+  const cell = o.escapeFormulas
+    ? (v: unknown) => csvField(escapeFormula(valueText(v)))
+    : (v: unknown) => csvField(valueText(v));
   const header = o.escapeFormulas ? o.header.map(escapeFormula) : o.header;
+  const line = (fields: string[]) => `${fields.map(csvField).join(",")}\r\n`;
   let rowNumber = 0;
   let width = 0;
-  const numbering = new Transform({
-    objectMode: true,
+  let pending = "";
+  const writer = new Transform({
+    writableObjectMode: true,
+    // Strings downstream: the encoder takes text.
+    readableObjectMode: true,
     transform(row: unknown[], _enc: BufferEncoding, done: TransformCallback) {
       if (rowNumber === 0) {
         width = Math.max(header.length, row.length + 1);
         if (header.length > 0) {
           if (header.length !== row.length + 1) o.onWidthMismatch?.(header.length, row.length);
-          this.push(pad(header, width));
+          pending += line(pad(header, width));
         }
       }
       rowNumber += 1;
-      const out = new Array<string>(Math.max(width, row.length + 1)).fill("");
-      out[0] = String(rowNumber);
-      for (let i = 0; i < row.length; i++) out[i + 1] = cell(row[i]);
-      done(null, out);
+      let text = String(rowNumber);
+      for (let i = 0; i < row.length; i++) text += `,${cell(row[i])}`;
+      for (let i = row.length + 1; i < width; i++) text += ",";
+      pending += `${text}\r\n`;
+      if (pending.length >= CHUNK_CHARS) {
+        const out = pending;
+        pending = "";
+        done(null, out);
+      } else {
+        done();
+      }
     },
     flush(done: TransformCallback) {
       // No rows: the file still has its header line.
-      if (rowNumber === 0 && header.length > 0) this.push(header);
+      if (rowNumber === 0 && header.length > 0) pending += line(header);
+      if (pending !== "") this.push(pending);
       done();
     },
   });
-  // csv-stringify only quotes the record delimiter itself (CRLF); a bare LF or CR inside a
-  // value must be quoted too, or the row splits in two.
-  const csv = stringify({ record_delimiter: "windows", quoted_match: /[\r\n]/ });
-  // Strings, not Buffers, downstream: the iconv-lite encoder takes text.
-  csv.setEncoding("utf8");
-  return { stages: [numbering, csv], rowCount: () => rowNumber };
+  return { stages: [writer], rowCount: () => rowNumber };
 }
 
 function pad(labels: string[], width: number): string[] {

@@ -66,7 +66,7 @@ export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
         const batchRows = o.batchRows ?? 2000;
         const rows = failFast(
           conn.query(sql).stream({ highWaterMark: batchRows }),
-          batchRows,
+          { objectMode: true, highWaterMark: batchRows },
           conn,
         );
         const close = onceClose(async () => {

@@ -15,6 +15,11 @@ export interface RowStream {
 export interface DataSource {
   label: string;
   open(sql: string): Promise<RowStream>;
+  /**
+   * PostgreSQL only: the result as the server's own CSV bytes (COPY TO STDOUT), or undefined
+   * when the SQL cannot safely be run that way and open() must be used.
+   */
+  openCopy?(sql: string): Promise<RowStream | undefined>;
 }
 
 export interface SourceOptions {
@@ -32,6 +37,12 @@ export function createDataSource(db: DbUrl, o: SourceOptions): DataSource {
       checkTaskSql(db.engine, sql);
       return inner.open(sql);
     },
+    ...(inner.openCopy && {
+      openCopy: (sql: string) => {
+        checkTaskSql(db.engine, sql);
+        return (inner.openCopy as NonNullable<DataSource["openCopy"]>)(sql);
+      },
+    }),
   };
 }
 
@@ -57,11 +68,11 @@ export function onceClose(fn: () => Promise<void>, timeoutMs = 5000): () => Prom
  */
 export function failFast(
   inner: Readable,
-  highWaterMark: number,
+  buffering: { objectMode: boolean; highWaterMark: number },
   connection: EventEmitter,
   errorsFrom: EventEmitter[] = [],
 ): Readable {
-  const rows = new PassThrough({ objectMode: true, highWaterMark });
+  const rows = new PassThrough(buffering);
   const fail = (err: Error) => {
     if (!rows.destroyed && !rows.readableEnded) rows.destroy(err);
   };

@@ -6,6 +6,7 @@ import { parse } from "csv-parse/sync";
 import iconv from "iconv-lite";
 import type { CsvEncoding } from "../../lib/config.js";
 import { contentTypeFor, createEncoder, decodeCsv } from "../../lib/csv/encoding.js";
+import { encodeGb18030 } from "../../lib/csv/gb18030.js";
 import { createCsvLayout, parseTitle } from "../../lib/csv/layout.js";
 import { escapeFormula, valueText } from "../../lib/csv/value-text.js";
 
@@ -169,5 +170,36 @@ describe("encodings", () => {
   it("names the charset in the content type", () => {
     assert.equal(contentTypeFor("gb18030"), "text/csv; charset=GB18030");
     assert.equal(contentTypeFor("utf8-bom"), "text/csv; charset=utf-8");
+  });
+});
+
+describe("fast GB18030 encoder", () => {
+  it("writes exactly iconv-lite's bytes for every BMP character and across the astral planes", () => {
+    const bmp: string[] = [];
+    for (let u = 0; u < 0x10000; u++)
+      if (u < 0xd800 || u > 0xdfff) bmp.push(String.fromCharCode(u));
+    const text = bmp.join("");
+    assert.ok(encodeGb18030(text).bytes.equals(iconv.encode(text, "gb18030")), "BMP");
+    const astral: string[] = [];
+    for (let cp = 0x10000; cp <= 0x10ffff; cp += 997) astral.push(String.fromCodePoint(cp));
+    astral.push("\u{10FFFF}", "😀", "𠀀");
+    const a = astral.join("");
+    assert.ok(encodeGb18030(a).bytes.equals(iconv.encode(a, "gb18030")), "astral");
+    const lone = "a\ud800b\udc00c";
+    assert.ok(encodeGb18030(lone).bytes.equals(iconv.encode(lone, "gb18030")), "lone surrogates");
+  });
+
+  it("keeps a character split across chunks whole, from strings and from UTF-8 bytes", async () => {
+    const text = "前😀后".repeat(3);
+    const asStrings = [text.slice(0, 2), text.slice(2, 7), text.slice(7)];
+    const utf8 = Buffer.from(text, "utf8");
+    const asBytes = [utf8.subarray(0, 5), utf8.subarray(5, 9), utf8.subarray(9)];
+    for (const chunks of [asStrings, asBytes]) {
+      const out: Buffer[] = [];
+      await pipeline(Readable.from(chunks), createEncoder("gb18030"), async (src) => {
+        for await (const c of src) out.push(c as Buffer);
+      });
+      assert.equal(iconv.decode(Buffer.concat(out), "gb18030"), text);
+    }
   });
 });

@@ -1,0 +1,195 @@
+import { Transform, type TransformCallback } from "node:stream";
+import { csvField } from "./layout.js";
+
+// States of the scanner over PostgreSQL's COPY CSV output.
+const FIELD_START = 0;
+const UNQUOTED = 1;
+const QUOTED = 2;
+const QUOTE_IN_QUOTED = 3; // saw `"` inside a quoted field: escaped quote, or its end
+const OPENED = 4; // saw the opening `"`, nothing else yet
+const OPENED_QUOTE = 5; // saw `""` at the start: an empty string, or a value starting with `"`
+
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+
+export interface CopyCsvOptions {
+  header: string[];
+  onWidthMismatch?: (labels: number, columns: number) => void;
+}
+
+/**
+ * PostgreSQL's `COPY ... TO STDOUT (FORMAT csv)` bytes in, this product's CSV out, identical to
+ * what the row path (layout.ts) writes for the same rows: the title line first, a row number
+ * in front of every record, CRLF record ends (LF and CR inside quoted values stay), and an
+ * empty string written empty like NULL (COPY writes it as `""`). Values are the server's own
+ * text output in both paths. Works on bytes, across chunk boundaries, in one pass.
+ */
+export function createCopyCsvLayout(o: CopyCsvOptions): {
+  stages: [Transform];
+  rowCount: () => number;
+} {
+  let state = FIELD_START;
+  let atRecordStart = true;
+  let rows = 0;
+  let fields = 0;
+  let width = -1;
+  let out = Buffer.allocUnsafe(0);
+  let p = 0;
+  const ensure = (extra: number) => {
+    if (p + extra <= out.length) return;
+    const next = Buffer.allocUnsafe(Math.max(out.length * 2, p + extra, 64 * 1024));
+    out.copy(next, 0, 0, p);
+    out = next;
+  };
+  const writeAscii = (s: string) => {
+    ensure(s.length);
+    p += out.write(s, p, "latin1");
+  };
+  const headerLine = (w: number) => {
+    const labels = [...o.header];
+    while (labels.length < w) labels.push("");
+    return Buffer.from(`${labels.map(csvField).join(",")}\r\n`, "utf8");
+  };
+  const endRecord = () => {
+    const columns = fields + 1;
+    const total = columns + 1; // and the row number
+    if (width === -1) {
+      // First record: now the column count is known, the header can be sized to it.
+      width = Math.max(o.header.length, total);
+      if (o.header.length > 0 && o.header.length !== total)
+        o.onWidthMismatch?.(o.header.length, columns);
+      pendingHeader = o.header.length > 0 ? headerLine(width) : undefined;
+    }
+    for (let f = total; f < width; f++) {
+      ensure(1);
+      out[p++] = COMMA;
+    }
+    ensure(2);
+    out[p++] = CR;
+    out[p++] = LF;
+    atRecordStart = true;
+    fields = 0;
+    state = FIELD_START;
+  };
+  let pendingHeader: Buffer | undefined;
+  const emit = (stream: Transform) => {
+    if (pendingHeader) {
+      stream.push(pendingHeader);
+      pendingHeader = undefined;
+    }
+    if (p > 0) {
+      // An exact-size copy: the scratch buffer is reused for the next chunk.
+      const body = Buffer.allocUnsafe(p);
+      out.copy(body, 0, 0, p);
+      stream.push(body);
+      p = 0;
+    }
+  };
+
+  const writer = new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+      ensure(chunk.length + 64);
+      for (let i = 0; i < chunk.length; i++) {
+        const b = chunk[i] as number;
+        if (atRecordStart) {
+          atRecordStart = false;
+          rows += 1;
+          writeAscii(`${rows},`);
+        }
+        switch (state) {
+          case FIELD_START:
+          case UNQUOTED:
+            if (b === COMMA) {
+              fields += 1;
+              ensure(1);
+              out[p++] = COMMA;
+              state = FIELD_START;
+            } else if (b === LF) {
+              endRecord();
+            } else if (b === QUOTE && state === FIELD_START) {
+              state = OPENED;
+            } else {
+              ensure(1);
+              out[p++] = b;
+              state = UNQUOTED;
+            }
+            break;
+          case OPENED:
+            if (b === QUOTE) {
+              state = OPENED_QUOTE;
+            } else {
+              ensure(2);
+              out[p++] = QUOTE;
+              out[p++] = b;
+              state = QUOTED;
+            }
+            break;
+          case OPENED_QUOTE:
+            if (b === QUOTE) {
+              // `"""`: a value that starts with a quote.
+              ensure(3);
+              out[p++] = QUOTE;
+              out[p++] = QUOTE;
+              out[p++] = QUOTE;
+              state = QUOTED;
+            } else if (b === COMMA) {
+              // `""` then a comma: an empty string, written empty.
+              fields += 1;
+              ensure(1);
+              out[p++] = COMMA;
+              state = FIELD_START;
+            } else if (b === LF) {
+              endRecord();
+            } else {
+              throw new Error("unexpected byte after an empty quoted field in COPY output");
+            }
+            break;
+          case QUOTED:
+            if (b === QUOTE) state = QUOTE_IN_QUOTED;
+            else {
+              ensure(1);
+              out[p++] = b;
+            }
+            break;
+          case QUOTE_IN_QUOTED:
+            if (b === QUOTE) {
+              ensure(2);
+              out[p++] = QUOTE;
+              out[p++] = QUOTE;
+              state = QUOTED;
+            } else {
+              ensure(1);
+              out[p++] = QUOTE;
+              if (b === COMMA) {
+                fields += 1;
+                ensure(1);
+                out[p++] = COMMA;
+                state = FIELD_START;
+              } else if (b === LF) {
+                endRecord();
+              } else {
+                throw new Error("unexpected byte after a closing quote in COPY output");
+              }
+            }
+            break;
+        }
+      }
+      // Until the first record is complete the header's width is unknown: hold the output.
+      if (width === -1) {
+        done();
+        return;
+      }
+      emit(this);
+      done();
+    },
+    flush(done: TransformCallback) {
+      // No rows: the title line alone, as the row path writes it.
+      if (rows === 0 && o.header.length > 0) this.push(headerLine(o.header.length));
+      else emit(this);
+      done();
+    },
+  });
+  return { stages: [writer], rowCount: () => rows };
+}

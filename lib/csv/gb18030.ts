@@ -1,0 +1,98 @@
+import iconv from "iconv-lite";
+
+/**
+ * GB18030 encoding at memory speed. iconv-lite is the source of truth, but its streaming
+ * encoder runs at about 30 MB/s here, which made it the slowest stage of an export (measured
+ * by `npm run bench`). So the table of every BMP character is taken from iconv-lite once, in
+ * one call, and the hot loop is a table lookup. Characters outside the BMP use GB18030's
+ * linear four-byte mapping; test/unit/csv.test.ts checks both against iconv-lite.
+ */
+let table: Uint32Array | undefined;
+
+function buildTable(): Uint32Array {
+  const t = new Uint32Array(0x10000);
+  const chars: number[] = [];
+  for (let u = 0x80; u < 0x10000; u++) if (u < 0xd800 || u > 0xdfff) chars.push(u);
+  const bytes = iconv.encode(String.fromCharCode(...chars), "gb18030");
+  // Walk the output: < 0x80 one byte; second byte 0x30-0x39 four bytes; otherwise two.
+  let p = 0;
+  for (const u of chars) {
+    const b0 = bytes[p] as number;
+    let len = 1;
+    if (b0 >= 0x80)
+      len = (bytes[p + 1] as number) >= 0x30 && (bytes[p + 1] as number) <= 0x39 ? 4 : 2;
+    let packed = 0;
+    for (let i = 0; i < len; i++) packed = packed * 256 + (bytes[p + i] as number);
+    t[u] = packed;
+    lengths[u] = len;
+    p += len;
+  }
+  return t;
+}
+
+const lengths = new Uint8Array(0x10000);
+let scratch = Buffer.alloc(0);
+// The replacement iconv-lite writes for a lone surrogate.
+const LONE = iconv.encode("\ud800", "gb18030");
+
+/**
+ * Encodes text to GB18030 bytes. `carry` is a high surrogate left over from the previous
+ * chunk (a character split across chunks); the new one, if any, is returned.
+ */
+export function encodeGb18030(text: string, carry = ""): { bytes: Buffer; carry: string } {
+  table ??= buildTable();
+  const t = table;
+  let s = carry + text;
+  let nextCarry = "";
+  const last = s.charCodeAt(s.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) {
+    nextCarry = s[s.length - 1] as string;
+    s = s.slice(0, -1);
+  }
+  if (scratch.length < s.length * 4) scratch = Buffer.allocUnsafe(s.length * 4);
+  const out = scratch;
+  let o = 0;
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      out[o++] = c;
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        // Four bytes, linear from 0x90308130 for U+10000.
+        let idx = ((c - 0xd800) << 10) + (d - 0xdc00);
+        out[o + 3] = 0x30 + (idx % 10);
+        idx = Math.floor(idx / 10);
+        out[o + 2] = 0x81 + (idx % 126);
+        idx = Math.floor(idx / 126);
+        out[o + 1] = 0x30 + (idx % 10);
+        out[o] = 0x90 + Math.floor(idx / 10);
+        o += 4;
+        i++;
+      } else {
+        for (const b of LONE) out[o++] = b;
+      }
+      continue;
+    }
+    const v = t[c] as number;
+    const len = lengths[c] as number;
+    if (len === 2) {
+      out[o++] = v >>> 8;
+      out[o++] = v & 0xff;
+    } else if (len === 4) {
+      out[o++] = v >>> 24;
+      out[o++] = (v >>> 16) & 0xff;
+      out[o++] = (v >>> 8) & 0xff;
+      out[o++] = v & 0xff;
+    } else {
+      out[o++] = v;
+    }
+  }
+  // An exact-size copy: a slice of the scratch buffer would keep all of it alive downstream.
+  const bytes = Buffer.allocUnsafe(o);
+  out.copy(bytes, 0, 0, o);
+  return { bytes, carry: nextCarry };
+}

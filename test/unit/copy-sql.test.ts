@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { describe, it } from "node:test";
+import { createCopyCsvLayout } from "../../lib/csv/copy-csv.js";
+import { copyableSql, copyStatement } from "../../lib/sources/copy-sql.js";
+
+describe("copyableSql: SQL that can be wrapped in COPY ( ... ) without changing what runs", () => {
+  it("accepts ordinary queries, dropping trailing semicolons", () => {
+    assert.equal(copyableSql("SELECT 1"), "SELECT 1");
+    assert.equal(copyableSql("SELECT 1;  \n"), "SELECT 1");
+    assert.equal(
+      copyableSql("SELECT ')' AS a, \"x)\" FROM t -- )\n"),
+      "SELECT ')' AS a, \"x)\" FROM t -- )\n",
+    );
+    assert.equal(
+      copyableSql("SELECT 'it''s' /* ( */ FROM (SELECT 1) s"),
+      "SELECT 'it''s' /* ( */ FROM (SELECT 1) s",
+    );
+    assert.equal(
+      copyStatement("SELECT 1 -- c"),
+      "COPY (\nSELECT 1 -- c\n) TO STDOUT WITH (FORMAT csv)",
+    );
+  });
+
+  it("refuses anything that could escape the bracket or the statement", () => {
+    for (const sql of [
+      "SELECT 1) TO '/tmp/x' --",
+      "SELECT 1; COMMIT; DELETE FROM t",
+      "SELECT (1",
+      "SELECT 1; -- trailing comment after a semicolon",
+      "SELECT $$)$$",
+      "SELECT $1",
+      "SELECT E'\\')' ",
+      "SELECT 'unterminated",
+      "SELECT /* /* nested */ */ 1",
+      "SELECT 1 \\g",
+      ";",
+      "",
+    ]) {
+      assert.equal(copyableSql(sql), undefined, sql);
+    }
+  });
+});
+
+async function convert(chunks: string[], header: string[]): Promise<string> {
+  const layout = createCopyCsvLayout({ header });
+  let out = "";
+  await pipeline(
+    Readable.from(chunks.map((c) => Buffer.from(c, "utf8"))),
+    ...layout.stages,
+    async (src) => {
+      for await (const c of src) out += (c as Buffer).toString("utf8");
+    },
+  );
+  return out;
+}
+
+describe("COPY CSV to this product's CSV", () => {
+  const copy = 'a,"x,y",,""\n"say ""hi""","""q",中文,"l1\nl2"\n';
+  const expected = '序号,c1,c2,c3,c4\r\n1,a,"x,y",,\r\n2,"say ""hi""","""q",中文,"l1\nl2"\r\n';
+
+  it("numbers rows, ends lines with CRLF, writes empty strings empty, whatever the chunking", async () => {
+    const header = ["序号", "c1", "c2", "c3", "c4"];
+    assert.equal(await convert([copy], header), expected);
+    const bytes = Buffer.from(copy, "utf8");
+    // Every split point, including inside a multi-byte character and inside `""`.
+    for (let i = 1; i < bytes.length; i++) {
+      const layout = createCopyCsvLayout({ header });
+      let out = "";
+      await pipeline(
+        Readable.from([bytes.subarray(0, i), bytes.subarray(i)]),
+        ...layout.stages,
+        async (src) => {
+          for await (const c of src) out += (c as Buffer).toString("latin1");
+        },
+      );
+      assert.equal(Buffer.from(out, "latin1").toString("utf8"), expected, `split at ${i}`);
+    }
+  });
+
+  it("pads the shorter of title and columns, and writes the title alone for no rows", async () => {
+    assert.equal(await convert(["1,2\n"], ["序号"]), "序号,,\r\n1,1,2\r\n");
+    assert.equal(await convert(["1\n"], ["序号", "a", "b"]), "序号,a,b\r\n1,1,\r\n");
+    assert.equal(await convert([], ["序号", "a"]), "序号,a\r\n");
+    assert.equal(await convert(["1\n"], []), "1,1\r\n");
+  });
+});

@@ -41,6 +41,8 @@ export interface Config {
   keyPrefix: string;
   partSizeBytes: number;
   uploadQueueSize: number;
+  /** PostgreSQL sources write the CSV with COPY when the SQL allows (see copy-sql.ts). */
+  pgCopy: boolean;
 }
 
 export class ConfigError extends Error {
@@ -163,5 +165,6 @@ export function loadConfig(env: Env = process.env): Config {
     keyPrefix: keyPrefix.endsWith("/") || keyPrefix === "" ? keyPrefix : `${keyPrefix}/`,
     partSizeBytes: integer(env, "UPLOAD_PART_SIZE_MB", 8, 5, 512) * 1024 * 1024,
     uploadQueueSize: integer(env, "UPLOAD_QUEUE_SIZE", 4, 1, 32),
+    pgCopy: boolean(env, "PG_COPY", true),
   };
 }

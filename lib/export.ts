@@ -25,6 +25,7 @@ export type ExportSettings = Pick<
   | "keyPrefix"
   | "partSizeBytes"
   | "uploadQueueSize"
+  | "pgCopy"
 >;
 
 export interface ExportDeps {
@@ -266,7 +267,7 @@ async function streamToS3(
   let copy = false;
   try {
     const copied =
-      deps.source.openCopy && !settings.escapeFormulas
+      deps.source.openCopy && settings.pgCopy && !settings.escapeFormulas
         ? await deps.source.openCopy(task.query)
         : undefined;
     copy = copied !== undefined;

@@ -1,0 +1,262 @@
+// npm run bench [-- --rows 2000000 --small 200000 --latency-tasks 50 --no-latency]
+// Creates its own data on the local MariaDB and PostgreSQL, runs the scripted baseline and the
+// worker's paths side by side into the local S3 emulator, and prints a table.
+import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import { build } from "esbuild";
+import { createApp } from "../lib/app.js";
+import { provisionLocal } from "../lib/aws-setup.js";
+import { loadConfig } from "../lib/config.js";
+import { createSqlClient } from "../lib/db/client.js";
+import { type DbUrl, parseDbUrl } from "../lib/db/url.js";
+import { createLogger } from "../lib/logger.js";
+import { migrate } from "../lib/tasks/schema.js";
+import { TaskStore } from "../lib/tasks/store.js";
+import { runBaseline } from "./baseline.js";
+import { BENCH_TABLE, benchQuery, ensureBenchData } from "./data.js";
+import { measureLatency } from "./latency.js";
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: "string", default: "2000000" },
+    small: { type: "string", default: "200000" },
+    "latency-tasks": { type: "string", default: "50" },
+    "no-latency": { type: "boolean", default: false },
+    "part-mb": { type: "string", default: process.env.UPLOAD_PART_SIZE_MB ?? "8" },
+    queue: { type: "string", default: process.env.UPLOAD_QUEUE_SIZE ?? "4" },
+  },
+});
+const ROWS = Number(args.rows);
+const SMALL = Math.min(Number(args.small), ROWS);
+const TITLE = "序号,编号,订单号,客户,城市,金额,下单时间,备注";
+const endpoint = process.env.AWS_ENDPOINT_URL ?? "";
+const mysqlUrl = process.env.OE_MYSQL_URL ?? "";
+const pgUrl = process.env.OE_PG_URL ?? "";
+if (!endpoint || !mysqlUrl || !pgUrl)
+  throw new Error("run with `npm run bench` (it starts the services)");
+const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+
+// The worker as Lambda runs it: one bundle, plain node.
+mkdirSync(".bench", { recursive: true });
+await build({
+  entryPoints: ["bench/export-one.ts"],
+  outfile: ".bench/export-one.mjs",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  external: ["pg-native"],
+  banner: {
+    js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+  },
+  logLevel: "warning",
+});
+
+for (const [engine, url] of [
+  ["postgres", pgUrl],
+  ["mysql", mysqlUrl],
+] as const) {
+  const db = createSqlClient(parseDbUrl(url), 1);
+  const t0 = Date.now();
+  if (await ensureBenchData(db, ROWS))
+    log(
+      `${engine}: ${ROWS} rows of ${BENCH_TABLE} built in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
+  await db.close();
+}
+
+const bucket = "oe-bench";
+const { queueUrl } = await provisionLocal({
+  region: process.env.AWS_REGION ?? "us-east-1",
+  endpointUrl: endpoint,
+  bucket,
+  queueName: "oe-bench",
+  visibilityTimeoutSeconds: 60,
+});
+const baseEnv: Record<string, string> = {
+  TASK_DB_URL: pgUrl,
+  TASK_TABLE: "oe_bench_tasks",
+  EXPORT_BUCKET: bucket,
+  EXPORT_QUEUE_URL: queueUrl,
+  AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
+  AWS_ENDPOINT_URL: endpoint,
+  UPLOAD_PART_SIZE_MB: String(args["part-mb"]),
+  UPLOAD_QUEUE_SIZE: String(args.queue),
+  MAX_IN_FLIGHT: "100",
+  STATEMENT_TIMEOUT_SECONDS: "900",
+  POWERTOOLS_LOG_LEVEL: "WARN",
+};
+const taskDb = createSqlClient(parseDbUrl(pgUrl), 1);
+const taskTable = loadConfig({ ...baseEnv, DATA_DB_URL: pgUrl }).taskTable;
+await migrate(taskDb, taskTable);
+const store = new TaskStore(taskDb, taskTable);
+
+interface Row {
+  path: string;
+  rows: number;
+  bytes: number;
+  seconds: number;
+  peakRssMb?: number;
+  baseline?: number;
+}
+const results: Row[] = [];
+
+async function objectSize(key: string): Promise<number> {
+  const app = createApp(loadConfig({ ...baseEnv, DATA_DB_URL: pgUrl }), createLogger("bench"));
+  try {
+    const head = await app.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return head.ContentLength ?? 0;
+  } finally {
+    await app.close();
+  }
+}
+
+function worker(
+  dataUrl: string,
+  id: number,
+  env: Record<string, string>,
+): { seconds: number; peakRssMb: number; bytes: number; rows: number; key: string } {
+  const started = process.hrtime.bigint();
+  const res = spawnSync(process.execPath, [".bench/export-one.mjs", String(id)], {
+    env: { ...process.env, ...baseEnv, DATA_DB_URL: dataUrl, ...env },
+    encoding: "utf8",
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const line = res.stdout.trim().split("\n").pop() ?? "";
+  if (res.status !== 0 || !line.startsWith("{"))
+    throw new Error(`worker failed: ${res.stderr.slice(0, 800)}`);
+  const r = JSON.parse(line) as {
+    outcome: { kind: string; rows: number; bytes: number; key: string; msg?: string };
+    peakRssMb: number;
+  };
+  if (r.outcome.kind !== "exported")
+    throw new Error(`export ${r.outcome.kind}: ${r.outcome.msg ?? ""}`);
+  return {
+    seconds: wall,
+    peakRssMb: r.peakRssMb,
+    bytes: r.outcome.bytes,
+    rows: r.outcome.rows,
+    key: r.outcome.key,
+  };
+}
+
+const paths: {
+  name: string;
+  engine: "postgres" | "mysql";
+  url: string;
+  env: Record<string, string>;
+}[] = [
+  { name: "worker, PostgreSQL (COPY)", engine: "postgres", url: pgUrl, env: {} },
+  { name: "worker, PostgreSQL (rows)", engine: "postgres", url: pgUrl, env: { PG_COPY: "false" } },
+  { name: "worker, MySQL (rows)", engine: "mysql", url: mysqlUrl, env: {} },
+];
+const flat: string[] = [];
+for (const engine of ["postgres", "mysql"] as const) {
+  const url = engine === "postgres" ? pgUrl : mysqlUrl;
+  const dbUrl: DbUrl = parseDbUrl(url);
+  log(`${engine}: baseline`);
+  const key = `baseline/${engine}-${Date.now()}.csv`;
+  const seconds = runBaseline(dbUrl, benchQuery(ROWS), bucket, key, endpoint);
+  const baseline = {
+    path:
+      engine === "postgres"
+        ? "baseline: psql \\copy | iconv | aws s3 cp"
+        : "baseline: mariadb --batch | iconv | aws s3 cp",
+    rows: ROWS,
+    bytes: await objectSize(key),
+    seconds,
+  };
+  results.push(baseline);
+  for (const p of paths.filter((x) => x.engine === engine)) {
+    const rss: number[] = [];
+    for (const n of [SMALL, ROWS]) {
+      log(`${p.name}: ${n} rows`);
+      const id = await store.insert({
+        name: `bench ${n}`,
+        title: TITLE,
+        query: benchQuery(n),
+        createrName: "bench",
+      });
+      const r = worker(p.url, id, p.env);
+      rss.push(r.peakRssMb);
+      if (n === ROWS)
+        results.push({
+          path: p.name,
+          rows: r.rows,
+          bytes: r.bytes,
+          seconds: r.seconds,
+          peakRssMb: r.peakRssMb,
+          baseline: seconds,
+        });
+    }
+    flat.push(
+      `${p.name}: peak RSS ${rss[0]?.toFixed(0)} MB at ${SMALL} rows, ${rss[1]?.toFixed(0)} MB at ${ROWS} rows (+${((rss[1] ?? 0) - (rss[0] ?? 0)).toFixed(0)} MB)`,
+    );
+  }
+}
+
+const mb = (b: number) => b / 1e6;
+const header = ["path", "rows", "bytes", "wall s", "rows/s", "MB/s", "peak RSS MB", "x baseline"];
+console.log(
+  `\nnpm run bench -- --rows ${ROWS} (part ${args["part-mb"]} MB, queue ${args.queue}; ${new Date().toISOString()})\n`,
+);
+console.log(`| ${header.join(" | ")} |`);
+console.log(`|${header.map(() => "---").join("|")}|`);
+for (const r of results) {
+  console.log(
+    `| ${[
+      r.path,
+      r.rows.toLocaleString("en-US"),
+      r.bytes.toLocaleString("en-US"),
+      r.seconds.toFixed(2),
+      Math.round(r.rows / r.seconds).toLocaleString("en-US"),
+      (mb(r.bytes) / r.seconds).toFixed(1),
+      r.peakRssMb === undefined ? "-" : r.peakRssMb.toFixed(0),
+      r.baseline === undefined ? "1.00" : (r.seconds / r.baseline).toFixed(2),
+    ].join(" | ")} |`,
+  );
+}
+console.log(`\nMemory, ${SMALL} -> ${ROWS} rows:`);
+for (const f of flat) console.log(`- ${f}`);
+
+// Scale on paper: what fits in one 15-minute Lambda at the measured rates.
+console.log(
+  "\nLargest export in one 15-minute Lambda (870 s after the deadline margin), at these rates:",
+);
+for (const r of results.filter((x) => x.peakRssMb !== undefined)) {
+  const rate = r.bytes / r.seconds;
+  const bytes = rate * 870;
+  console.log(
+    `- ${r.path}: ~${(bytes / 1e9).toFixed(1)} GB, ~${Math.round(((r.rows / r.seconds) * 870) / 1e6)}M rows of this shape`,
+  );
+}
+
+if (!args["no-latency"]) {
+  const tasks = Number(args["latency-tasks"]);
+  const latencyTable = `oe_bench_latency_${Date.now().toString(36)}`;
+  const app = createApp(
+    loadConfig({
+      ...baseEnv,
+      DATA_DB_URL: pgUrl,
+      TASK_TABLE: latencyTable,
+      SCHEDULER_POLL_SECONDS: process.env.SCHEDULER_POLL_SECONDS ?? "5",
+    }),
+    createLogger("bench"),
+  );
+  await migrate(app.taskDb, app.config.taskTable);
+  console.log(`\nPickup latency, insert -> status 1, ${tasks} tasks each:\n`);
+  console.log("| path | tasks | median ms | p95 ms | max ms |\n|---|---|---|---|---|");
+  for (const direct of [false, true]) {
+    log(`latency: ${direct ? "direct" : "scheduler"}`);
+    const l = await measureLatency(app, tasks, direct);
+    console.log(
+      `| ${l.path} | ${l.tasks} | ${l.medianMs.toFixed(0)} | ${l.p95Ms.toFixed(0)} | ${l.maxMs.toFixed(0)} |`,
+    );
+  }
+  await app.taskDb.query(`DROP TABLE ${latencyTable}`);
+  await app.close();
+}
+await taskDb.close();

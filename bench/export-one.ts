@@ -6,10 +6,23 @@ import { exportTask } from "../lib/export.js";
 import { createLogger } from "../lib/logger.js";
 
 const app = createApp(loadConfig(), createLogger("bench"));
+// Where the memory is, sampled: V8 heap vs Buffers (external) vs the rest.
+const peak = { heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  for (const k of Object.keys(peak) as (keyof typeof peak)[])
+    peak[k] = Math.max(peak[k], m[k] / 2 ** 20);
+  if (process.env.OE_BENCH_TRACE)
+    process.stderr.write(
+      `rss ${Math.round(m.rss / 2 ** 20)} heap ${Math.round(m.heapTotal / 2 ** 20)} ext ${Math.round(m.external / 2 ** 20)}\n`,
+    );
+}, 50);
 const started = process.hrtime.bigint();
 const outcome = await exportTask(app.exportDeps, Number(process.argv[2]));
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 await app.close();
 // maxRSS is in kilobytes: the peak resident set of this whole process.
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
-process.stdout.write(`${JSON.stringify({ outcome, seconds, peakRssMb })}\n`);
+clearInterval(sampler);
+const peaks = Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v)]));
+process.stdout.write(`${JSON.stringify({ outcome, seconds, peakRssMb, peaks })}\n`);

@@ -1,8 +1,7 @@
 import { Transform } from "node:stream";
-import { StringDecoder } from "node:string_decoder";
 import iconv from "iconv-lite";
 import type { CsvEncoding } from "../config.js";
-import { encodeGb18030 } from "./gb18030.js";
+import { encodeGb18030, encodeGb18030FromUtf8 } from "./gb18030.js";
 
 /**
  * Text in, bytes out. GB18030 covers all of Unicode (characters outside the BMP take four
@@ -33,18 +32,24 @@ export function createEncoder(encoding: CsvEncoding): Transform {
 
 /** Text (strings, or UTF-8 Buffers from a COPY) in, GB18030 out; see gb18030.ts. */
 function gb18030Stream(): Transform {
-  const utf8 = new StringDecoder("utf8");
   let carry = "";
+  let carryBytes: Buffer | undefined;
   return new Transform({
     decodeStrings: false,
     transform(chunk: string | Buffer, _enc, done) {
-      const text = typeof chunk === "string" ? chunk : utf8.write(chunk);
-      const r = encodeGb18030(text, carry);
-      carry = r.carry;
-      done(null, r.bytes.length > 0 ? r.bytes : undefined);
+      if (typeof chunk === "string") {
+        const r = encodeGb18030(chunk, carry);
+        carry = r.carry;
+        done(null, r.bytes.length > 0 ? r.bytes : undefined);
+      } else {
+        const r = encodeGb18030FromUtf8(chunk, carryBytes);
+        carryBytes = r.carry;
+        done(null, r.bytes.length > 0 ? r.bytes : undefined);
+      }
     },
     flush(done) {
-      const rest = utf8.end() + carry;
+      // A character cut off at the very end: what a decoder would make of it.
+      const rest = (carryBytes ? carryBytes.toString("utf8") : "") + carry;
       if (rest !== "") this.push(iconv.encode(rest, "gb18030"));
       done();
     },

@@ -96,3 +96,83 @@ export function encodeGb18030(text: string, carry = ""): { bytes: Buffer; carry:
   out.copy(bytes, 0, 0, o);
   return { bytes, carry: nextCarry };
 }
+
+// GB18030 for U+FFFD, what a decoder makes of invalid UTF-8.
+const REPLACEMENT = [0x84, 0x31, 0xa4, 0x37];
+
+/**
+ * UTF-8 bytes (a COPY's output) straight to GB18030, without making a JavaScript string
+ * first (decoding to a string cost as much as encoding; npm run bench). `carry` holds the
+ * bytes of a character split across chunks. Invalid UTF-8 becomes U+FFFD, as a decoder would.
+ */
+export function encodeGb18030FromUtf8(
+  input: Buffer,
+  carry?: Buffer,
+): { bytes: Buffer; carry?: Buffer } {
+  table ??= buildTable();
+  const t = table;
+  const buf = carry ? Buffer.concat([carry, input]) : input;
+  const n = buf.length;
+  if (scratch.length < n * 2) scratch = Buffer.allocUnsafe(n * 2);
+  const out = scratch;
+  let o = 0;
+  let i = 0;
+  while (i < n) {
+    const b0 = buf[i] as number;
+    if (b0 < 0x80) {
+      out[o++] = b0;
+      i++;
+      continue;
+    }
+    const need = b0 >= 0xf0 ? 4 : b0 >= 0xe0 ? 3 : b0 >= 0xc0 ? 2 : 0;
+    if (need === 0 || b0 > 0xf4) {
+      for (const r of REPLACEMENT) out[o++] = r;
+      i++;
+      continue;
+    }
+    if (i + need > n) break; // split character: keep for the next chunk
+    let cp = need === 2 ? b0 & 0x1f : need === 3 ? b0 & 0x0f : b0 & 0x07;
+    let ok = true;
+    for (let k = 1; k < need; k++) {
+      const b = buf[i + k] as number;
+      if ((b & 0xc0) !== 0x80) {
+        ok = false;
+        break;
+      }
+      cp = (cp << 6) | (b & 0x3f);
+    }
+    if (!ok || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
+      for (const r of REPLACEMENT) out[o++] = r;
+      i++;
+      continue;
+    }
+    i += need;
+    if (cp >= 0x10000) {
+      let idx = cp - 0x10000;
+      out[o + 3] = 0x30 + (idx % 10);
+      idx = Math.floor(idx / 10);
+      out[o + 2] = 0x81 + (idx % 126);
+      idx = Math.floor(idx / 126);
+      out[o + 1] = 0x30 + (idx % 10);
+      out[o] = 0x90 + Math.floor(idx / 10);
+      o += 4;
+      continue;
+    }
+    const v = t[cp] as number;
+    const len = lengths[cp] as number;
+    if (len === 2) {
+      out[o++] = v >>> 8;
+      out[o++] = v & 0xff;
+    } else if (len === 4) {
+      out[o++] = v >>> 24;
+      out[o++] = (v >>> 16) & 0xff;
+      out[o++] = (v >>> 8) & 0xff;
+      out[o++] = v & 0xff;
+    } else {
+      out[o++] = v;
+    }
+  }
+  const bytes = Buffer.allocUnsafe(o);
+  out.copy(bytes, 0, 0, o);
+  return { bytes, carry: i < n ? Buffer.from(buf.subarray(i)) : undefined };
+}

@@ -57,8 +57,10 @@ async function convert(chunks: string[], header: string[]): Promise<string> {
 }
 
 describe("COPY CSV to this product's CSV", () => {
-  const copy = 'a,"x,y",,""\n"say ""hi""","""q",中文,"l1\nl2"\n';
-  const expected = '序号,c1,c2,c3,c4\r\n1,a,"x,y",,\r\n2,"say ""hi""","""q",中文,"l1\nl2"\r\n';
+  // The third record has no quotes: it takes the copy-as-is path.
+  const copy = 'a,"x,y",,""\n"say ""hi""","""q",中文,"l1\nl2"\n平,x,,z\n';
+  const expected =
+    '序号,c1,c2,c3,c4\r\n1,a,"x,y",,\r\n2,"say ""hi""","""q",中文,"l1\nl2"\r\n3,平,x,,z\r\n';
 
   it("numbers rows, ends lines with CRLF, writes empty strings empty, whatever the chunking", async () => {
     const header = ["序号", "c1", "c2", "c3", "c4"];
@@ -84,5 +86,16 @@ describe("COPY CSV to this product's CSV", () => {
     assert.equal(await convert(["1\n"], ["序号", "a", "b"]), "序号,a,b\r\n1,1,\r\n");
     assert.equal(await convert([], ["序号", "a"]), "序号,a\r\n");
     assert.equal(await convert(["1\n"], []), "1,1\r\n");
+  });
+});
+
+describe("COPY CSV output size", () => {
+  it("has room for many short records and a wide title in one chunk", async () => {
+    const copy = "1\n".repeat(50_000);
+    const header = ["序号", ...Array.from({ length: 30 }, (_, i) => `c${i}`)];
+    const out = await convert([copy], header);
+    const lines = out.split("\r\n");
+    assert.equal(lines.length, 50_002);
+    assert.equal(lines[50_000], `50000,1${",".repeat(29)}`);
   });
 });

@@ -6,7 +6,7 @@ import { parse } from "csv-parse/sync";
 import iconv from "iconv-lite";
 import type { CsvEncoding } from "../../lib/config.js";
 import { contentTypeFor, createEncoder, decodeCsv } from "../../lib/csv/encoding.js";
-import { encodeGb18030 } from "../../lib/csv/gb18030.js";
+import { encodeGb18030, encodeGb18030FromUtf8 } from "../../lib/csv/gb18030.js";
 import { createCsvLayout, parseTitle } from "../../lib/csv/layout.js";
 import { escapeFormula, valueText } from "../../lib/csv/value-text.js";
 
@@ -201,5 +201,26 @@ describe("fast GB18030 encoder", () => {
       });
       assert.equal(iconv.decode(Buffer.concat(out), "gb18030"), text);
     }
+  });
+});
+
+describe("GB18030 from UTF-8 bytes", () => {
+  it("matches iconv-lite on the whole BMP, the astral planes, and turns invalid UTF-8 into U+FFFD", () => {
+    const chars: string[] = [];
+    for (let u = 0; u < 0x10000; u++)
+      if (u < 0xd800 || u > 0xdfff) chars.push(String.fromCharCode(u));
+    for (let cp = 0x10000; cp <= 0x10ffff; cp += 997) chars.push(String.fromCodePoint(cp));
+    const text = chars.join("");
+    const r = encodeGb18030FromUtf8(Buffer.from(text, "utf8"));
+    assert.ok(r.bytes.equals(iconv.encode(text, "gb18030")));
+    assert.equal(r.carry, undefined);
+    const bad = Buffer.from([0x61, 0xff, 0x62, 0xc3, 0x28, 0xed, 0xa0, 0x80]);
+    assert.equal(
+      iconv.decode(encodeGb18030FromUtf8(bad).bytes, "gb18030"),
+      "a\ufffdb\ufffd(\ufffd\ufffd\ufffd",
+    );
+    const split = encodeGb18030FromUtf8(Buffer.from("中", "utf8").subarray(0, 2));
+    assert.equal(split.bytes.length, 0);
+    assert.deepEqual([...(split.carry ?? [])], [0xe4, 0xb8]);
   });
 });

@@ -24,8 +24,8 @@ const { values: args } = parseArgs({
     small: { type: "string", default: "200000" },
     "latency-tasks": { type: "string", default: "50" },
     "no-latency": { type: "boolean", default: false },
-    "part-mb": { type: "string", default: process.env.UPLOAD_PART_SIZE_MB ?? "8" },
-    queue: { type: "string", default: process.env.UPLOAD_QUEUE_SIZE ?? "4" },
+    "part-mb": { type: "string", default: process.env.UPLOAD_PART_SIZE_MB ?? "5" },
+    queue: { type: "string", default: process.env.UPLOAD_QUEUE_SIZE ?? "2" },
   },
 });
 const ROWS = Number(args.rows);
@@ -36,6 +36,9 @@ const mysqlUrl = process.env.OE_MYSQL_URL ?? "";
 const pgUrl = process.env.OE_PG_URL ?? "";
 if (!endpoint || !mysqlUrl || !pgUrl)
   throw new Error("run with `npm run bench` (it starts the services)");
+// The heap flags serverless.yml gives the deployed worker (NODE_OPTIONS).
+const NODE_FLAGS = ["--max-semi-space-size=8", "--min-semi-space-size=8"];
+process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
 // The worker as Lambda runs it: one bundle, plain node.
@@ -119,7 +122,7 @@ function worker(
   env: Record<string, string>,
 ): { seconds: number; peakRssMb: number; bytes: number; rows: number; key: string } {
   const started = process.hrtime.bigint();
-  const res = spawnSync(process.execPath, [".bench/export-one.mjs", String(id)], {
+  const res = spawnSync(process.execPath, [...NODE_FLAGS, ".bench/export-one.mjs", String(id)], {
     env: { ...process.env, ...baseEnv, DATA_DB_URL: dataUrl, ...env },
     encoding: "utf8",
     maxBuffer: 16 * 1024 * 1024,

@@ -163,8 +163,8 @@ export function loadConfig(env: Env = process.env): Config {
         ? { accessKeyId: signerId, secretAccessKey: signerSecret }
         : undefined,
     keyPrefix: keyPrefix.endsWith("/") || keyPrefix === "" ? keyPrefix : `${keyPrefix}/`,
-    partSizeBytes: integer(env, "UPLOAD_PART_SIZE_MB", 8, 5, 512) * 1024 * 1024,
-    uploadQueueSize: integer(env, "UPLOAD_QUEUE_SIZE", 4, 1, 32),
+    partSizeBytes: integer(env, "UPLOAD_PART_SIZE_MB", 5, 5, 512) * 1024 * 1024,
+    uploadQueueSize: integer(env, "UPLOAD_QUEUE_SIZE", 2, 1, 32),
     pgCopy: boolean(env, "PG_COPY", true),
   };
 }

@@ -37,7 +37,11 @@ const pgUrl = process.env.OE_PG_URL ?? "";
 if (!endpoint || !mysqlUrl || !pgUrl)
   throw new Error("run with `npm run bench` (it starts the services)");
 // The heap flags serverless.yml gives the deployed worker (NODE_OPTIONS).
-const NODE_FLAGS = ["--max-semi-space-size=8", "--min-semi-space-size=8"];
+const NODE_FLAGS = [
+  "--max-old-space-size=128",
+  "--max-semi-space-size=8",
+  "--min-semi-space-size=8",
+];
 process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 

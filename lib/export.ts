@@ -40,6 +40,13 @@ export interface ExportDeps {
   secrets: string[];
 }
 
+function isTeardown(err: unknown): boolean {
+  const e = err as { name?: string; code?: string };
+  return (
+    e?.name === "AbortError" || e?.code === "ABORT_ERR" || e?.code === "ERR_STREAM_PREMATURE_CLOSE"
+  );
+}
+
 /** S3's limit on parts in one multipart upload. */
 export const MAX_PARTS = 10_000;
 
@@ -279,8 +286,14 @@ async function streamToS3(
     await source.close();
     throw stop.signal.reason;
   }
-  // Stopping ends the query (and its transaction) and, through the controller, the upload.
-  const onStop = () => source.rows.destroy(stop.signal.reason as Error);
+  // Stopping ends the query (and its transaction) and the upload. The upload gets its own
+  // controller: lib-storage aborts it itself when a part fails, and that must not read as a
+  // stop from outside (deadline, lost claim).
+  const uploadAbort = new AbortController();
+  const onStop = () => {
+    uploadAbort.abort(stop.signal.reason);
+    source.rows.destroy(stop.signal.reason as Error);
+  };
   stop.signal.addEventListener("abort", onStop, { once: true });
   const onWidthMismatch = (labels: number, columns: number) =>
     deps.logger.warn(
@@ -332,7 +345,7 @@ async function streamToS3(
     partSizeBytes: settings.partSizeBytes,
     queueSize: settings.uploadQueueSize,
     metadata: { "task-id": String(task.id) },
-    abortController: stop,
+    abortController: uploadAbort,
   }).catch((err) => {
     // Nobody reads the CSV any more: stop the query instead of stalling on backpressure.
     source.rows.destroy();
@@ -342,7 +355,10 @@ async function streamToS3(
   stop.signal.removeEventListener("abort", onStop);
   await source.close();
   if (stop.signal.aborted) throw stop.signal.reason;
-  if (queryError !== undefined) throw new StageError("query", queryError);
+  // When the upload fails, lib-storage stops reading and the stream machinery tears the
+  // pipeline down with an AbortError or premature close: a consequence, not the cause.
+  if (queryError !== undefined && !(u.status === "rejected" && isTeardown(queryError)))
+    throw new StageError("query", queryError);
   // A CSV or encoding error also fails the upload (its body broke): report where it started.
   if (p.status === "rejected" && (u.status === "fulfilled" || u.reason === p.reason))
     throw new StageError("export", p.reason);

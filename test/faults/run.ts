@@ -43,7 +43,10 @@ for (const [key, run] of scenarios) {
           ]
         : []),
     ];
-    if (bad.length) failures.push(`${key}: ${bad.join("; ")}`);
+    if (bad.length) {
+      const msgs = row.msgs.filter((m) => m).slice(0, 3);
+      failures.push(`${key}: ${bad.join("; ")}${msgs.length ? ` (msg: ${msgs.join(" | ")})` : ""}`);
+    }
     process.stderr.write(
       `${bad.length ? "FAIL" : "ok"} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
     );

@@ -4,9 +4,10 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { build } from "esbuild";
 import { createApp } from "../lib/app.js";
+import { awsClientConfig } from "../lib/aws-config.js";
 import { provisionLocal } from "../lib/aws-setup.js";
 import { loadConfig } from "../lib/config.js";
 import { createSqlClient } from "../lib/db/client.js";
@@ -96,7 +97,10 @@ const baseEnv: Record<string, string> = {
   POWERTOOLS_LOG_LEVEL: "WARN",
 };
 const taskDb = createSqlClient(parseDbUrl(pgUrl), 1);
-const taskTable = loadConfig({ ...baseEnv, DATA_DB_URL: pgUrl }).taskTable;
+const benchConfig = loadConfig({ ...baseEnv, DATA_DB_URL: pgUrl });
+const taskTable = benchConfig.taskTable;
+// For sizing the baselines' objects: a client, not a whole app (and its database pool).
+const s3 = new S3Client(awsClientConfig(benchConfig));
 await migrate(taskDb, taskTable);
 const store = new TaskStore(taskDb, taskTable);
 
@@ -111,13 +115,8 @@ interface Row {
 const results: Row[] = [];
 
 async function objectSize(key: string): Promise<number> {
-  const app = createApp(loadConfig({ ...baseEnv, DATA_DB_URL: pgUrl }), createLogger("bench"));
-  try {
-    const head = await app.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return head.ContentLength ?? 0;
-  } finally {
-    await app.close();
-  }
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  return head.ContentLength ?? 0;
 }
 
 function worker(
@@ -267,3 +266,4 @@ if (!args["no-latency"]) {
   await app.close();
 }
 await taskDb.close();
+s3.destroy();

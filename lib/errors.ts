@@ -38,6 +38,9 @@ const CONNECTION_CODES: Record<string, string> = {
   ER_CON_COUNT_ERROR: "too many connections",
 };
 
+// How the drivers word a connection that died mid-query, when they give no code.
+const CONNECTION_LOST = /connection terminated|server has gone away|lost connection/i;
+
 /** Failures that say nothing about the task: the same export may well work a little later. */
 const TRANSIENT_CODES = new Set([
   "ECONNREFUSED",
@@ -77,11 +80,7 @@ interface DbLikeError {
 export function isTransient(err: unknown, stage: Stage): boolean {
   const e = (err ?? {}) as DbLikeError;
   if (e.code && TRANSIENT_CODES.has(e.code)) return true;
-  if (
-    /connection terminated|socket hang up|server has gone away|lost connection/i.test(
-      String(e.message),
-    )
-  )
+  if (CONNECTION_LOST.test(String(e.message)) || /socket hang up/i.test(String(e.message)))
     return true;
   if (stage !== "upload") return false;
   const status = e.$metadata?.httpStatusCode;
@@ -103,10 +102,7 @@ export function describeFailure(
   } else if (e.code && CONNECTION_CODES[e.code]) {
     const what = stage === "upload" ? "file storage" : "the database";
     text = `Could not reach ${what} (${CONNECTION_CODES[e.code]}). Nothing was exported; try again later or ask an operator.`;
-  } else if (
-    stage !== "upload" &&
-    /connection terminated|server has gone away|lost connection/i.test(raw)
-  ) {
+  } else if (stage !== "upload" && CONNECTION_LOST.test(raw)) {
     text =
       "Lost the connection to the database during the export. Nothing was exported; try again later or ask an operator.";
   } else if (isTimeout(e)) {

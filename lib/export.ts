@@ -40,13 +40,6 @@ export interface ExportDeps {
   secrets: string[];
 }
 
-function isTeardown(err: unknown): boolean {
-  const e = err as { name?: string; code?: string };
-  return (
-    e?.name === "AbortError" || e?.code === "ABORT_ERR" || e?.code === "ERR_STREAM_PREMATURE_CLOSE"
-  );
-}
-
 /** S3's limit on parts in one multipart upload. */
 export const MAX_PARTS = 10_000;
 
@@ -194,16 +187,26 @@ async function recordFailure(
 ): Promise<ExportOutcome> {
   const { tasks, settings, logger } = deps;
   const id = task.id;
+  const fail = async (
+    msg: string,
+    log: Record<string, unknown>,
+    what = "export failed",
+  ): Promise<ExportOutcome> => {
+    logger.warn(what, { taskId: id, ...log, msg });
+    await tasks.fail(task, msg);
+    return { kind: "failed", id, msg };
+  };
   if (failure instanceof Interrupted && failure.why === "claim-lost") {
     logger.warn("claim lost to a newer attempt; export stopped and upload aborted", { taskId: id });
     return { kind: "abandoned", id };
   }
   if (failure instanceof Interrupted) {
     const seconds = Math.round((Date.now() - started) / 1000);
-    const msg = `The export was stopped after ${seconds} seconds because it could not finish within the worker's time limit. Narrow the query (fewer rows or columns, an indexed filter) and try again, or ask an operator to raise the worker's timeout.`;
-    logger.warn("deadline reached; upload aborted", { taskId: id, seconds });
-    await tasks.fail(task, msg);
-    return { kind: "failed", id, msg };
+    return fail(
+      `The export was stopped after ${seconds} seconds because it could not finish within the worker's time limit. Narrow the query (fewer rows or columns, an indexed filter) and try again, or ask an operator to raise the worker's timeout.`,
+      { seconds },
+      "deadline reached; upload aborted",
+    );
   }
   const { stage, cause } =
     failure instanceof StageError ? failure : new StageError("export", failure);
@@ -226,14 +229,11 @@ async function recordFailure(
       await tasks.retry(task, msg, delay);
       return { kind: "retrying", id, msg };
     }
-    const msg = truncate(`Gave up after ${task.attempts} attempts. ${reason}`, MSG_MAX_CHARS);
-    logger.warn("export failed", { taskId: id, stage, msg });
-    await tasks.fail(task, msg);
-    return { kind: "failed", id, msg };
+    return fail(truncate(`Gave up after ${task.attempts} attempts. ${reason}`, MSG_MAX_CHARS), {
+      stage,
+    });
   }
-  logger.warn("export failed", { taskId: id, stage, msg: reason });
-  await tasks.fail(task, reason);
-  return { kind: "failed", id, msg: reason };
+  return fail(reason, { stage });
 }
 
 /** The task row is the record of truth: a short outage of the task database must not lose a finished export. */
@@ -257,6 +257,14 @@ async function discard(deps: ExportDeps, key: string): Promise<void> {
         error: String(err),
       },
     ),
+  );
+}
+
+/** The stream machinery's own error when a pipeline is torn down from the other end. */
+function isTeardown(err: unknown): boolean {
+  const e = err as { name?: string; code?: string };
+  return (
+    e?.name === "AbortError" || e?.code === "ABORT_ERR" || e?.code === "ERR_STREAM_PREMATURE_CLOSE"
   );
 }
 

@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from "node:stream";
-import { csvField } from "./layout.js";
+import { headerLine } from "./layout.js";
 
 // States of the scanner over PostgreSQL's COPY CSV output.
 const FIELD_START = 0;
@@ -58,11 +58,7 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
     for (let d = firstDigit; d < digits.length; d++) out[p++] = digits[d] as number;
     out[p++] = COMMA;
   };
-  const headerLine = (w: number) => {
-    const labels = [...o.header];
-    while (labels.length < w) labels.push("");
-    return Buffer.from(`${labels.map(csvField).join(",")}\r\n`, "utf8");
-  };
+  const headerBytes = (w: number) => Buffer.from(headerLine(o.header, w), "utf8");
   const endRecord = () => {
     const columns = fields + 1;
     const total = columns + 1; // and the row number
@@ -72,7 +68,7 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
       width = Math.max(o.header.length, total);
       if (o.header.length > 0 && o.header.length !== total)
         o.onWidthMismatch?.(o.header.length, columns);
-      pendingHeader = o.header.length > 0 ? headerLine(width) : undefined;
+      pendingHeader = o.header.length > 0 ? headerBytes(width) : undefined;
     }
     ensure(Math.max(0, width - total) + 2);
     for (let f = total; f < width; f++) {
@@ -83,6 +79,20 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
     atRecordStart = true;
     fields = 0;
     state = FIELD_START;
+  };
+  /** A comma or LF after a field: the next field, or the record's end. False for any other byte. */
+  const endField = (b: number): boolean => {
+    if (b === COMMA) {
+      fields += 1;
+      out[p++] = COMMA;
+      state = FIELD_START;
+      return true;
+    }
+    if (b === LF) {
+      endRecord();
+      return true;
+    }
+    return false;
   };
   let pendingHeader: Buffer | undefined;
   const emit = (stream: Transform) => {
@@ -130,13 +140,8 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
         switch (state) {
           case FIELD_START:
           case UNQUOTED:
-            if (b === COMMA) {
-              fields += 1;
-              out[p++] = COMMA;
-              state = FIELD_START;
-            } else if (b === LF) {
-              endRecord();
-            } else if (b === QUOTE && state === FIELD_START) {
+            if (endField(b)) break;
+            if (b === QUOTE && state === FIELD_START) {
               state = OPENED;
             } else {
               out[p++] = b;
@@ -159,14 +164,8 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
               out[p++] = QUOTE;
               out[p++] = QUOTE;
               state = QUOTED;
-            } else if (b === COMMA) {
-              // `""` then a comma: an empty string, written empty.
-              fields += 1;
-              out[p++] = COMMA;
-              state = FIELD_START;
-            } else if (b === LF) {
-              endRecord();
-            } else {
+            } else if (!endField(b)) {
+              // `""` then a comma or LF is an empty string, written empty: endField did that.
               throw new Error("unexpected byte after an empty quoted field in COPY output");
             }
             break;
@@ -183,15 +182,8 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
               state = QUOTED;
             } else {
               out[p++] = QUOTE;
-              if (b === COMMA) {
-                fields += 1;
-                out[p++] = COMMA;
-                state = FIELD_START;
-              } else if (b === LF) {
-                endRecord();
-              } else {
+              if (!endField(b))
                 throw new Error("unexpected byte after a closing quote in COPY output");
-              }
             }
             break;
         }
@@ -206,7 +198,7 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
     },
     flush(done: TransformCallback) {
       // No rows: the title line alone, as the row path writes it.
-      if (rows === 0 && o.header.length > 0) this.push(headerLine(o.header.length));
+      if (rows === 0 && o.header.length > 0) this.push(headerBytes(o.header.length));
       else emit(this);
       done();
     },

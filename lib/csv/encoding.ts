@@ -1,7 +1,7 @@
 import { Transform } from "node:stream";
 import iconv from "iconv-lite";
 import type { CsvEncoding } from "../config.js";
-import { encodeGb18030FromUtf8 } from "./gb18030.js";
+import { encodeGb18030FromUtf8, splitHighSurrogate } from "./gb18030.js";
 
 /**
  * Text in, bytes out. GB18030 covers all of Unicode (characters outside the BMP take four
@@ -41,13 +41,8 @@ function gb18030Stream(): Transform {
         // Via UTF-8 bytes: Buffer.from is native, and the byte encoder is faster than
         // walking a concatenated string (npm run bench). A high surrogate at the very end
         // waits for its pair in the next chunk.
-        let text = carry + chunk;
-        carry = "";
-        const last = text.charCodeAt(text.length - 1);
-        if (last >= 0xd800 && last <= 0xdbff) {
-          carry = text.slice(-1);
-          text = text.slice(0, -1);
-        }
+        const [text, rest] = splitHighSurrogate(carry + chunk);
+        carry = rest;
         const r = encodeGb18030FromUtf8(Buffer.from(text, "utf8"));
         done(null, r.bytes.length > 0 ? r.bytes : undefined);
       } else {

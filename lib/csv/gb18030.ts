@@ -32,6 +32,55 @@ function buildTable(): Uint32Array {
 
 const lengths = new Uint8Array(0x10000);
 let scratch = Buffer.alloc(0);
+
+/** Writes one code point (not a surrogate) at out[o]; returns the new offset. */
+function putCodePoint(t: Uint32Array, out: Buffer, o: number, cp: number): number {
+  if (cp < 0x80) {
+    out[o] = cp;
+    return o + 1;
+  }
+  if (cp >= 0x10000) {
+    // Four bytes, linear from 0x90308130 for U+10000.
+    let idx = cp - 0x10000;
+    out[o + 3] = 0x30 + (idx % 10);
+    idx = Math.floor(idx / 10);
+    out[o + 2] = 0x81 + (idx % 126);
+    idx = Math.floor(idx / 126);
+    out[o + 1] = 0x30 + (idx % 10);
+    out[o] = 0x90 + Math.floor(idx / 10);
+    return o + 4;
+  }
+  const v = t[cp] as number;
+  const len = lengths[cp] as number;
+  if (len === 2) {
+    out[o] = v >>> 8;
+    out[o + 1] = v & 0xff;
+  } else if (len === 4) {
+    out[o] = v >>> 24;
+    out[o + 1] = (v >>> 16) & 0xff;
+    out[o + 2] = (v >>> 8) & 0xff;
+    out[o + 3] = v & 0xff;
+  } else {
+    out[o] = v;
+  }
+  return o + len;
+}
+
+/** An exact-size copy: a slice of the scratch buffer would keep all of it alive downstream. */
+function takeScratch(o: number): Buffer {
+  const bytes = Buffer.allocUnsafe(o);
+  scratch.copy(bytes, 0, 0, o);
+  return bytes;
+}
+
+/**
+ * Text and a trailing high surrogate split apart: the second half of a character cut
+ * between chunks arrives with the next one.
+ */
+export function splitHighSurrogate(text: string): [body: string, carry: string] {
+  const last = text.charCodeAt(text.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? [text.slice(0, -1), text.slice(-1)] : [text, ""];
+}
 // The replacement iconv-lite writes for a lone surrogate.
 const LONE = iconv.encode("\ud800", "gb18030");
 
@@ -42,13 +91,7 @@ const LONE = iconv.encode("\ud800", "gb18030");
 export function encodeGb18030(text: string, carry = ""): { bytes: Buffer; carry: string } {
   table ??= buildTable();
   const t = table;
-  let s = carry + text;
-  let nextCarry = "";
-  const last = s.charCodeAt(s.length - 1);
-  if (last >= 0xd800 && last <= 0xdbff) {
-    nextCarry = s[s.length - 1] as string;
-    s = s.slice(0, -1);
-  }
+  const [s, nextCarry] = splitHighSurrogate(carry + text);
   if (scratch.length < s.length * 4) scratch = Buffer.allocUnsafe(s.length * 4);
   const out = scratch;
   let o = 0;
@@ -62,43 +105,20 @@ export function encodeGb18030(text: string, carry = ""): { bytes: Buffer; carry:
     if (c >= 0xd800 && c <= 0xdfff) {
       const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
       if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
-        // Four bytes, linear from 0x90308130 for U+10000.
-        let idx = ((c - 0xd800) << 10) + (d - 0xdc00);
-        out[o + 3] = 0x30 + (idx % 10);
-        idx = Math.floor(idx / 10);
-        out[o + 2] = 0x81 + (idx % 126);
-        idx = Math.floor(idx / 126);
-        out[o + 1] = 0x30 + (idx % 10);
-        out[o] = 0x90 + Math.floor(idx / 10);
-        o += 4;
+        o = putCodePoint(t, out, o, 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00));
         i++;
       } else {
         for (const b of LONE) out[o++] = b;
       }
       continue;
     }
-    const v = t[c] as number;
-    const len = lengths[c] as number;
-    if (len === 2) {
-      out[o++] = v >>> 8;
-      out[o++] = v & 0xff;
-    } else if (len === 4) {
-      out[o++] = v >>> 24;
-      out[o++] = (v >>> 16) & 0xff;
-      out[o++] = (v >>> 8) & 0xff;
-      out[o++] = v & 0xff;
-    } else {
-      out[o++] = v;
-    }
+    o = putCodePoint(t, out, o, c);
   }
-  // An exact-size copy: a slice of the scratch buffer would keep all of it alive downstream.
-  const bytes = Buffer.allocUnsafe(o);
-  out.copy(bytes, 0, 0, o);
-  return { bytes, carry: nextCarry };
+  return { bytes: takeScratch(o), carry: nextCarry };
 }
 
-// GB18030 for U+FFFD, what a decoder makes of invalid UTF-8.
-const REPLACEMENT = [0x84, 0x31, 0xa4, 0x37];
+// What a decoder makes of invalid UTF-8.
+const REPLACEMENT = 0xfffd;
 
 /**
  * UTF-8 bytes (a COPY's output) straight to GB18030, without making a JavaScript string
@@ -126,7 +146,7 @@ export function encodeGb18030FromUtf8(
     }
     const need = b0 >= 0xf0 ? 4 : b0 >= 0xe0 ? 3 : b0 >= 0xc0 ? 2 : 0;
     if (need === 0 || b0 > 0xf4) {
-      for (const r of REPLACEMENT) out[o++] = r;
+      o = putCodePoint(t, out, o, REPLACEMENT);
       i++;
       continue;
     }
@@ -142,37 +162,12 @@ export function encodeGb18030FromUtf8(
       cp = (cp << 6) | (b & 0x3f);
     }
     if (!ok || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-      for (const r of REPLACEMENT) out[o++] = r;
+      o = putCodePoint(t, out, o, REPLACEMENT);
       i++;
       continue;
     }
     i += need;
-    if (cp >= 0x10000) {
-      let idx = cp - 0x10000;
-      out[o + 3] = 0x30 + (idx % 10);
-      idx = Math.floor(idx / 10);
-      out[o + 2] = 0x81 + (idx % 126);
-      idx = Math.floor(idx / 126);
-      out[o + 1] = 0x30 + (idx % 10);
-      out[o] = 0x90 + Math.floor(idx / 10);
-      o += 4;
-      continue;
-    }
-    const v = t[cp] as number;
-    const len = lengths[cp] as number;
-    if (len === 2) {
-      out[o++] = v >>> 8;
-      out[o++] = v & 0xff;
-    } else if (len === 4) {
-      out[o++] = v >>> 24;
-      out[o++] = (v >>> 16) & 0xff;
-      out[o++] = (v >>> 8) & 0xff;
-      out[o++] = v & 0xff;
-    } else {
-      out[o++] = v;
-    }
+    o = putCodePoint(t, out, o, cp);
   }
-  const bytes = Buffer.allocUnsafe(o);
-  out.copy(bytes, 0, 0, o);
-  return { bytes, carry: i < n ? Buffer.from(buf.subarray(i)) : undefined };
+  return { bytes: takeScratch(o), carry: i < n ? Buffer.from(buf.subarray(i)) : undefined };
 }

@@ -53,7 +53,6 @@ export function createCsvLayout(o: CsvLayoutOptions): {
     ? (v: unknown) => csvField(escapeFormula(valueText(v)))
     : (v: unknown) => csvField(valueText(v));
   const header = o.escapeFormulas ? o.header.map(escapeFormula) : o.header;
-  const line = (fields: string[]) => `${fields.map(csvField).join(",")}\r\n`;
   let rowNumber = 0;
   let width = 0;
   let pending = "";
@@ -66,7 +65,7 @@ export function createCsvLayout(o: CsvLayoutOptions): {
         width = Math.max(header.length, row.length + 1);
         if (header.length > 0) {
           if (header.length !== row.length + 1) o.onWidthMismatch?.(header.length, row.length);
-          pending += line(pad(header, width));
+          pending += headerLine(header, width);
         }
       }
       rowNumber += 1;
@@ -84,7 +83,7 @@ export function createCsvLayout(o: CsvLayoutOptions): {
     },
     flush(done: TransformCallback) {
       // No rows: the file still has its header line.
-      if (rowNumber === 0 && header.length > 0) pending += line(header);
+      if (rowNumber === 0 && header.length > 0) pending += headerLine(header, header.length);
       if (pending !== "") this.push(pending);
       done();
     },
@@ -92,8 +91,11 @@ export function createCsvLayout(o: CsvLayoutOptions): {
   return { stages: [writer], rowCount: () => rowNumber };
 }
 
-function pad(labels: string[], width: number): string[] {
-  return labels.length >= width
-    ? labels
-    : [...labels, ...new Array<string>(width - labels.length).fill("")];
+/** The title line, padded with empty labels to `width` fields; shared with the COPY path. */
+export function headerLine(labels: string[], width: number): string {
+  const padded =
+    labels.length >= width
+      ? labels
+      : [...labels, ...new Array<string>(width - labels.length).fill("")];
+  return `${padded.map(csvField).join(",")}\r\n`;
 }

@@ -31,18 +31,16 @@ export interface SourceOptions {
 /** The data database, with task SQL checked (statement-guard.ts) before it is sent. */
 export function createDataSource(db: DbUrl, o: SourceOptions): DataSource {
   const inner = db.engine === "mysql" ? mysqlSource(db, o) : postgresSource(db, o);
+  const guarded =
+    <T>(open: (sql: string) => Promise<T>) =>
+    (sql: string): Promise<T> => {
+      checkTaskSql(db.engine, sql);
+      return open(sql);
+    };
   return {
     label: inner.label,
-    open(sql) {
-      checkTaskSql(db.engine, sql);
-      return inner.open(sql);
-    },
-    ...(inner.openCopy && {
-      openCopy: (sql: string) => {
-        checkTaskSql(db.engine, sql);
-        return (inner.openCopy as NonNullable<DataSource["openCopy"]>)(sql);
-      },
-    }),
+    open: guarded(inner.open),
+    openCopy: inner.openCopy && guarded(inner.openCopy),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { SqlClient } from "../lib/db/client.js";
+import type { SqlClient } from "../lib/db/sql-client.js";
 import type { Engine } from "../lib/db/url.js";
 
 export const BENCH_TABLE = "oe_bench_orders";

@@ -2,10 +2,10 @@
 // `node`, as Lambda runs the bundle: exports one task and reports its figures as JSON.
 import { createApp } from "../lib/app.js";
 import { loadConfig } from "../lib/config.js";
-import { exportTask } from "../lib/export.js";
+import { exportTask } from "../lib/export/export-task.js";
 import { createLogger } from "../lib/logger.js";
 
-const app = createApp(loadConfig(), createLogger("bench"));
+const app = createApp(loadConfig(), createLogger([], "bench"));
 // Where the memory is, sampled: V8 heap vs Buffers (external) vs the rest.
 const peak = { heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
 const sampler = setInterval(() => {

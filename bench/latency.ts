@@ -1,6 +1,7 @@
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { App } from "../lib/app.js";
-import { deleteRecords, receiveRecords } from "../lib/queue.js";
+import { deleteRecords, receiveRecords } from "../lib/local/sqs-records.js";
+import { countOpen, insertTask } from "../lib/local/task-admin.js";
 import { schedulerPass } from "../lib/scheduler.js";
 import { handleSqsBatch } from "../lib/worker.js";
 
@@ -25,7 +26,6 @@ export async function measureLatency(
   tasks: number,
   direct: boolean,
 ): Promise<LatencyResult> {
-  const store = app.exportDeps.tasks;
   let stop = false;
   const worker = (async () => {
     while (!stop) {
@@ -51,7 +51,7 @@ export async function measureLatency(
         }
       })();
   for (let i = 0; i < tasks; i++) {
-    const id = await store.insert({
+    const id = await insertTask(app.taskDb, app.config.taskTable, {
       name: `latency ${i}`,
       title: "n",
       query: "SELECT 1",
@@ -70,7 +70,7 @@ export async function measureLatency(
   }
   // Wait until every task has been claimed (and finished: SELECT 1 is instant).
   for (;;) {
-    if ((await store.countOpen([])) === 0) break;
+    if ((await countOpen(app.taskDb, app.config.taskTable, [])) === 0) break;
     await sleep(200);
   }
   stop = true;

@@ -1,11 +1,37 @@
 import { type DbUrl, parseDbUrl } from "./db/url.js";
+import { TEXT_ENCODINGS, type TextEncoding } from "./formats/encoding/encoder.js";
+import { DEFAULT_FORMAT, FORMAT_NAMES, type FormatName } from "./formats/index.js";
 import { parseTableName, type TableName } from "./identifiers.js";
-
-export type CsvEncoding = "gb18030" | "utf8-bom" | "utf8";
-export const CSV_ENCODINGS: readonly CsvEncoding[] = ["gb18030", "utf8-bom", "utf8"];
 
 /** S3 refuses presigned URLs that live longer than 7 days. */
 export const MAX_LINK_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * The one source of every default. serverless.yml repeats the ones it passes through as
+ * `${env:NAME, 'default'}`; test/unit/defaults.test.ts checks that the two agree.
+ */
+export const DEFAULTS = {
+  TASK_TABLE: "box_download_task",
+  EXPORT_FORMAT: DEFAULT_FORMAT,
+  CSV_ENCODING: "gb18030",
+  CSV_ESCAPE_FORMULAS: false,
+  MAX_IN_FLIGHT: 6,
+  LINK_TTL_SECONDS: MAX_LINK_TTL_SECONDS,
+  // Under the worker's 900 s Lambda timeout less DEADLINE_MARGIN_SECONDS.
+  STATEMENT_TIMEOUT_SECONDS: 840,
+  TASK_EXCLUDE_TYPES: "",
+  SCHEDULER_POLL_SECONDS: 5,
+  SCHEDULER_RUN_SECONDS: 50,
+  REDISPATCH_SECONDS: 900,
+  LEASE_SECONDS: 180,
+  MAX_ATTEMPTS: 3,
+  RETRY_DELAY_SECONDS: 30,
+  DEADLINE_MARGIN_SECONDS: 30,
+  EXPORT_KEY_PREFIX: "exports/",
+  UPLOAD_PART_SIZE_MB: 5,
+  UPLOAD_QUEUE_SIZE: 2,
+  PG_COPY: true,
+} as const;
 
 export interface Config {
   taskDb: DbUrl;
@@ -15,7 +41,8 @@ export interface Config {
   queueUrl: string;
   region: string;
   endpointUrl: string | undefined;
-  csvEncoding: CsvEncoding;
+  format: FormatName;
+  encoding: TextEncoding;
   escapeFormulas: boolean;
   maxInFlight: number;
   linkTtlSeconds: number;
@@ -41,7 +68,7 @@ export interface Config {
   keyPrefix: string;
   partSizeBytes: number;
   uploadQueueSize: number;
-  /** PostgreSQL sources write the CSV with COPY when the SQL allows (see copy-sql.ts). */
+  /** Let the data database render the file itself where it can (PostgreSQL COPY). */
   pgCopy: boolean;
 }
 
@@ -62,9 +89,13 @@ function required(env: Env, name: string): string {
   return v;
 }
 
-function integer(env: Env, name: string, def: number, min: number, max: number): number {
+type IntegerName = {
+  [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] extends number ? K : never;
+}[keyof typeof DEFAULTS];
+
+function integer(env: Env, name: IntegerName, min: number, max: number): number {
   const v = raw(env, name);
-  if (v === undefined) return def;
+  if (v === undefined) return DEFAULTS[name];
   if (!/^\d+$/.test(v)) throw new ConfigError(`${name} must be a whole number, got "${v}".`);
   const n = Number(v);
   if (n < min || n > max)
@@ -72,12 +103,20 @@ function integer(env: Env, name: string, def: number, min: number, max: number):
   return n;
 }
 
-function boolean(env: Env, name: string, def: boolean): boolean {
+function boolean(env: Env, name: "CSV_ESCAPE_FORMULAS" | "PG_COPY"): boolean {
   const v = raw(env, name)?.toLowerCase();
-  if (v === undefined) return def;
+  if (v === undefined) return DEFAULTS[name];
   if (["1", "true", "yes", "on"].includes(v)) return true;
   if (["0", "false", "no", "off"].includes(v)) return false;
   throw new ConfigError(`${name} must be true or false, got "${v}".`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, def: T, allowed: readonly T[]): T {
+  const v = (raw(env, name) ?? def).toLowerCase();
+  if (!allowed.includes(v as T)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${v}".`);
+  }
+  return v as T;
 }
 
 function dbUrl(name: string, value: string): DbUrl {
@@ -92,7 +131,7 @@ function dbUrl(name: string, value: string): DbUrl {
 export function loadTaskTableConfig(env: Env = process.env): Pick<Config, "taskDb" | "taskTable"> {
   const taskDb = dbUrl("TASK_DB_URL", required(env, "TASK_DB_URL"));
   try {
-    return { taskDb, taskTable: parseTableName(raw(env, "TASK_TABLE") ?? "box_download_task") };
+    return { taskDb, taskTable: parseTableName(raw(env, "TASK_TABLE") ?? DEFAULTS.TASK_TABLE) };
   } catch (err) {
     throw new ConfigError(`TASK_TABLE: ${(err as Error).message}`);
   }
@@ -104,19 +143,15 @@ export function loadConfig(env: Env = process.env): Config {
   const dataDbRaw = raw(env, "DATA_DB_URL");
   const dataDb = dataDbRaw === undefined ? taskDb : dbUrl("DATA_DB_URL", dataDbRaw);
 
-  const encoding = (raw(env, "CSV_ENCODING") ?? "gb18030").toLowerCase();
-  if (!CSV_ENCODINGS.includes(encoding as CsvEncoding)) {
-    throw new ConfigError(
-      `CSV_ENCODING must be one of ${CSV_ENCODINGS.join(", ")}, got "${encoding}".`,
-    );
-  }
+  const format = oneOf(env, "EXPORT_FORMAT", DEFAULTS.EXPORT_FORMAT, FORMAT_NAMES);
+  const encoding = oneOf(env, "CSV_ENCODING", DEFAULTS.CSV_ENCODING, TEXT_ENCODINGS);
 
   const queueUrl = required(env, "EXPORT_QUEUE_URL");
   if (!/^https?:\/\//.test(queueUrl)) {
     throw new ConfigError(`EXPORT_QUEUE_URL must be an http(s) SQS queue URL, got "${queueUrl}".`);
   }
 
-  const keyPrefix = raw(env, "EXPORT_KEY_PREFIX") ?? "exports/";
+  const keyPrefix = raw(env, "EXPORT_KEY_PREFIX") ?? DEFAULTS.EXPORT_KEY_PREFIX;
   if (keyPrefix.startsWith("/") || keyPrefix.includes("..")) {
     throw new ConfigError(
       `EXPORT_KEY_PREFIX must be a relative S3 key prefix, got "${keyPrefix}".`,
@@ -131,9 +166,6 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
 
-  const schedulerPollSeconds = integer(env, "SCHEDULER_POLL_SECONDS", 5, 1, 60);
-  const schedulerRunSeconds = integer(env, "SCHEDULER_RUN_SECONDS", 50, 0, 840);
-
   return {
     taskDb,
     dataDb,
@@ -142,29 +174,30 @@ export function loadConfig(env: Env = process.env): Config {
     queueUrl,
     region: required(env, "AWS_REGION"),
     endpointUrl: raw(env, "AWS_ENDPOINT_URL"),
-    csvEncoding: encoding as CsvEncoding,
-    escapeFormulas: boolean(env, "CSV_ESCAPE_FORMULAS", false),
-    maxInFlight: integer(env, "MAX_IN_FLIGHT", 6, 1, 1000),
-    linkTtlSeconds: integer(env, "LINK_TTL_SECONDS", MAX_LINK_TTL_SECONDS, 1, MAX_LINK_TTL_SECONDS),
-    statementTimeoutSeconds: integer(env, "STATEMENT_TIMEOUT_SECONDS", 600, 1, 86_400),
-    excludeTypes: (raw(env, "TASK_EXCLUDE_TYPES") ?? "")
+    format,
+    encoding,
+    escapeFormulas: boolean(env, "CSV_ESCAPE_FORMULAS"),
+    maxInFlight: integer(env, "MAX_IN_FLIGHT", 1, 1000),
+    linkTtlSeconds: integer(env, "LINK_TTL_SECONDS", 1, MAX_LINK_TTL_SECONDS),
+    statementTimeoutSeconds: integer(env, "STATEMENT_TIMEOUT_SECONDS", 1, 86_400),
+    excludeTypes: (raw(env, "TASK_EXCLUDE_TYPES") ?? DEFAULTS.TASK_EXCLUDE_TYPES)
       .split(",")
       .map((s) => s.trim())
       .filter((s) => s !== ""),
-    schedulerPollSeconds,
-    schedulerRunSeconds,
-    redispatchSeconds: integer(env, "REDISPATCH_SECONDS", 900, 10, 86_400),
-    leaseSeconds: integer(env, "LEASE_SECONDS", 180, 3, 86_400),
-    maxAttempts: integer(env, "MAX_ATTEMPTS", 3, 1, 100),
-    retryDelaySeconds: integer(env, "RETRY_DELAY_SECONDS", 30, 0, 3600),
-    deadlineMarginSeconds: integer(env, "DEADLINE_MARGIN_SECONDS", 30, 1, 600),
+    schedulerPollSeconds: integer(env, "SCHEDULER_POLL_SECONDS", 1, 60),
+    schedulerRunSeconds: integer(env, "SCHEDULER_RUN_SECONDS", 0, 840),
+    redispatchSeconds: integer(env, "REDISPATCH_SECONDS", 10, 86_400),
+    leaseSeconds: integer(env, "LEASE_SECONDS", 3, 86_400),
+    maxAttempts: integer(env, "MAX_ATTEMPTS", 1, 100),
+    retryDelaySeconds: integer(env, "RETRY_DELAY_SECONDS", 0, 3600),
+    deadlineMarginSeconds: integer(env, "DEADLINE_MARGIN_SECONDS", 1, 600),
     linkSigner:
       signerId && signerSecret
         ? { accessKeyId: signerId, secretAccessKey: signerSecret }
         : undefined,
     keyPrefix: keyPrefix.endsWith("/") || keyPrefix === "" ? keyPrefix : `${keyPrefix}/`,
-    partSizeBytes: integer(env, "UPLOAD_PART_SIZE_MB", 5, 5, 512) * 1024 * 1024,
-    uploadQueueSize: integer(env, "UPLOAD_QUEUE_SIZE", 2, 1, 32),
-    pgCopy: boolean(env, "PG_COPY", true),
+    partSizeBytes: integer(env, "UPLOAD_PART_SIZE_MB", 5, 512) * 1024 * 1024,
+    uploadQueueSize: integer(env, "UPLOAD_QUEUE_SIZE", 1, 32),
+    pgCopy: boolean(env, "PG_COPY"),
   };
 }

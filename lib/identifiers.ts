@@ -1,5 +1,3 @@
-import type { Engine } from "./db/url.js";
-
 /** A table name that has been checked, so it may be quoted into SQL text. */
 export interface TableName {
   schema: string | undefined;
@@ -21,12 +19,14 @@ export function parseTableName(value: string): TableName {
     : { schema: undefined, name: parts[0] as string };
 }
 
-export function quoteIdent(engine: Engine, ident: string): string {
+/** Wraps an identifier in the engine's quote characters, refusing anything unchecked. */
+export function quoteChecked(ident: string, open: string, close: string): string {
   if (!IDENT.test(ident)) throw new Error(`refusing to quote unchecked identifier "${ident}"`);
-  return engine === "mysql" ? `\`${ident}\`` : `"${ident}"`;
+  return `${open}${ident}${close}`;
 }
 
-export function quoteTable(engine: Engine, t: TableName): string {
-  const name = quoteIdent(engine, t.name);
-  return t.schema ? `${quoteIdent(engine, t.schema)}.${name}` : name;
+/** `schema.table` or `table`, each part quoted by `quote` (a dialect's quoteIdent). */
+export function quoteTable(quote: (ident: string) => string, t: TableName): string {
+  const name = quote(t.name);
+  return t.schema ? `${quote(t.schema)}.${name}` : name;
 }

@@ -1,7 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Config } from "./config.js";
-import { redact } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { sendTaskMessages } from "./queue.js";
 import type { ReapResult, TaskStore } from "./tasks/store.js";
@@ -27,8 +26,8 @@ export interface SchedulerDeps {
   /** For sweeping multipart uploads left by dead workers; omitted, no sweep. */
   s3?: S3Client;
   settings: SchedulerSettings;
+  /** Redacts every line (lib/logger.ts). */
   logger: Logger;
-  secrets: string[];
 }
 
 export interface PassResult {
@@ -52,10 +51,8 @@ export async function schedulerPass(deps: SchedulerDeps): Promise<PassResult> {
   // Storage being away must not stop tasks from being queued: the sweep waits for next pass.
   const swept = deps.s3
     ? await sweepUploads({ ...deps, s3: deps.s3, bucket: s.bucket, keyPrefix: s.keyPrefix }).catch(
-        (err) => {
-          logger.warn("upload sweep failed; will try next pass", {
-            error: redact(String((err as Error).message ?? err), deps.secrets),
-          });
+        (error) => {
+          logger.warn("upload sweep failed; will try next pass", { error });
           return [] as string[];
         },
       )
@@ -101,8 +98,7 @@ export async function runSchedulerLoop(
   for (;;) {
     try {
       sent += (await schedulerPass(deps)).sent.length;
-    } catch (err) {
-      const error = redact(String((err as Error).message ?? err), deps.secrets);
+    } catch (error) {
       deps.logger.error("scheduler pass failed; retrying next poll", { error });
     }
     passes += 1;

@@ -81,8 +81,8 @@ export function presignDownload(
  * attachment; filename="ascii fallback"; filename*=UTF-8''percent-encoded (RFC 6266 / 5987),
  * so browsers save 订单导出.csv under its own name and old clients still get something sane.
  */
-export function contentDisposition(taskName: string): string {
-  const name = downloadFileName(taskName);
+export function contentDisposition(taskName: string, extension: string): string {
+  const name = downloadFileName(taskName, extension);
   const ascii = name.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
   const encoded = encodeURIComponent(name).replace(
     /['()*]/g,
@@ -91,11 +91,12 @@ export function contentDisposition(taskName: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
-/** The task name as a safe file name ending in .csv. */
-export function downloadFileName(taskName: string): string {
+/** The task name as a safe file name ending in the format's extension. */
+export function downloadFileName(taskName: string, extension: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we strip
   let name = taskName.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, "_").trim();
   if (name === "" || /^\.+$/.test(name)) name = "export";
   if (name.length > 180) name = name.slice(0, 180);
-  return /\.csv$/i.test(name) ? name : `${name}.csv`;
+  const ext = `.${extension}`;
+  return name.toLowerCase().endsWith(ext.toLowerCase()) ? name : `${name}${ext}`;
 }

@@ -3,9 +3,10 @@ import {
   ListMultipartUploadsCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { parseObjectKey } from "./export.js";
+import { parseObjectKey } from "./export/object-key.js";
 import type { Logger } from "./logger.js";
-import { STATUS, type TaskStore } from "./tasks/store.js";
+import { STATUS } from "./status.js";
+import type { TaskStore } from "./tasks/store.js";
 
 export interface SweepDeps {
   s3: S3Client;

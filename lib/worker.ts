@@ -1,6 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { type ExportDeps, type ExportOptions, type ExportOutcome, exportTask } from "./export.js";
+import { exportTask } from "./export/export-task.js";
+import type { ExportDeps, ExportOptions, ExportOutcome } from "./export/types.js";
 
 const MAX_BODY_CHARS = 1024;
 
@@ -49,7 +50,19 @@ export async function handleRecord(
     });
     return undefined;
   }
-  return exportTask(deps, id, options);
+  try {
+    return await exportTask(deps, id, options);
+  } catch (error) {
+    // Powertools' batch processor records the failure without logging it: say here which task
+    // goes back to SQS and why (redacted by the logger), before SQS retries it.
+    deps.logger.error("task could not be handled; SQS will deliver it again", {
+      messageId: record.messageId,
+      taskId: id,
+      receiveCount: record.attributes?.ApproximateReceiveCount,
+      error,
+    });
+    throw error;
+  }
 }
 
 /** The SQS batch, with partial batch failures: one bad record never fails the others. */

@@ -1,4 +1,4 @@
-import type { SqlClient } from "../lib/db/client.js";
+import type { SqlClient } from "../lib/db/sql-client.js";
 
 /** A small orders table with the text that breaks naive exporters: Chinese, emoji, CJK Ext B, quotes, commas, newlines, NULLs. */
 export async function loadDemoOrders(db: SqlClient, rows = 1000): Promise<string> {

@@ -1,11 +1,13 @@
 // npm run dev: the whole pipeline on this machine, from an inserted row to a downloaded file.
+
 import { createApp } from "../lib/app.js";
-import { provisionLocal } from "../lib/aws-setup.js";
 import { loadConfig } from "../lib/config.js";
-import { decodeCsv } from "../lib/csv/encoding.js";
 import { createSqlClient } from "../lib/db/client.js";
-import { runLocal } from "../lib/local-runner.js";
-import { migrate } from "../lib/tasks/schema.js";
+import { provisionLocal } from "../lib/local/aws-setup.js";
+import { decodeText as decodeCsv } from "../lib/local/decode.js";
+import { runLocal } from "../lib/local/local-runner.js";
+import { insertTask } from "../lib/local/task-admin.js";
+import { migrate } from "../lib/tasks/migrate.js";
 import { loadDemoOrders } from "./demo-data.js";
 import { localEnv } from "./env.js";
 
@@ -36,7 +38,7 @@ async function main() {
   await dataDb.close();
   say(`demo data: ${rows} rows in ${table} on ${config.dataDb.label}`);
 
-  const id = await app.exportDeps.tasks.insert({
+  const id = await insertTask(app.taskDb, config.taskTable, {
     name: "订单导出",
     title: "序号,订单号,客户,金额,下单时间,备注",
     query: `SELECT order_no, customer, amount, created_at, note FROM ${table} ORDER BY id`,
@@ -51,10 +53,10 @@ async function main() {
     throw new Error(`task ${id} ended with status ${finished?.status}: ${finished?.msg}`);
   }
   say(
-    `task ${id} succeeded in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${finished.rowCount} rows, ${finished.byteCount} bytes (${config.csvEncoding})`,
+    `task ${id} succeeded in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${finished.rowCount} rows, ${finished.byteCount} bytes (${config.encoding})`,
   );
   const res = await fetch(finished.filepath);
-  const text = decodeCsv(Buffer.from(await res.arrayBuffer()), config.csvEncoding);
+  const text = decodeCsv(Buffer.from(await res.arrayBuffer()), config.encoding);
   say(`downloaded: HTTP ${res.status}, ${res.headers.get("content-disposition")}`);
   console.log(text.split("\r\n").slice(0, 6).join("\n"));
   say("download link:");

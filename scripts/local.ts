@@ -2,7 +2,7 @@
 // against whatever the environment configures (see README).
 import { createApp } from "../lib/app.js";
 import { loadConfig } from "../lib/config.js";
-import { runLocal } from "../lib/local-runner.js";
+import { runLocal } from "../lib/local/local-runner.js";
 import { localEnv } from "./env.js";
 
 async function main() {

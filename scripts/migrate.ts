@@ -1,7 +1,7 @@
 // npm run migrate: create or upgrade the task table at TASK_DB_URL (TASK_TABLE). Idempotent.
 import { loadTaskTableConfig } from "../lib/config.js";
 import { createSqlClient } from "../lib/db/client.js";
-import { migrate } from "../lib/tasks/schema.js";
+import { migrate } from "../lib/tasks/migrate.js";
 
 async function main() {
   const { taskDb, taskTable } = loadTaskTableConfig();

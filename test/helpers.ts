@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { type App, createApp } from "../lib/app.js";
-import { provisionLocal } from "../lib/aws-setup.js";
 import { type Config, loadConfig } from "../lib/config.js";
-import { createSqlClient, type SqlClient } from "../lib/db/client.js";
-import type { Engine } from "../lib/db/url.js";
-import { parseDbUrl } from "../lib/db/url.js";
-import { runLocal } from "../lib/local-runner.js";
+import { createSqlClient } from "../lib/db/client.js";
+import type { SqlClient } from "../lib/db/sql-client.js";
+import { type Engine, parseDbUrl } from "../lib/db/url.js";
+import { provisionLocal } from "../lib/local/aws-setup.js";
+import { runLocal } from "../lib/local/local-runner.js";
+import { insertTask } from "../lib/local/task-admin.js";
 import { createLogger } from "../lib/logger.js";
-import { migrate } from "../lib/tasks/schema.js";
+import { migrate } from "../lib/tasks/migrate.js";
 
 export const ENGINES: Engine[] = ["mysql", "postgres"];
 
@@ -92,7 +93,7 @@ export async function makeHarness(o: HarnessOptions): Promise<Harness> {
     visibilityTimeoutSeconds: 30,
   });
   const config = loadConfig({ ...env, EXPORT_QUEUE_URL: queueUrl });
-  const app = createApp(config, createLogger("test"));
+  const app = createApp(config, createLogger([], "test"));
   await migrate(app.taskDb, config.taskTable);
   const taskDb = sqlClient(o.taskEngine);
   const dataDb = sqlClient(o.dataEngine);
@@ -102,7 +103,7 @@ export async function makeHarness(o: HarnessOptions): Promise<Harness> {
     taskDb,
     dataDb,
     dlqUrl,
-    insertTask: (f) => app.exportDeps.tasks.insert({ createrName: "测试员", ...f }),
+    insertTask: (f) => insertTask(app.taskDb, config.taskTable, { createrName: "测试员", ...f }),
     runUntilIdle: (maxSeconds = 120) => runLocal(app, { untilIdle: true, maxSeconds }),
     async close() {
       await taskDb.query(`DROP TABLE IF EXISTS ${table}`);

@@ -1,4 +1,4 @@
-import type { Engine } from "../db/url.js";
+import type { GuardRules } from "../engines/dialect.js";
 
 /** Task SQL that is refused before it reaches the database. */
 export class TaskSqlRejected extends Error {
@@ -13,40 +13,29 @@ const READING_STARTS = new Set(["select", "with", "values", "table"]);
  * writes to tables and sequences, but not statements that write files on the database
  * server (`COPY ... TO '/file'`, `SELECT ... INTO OUTFILE`) or that are not queries at all
  * (CALL, DO, SET, LOAD DATA). The real boundary is a data-database user with SELECT only;
- * this check catches the obvious rest with a message a person can act on.
+ * this check catches the obvious rest with a message a person can act on. The engine adds
+ * its own rules (lib/engines/<engine>/guard.ts).
  */
-export function checkTaskSql(engine: Engine, sql: string): void {
-  const first = firstKeyword(engine, sql);
+export function checkTaskSql(rules: GuardRules, sql: string): void {
+  const first = firstKeyword(rules, sql);
   if (first === undefined) throw new TaskSqlRejected("The task's SQL is empty. Write a SELECT.");
   if (!READING_STARTS.has(first)) {
     throw new TaskSqlRejected(
       `Only a single SELECT (or WITH ... SELECT) can be exported, but the task's SQL starts with ${first.toUpperCase()}.`,
     );
   }
-  if (engine === "mysql" && /\binto\s+(outfile|dumpfile)\b/i.test(sql)) {
-    throw new TaskSqlRejected(
-      "SELECT ... INTO OUTFILE/DUMPFILE writes a file on the database server; exports cannot do that. Remove the INTO clause.",
-    );
-  }
-  if (
-    engine === "postgres" &&
-    /\b(lo_export|lo_import|pg_file_write|pg_file_unlink)\s*\(/i.test(sql)
-  ) {
-    throw new TaskSqlRejected(
-      "The task's SQL calls a function that writes files on the database server; exports cannot do that.",
-    );
-  }
+  rules.check(sql);
 }
 
 /** The first word of the statement, lower-cased, after comments, whitespace and opening brackets. */
-function firstKeyword(engine: Engine, sql: string): string | undefined {
+function firstKeyword(rules: GuardRules, sql: string): string | undefined {
   let s = sql;
   for (;;) {
     const before = s;
     s = s.replace(/^[\s(]+/, "");
     s = s.replace(/^--[^\n]*(\n|$)/, "");
     s = s.replace(/^\/\*[\s\S]*?\*\//, "");
-    if (engine === "mysql") s = s.replace(/^#[^\n]*(\n|$)/, "");
+    if (rules.hashComments) s = s.replace(/^#[^\n]*(\n|$)/, "");
     if (s === before) break;
   }
   const m = /^[a-z]+/i.exec(s);

@@ -1,11 +1,8 @@
-import type { Engine } from "../db/url.js";
-import { quoteIdent, quoteTable, type TableName } from "../identifiers.js";
+import type { Dialect, Sql } from "../engines/dialect.js";
+import { quoteTable, type TableName } from "../identifiers.js";
+import { STATUS } from "../status.js";
 
-/** A statement and its parameters: values never enter the SQL text. */
-export interface Sql {
-  text: string;
-  values: unknown[];
-}
+export type { Sql };
 
 export interface CompleteFields {
   filepath: string;
@@ -14,32 +11,29 @@ export interface CompleteFields {
   byteCount: number;
 }
 
+const { pending, processing, succeeded, failed } = STATUS;
+
 /**
- * Every statement the pipeline runs against the task table, for both engines. The table name
- * was checked by parseTableName; column names are fixed here; values are parameters.
+ * Every statement the pipeline runs against the task table, for any engine: the dialect gives
+ * the few pieces that differ. The table name was checked by parseTableName; column names are
+ * fixed here; values are parameters.
  */
-export function taskSql(engine: Engine, table: TableName) {
-  const t = quoteTable(engine, table);
-  const c = (name: string) => quoteIdent(engine, name);
-  const now = engine === "mysql" ? "NOW()" : "now()";
+export function taskSql(dialect: Dialect, table: TableName) {
+  const t = quoteTable(dialect.quoteIdent, table);
+  const c = dialect.quoteIdent;
+  const { now } = dialect.sql;
   // Builds placeholders in order: ? for mysql2, $n for pg.
   const params = () => {
     const values: unknown[] = [];
     const p = (v: unknown) => {
       values.push(v);
-      return engine === "mysql" ? "?" : `$${values.length}`;
+      return dialect.sql.placeholder(values.length);
     };
-    const ago = (seconds: number) =>
-      engine === "mysql"
-        ? `(NOW() - INTERVAL ${p(seconds)} SECOND)`
-        : `(now() - ${p(seconds)} * interval '1 second')`;
-    const later = (seconds: number) =>
-      engine === "mysql"
-        ? `(NOW() + INTERVAL ${p(seconds)} SECOND)`
-        : `(now() + ${p(seconds)} * interval '1 second')`;
+    const ago = (seconds: number) => dialect.sql.secondsAgo(p(seconds));
+    const later = (seconds: number) => dialect.sql.secondsLater(p(seconds));
     return { values, p, ago, later };
   };
-  const typeText = engine === "mysql" ? `CAST(${c("type")} AS CHAR)` : `${c("type")}::text`;
+  const typeText = dialect.sql.asText(c("type"));
   const taskColumns = [
     "id",
     "name",
@@ -58,24 +52,17 @@ export function taskSql(engine: Engine, table: TableName) {
     .join(", ");
 
   return {
-    /** What the PHP app does to create a task (used by the demo and the tests). */
-    insert(f: { name: string; title: string; query: string; createrName: string }): Sql {
-      const { values, p } = params();
-      const text = `INSERT INTO ${t} (${c("name")}, ${c("title")}, ${c("query")}, ${c("creater_name")}) VALUES (${p(f.name)}, ${p(f.title)}, ${p(f.query)}, ${p(f.createrName)})${engine === "postgres" ? ` RETURNING ${c("id")}` : ""}`;
-      return { text, values };
-    },
-
     /** Tasks holding a slot: processing, or sent to the queue recently and not yet claimed. */
     inFlight(redispatchSeconds: number): Sql {
       const { values, p, ago } = params();
-      const text = `SELECT COUNT(*) AS n FROM ${t} WHERE ${c("status")} = ${p(1)} OR (${c("status")} = ${p(0)} AND ${c("dispatched_at")} > ${ago(redispatchSeconds)})`;
+      const text = `SELECT COUNT(*) AS n FROM ${t} WHERE ${c("status")} = ${p(processing)} OR (${c("status")} = ${p(pending)} AND ${c("dispatched_at")} > ${ago(redispatchSeconds)})`;
       return { text, values };
     },
 
     /** Oldest pending tasks that are not already on the queue nor waiting out a retry delay. */
     pickPending(limit: number, redispatchSeconds: number, excludeTypes: string[]): Sql {
       const { values, p, ago } = params();
-      let text = `SELECT ${c("id")} FROM ${t} WHERE ${c("status")} = ${p(0)} AND (${c("dispatched_at")} IS NULL OR ${c("dispatched_at")} <= ${ago(redispatchSeconds)}) AND (${c("retry_at")} IS NULL OR ${c("retry_at")} <= ${now})`;
+      let text = `SELECT ${c("id")} FROM ${t} WHERE ${c("status")} = ${p(pending)} AND (${c("dispatched_at")} IS NULL OR ${c("dispatched_at")} <= ${ago(redispatchSeconds)}) AND (${c("retry_at")} IS NULL OR ${c("retry_at")} <= ${now})`;
       if (excludeTypes.length > 0) {
         text += ` AND (${c("type")} IS NULL OR ${typeText} NOT IN (${excludeTypes.map(p).join(", ")}))`;
       }
@@ -85,29 +72,22 @@ export function taskSql(engine: Engine, table: TableName) {
 
     setDispatched(ids: number[], dispatched: boolean): Sql {
       const { values, p } = params();
-      const text = `UPDATE ${t} SET ${c("dispatched_at")} = ${dispatched ? now : "NULL"} WHERE ${c("status")} = ${p(0)} AND ${c("id")} IN (${ids.map(p).join(", ")})`;
+      const text = `UPDATE ${t} SET ${c("dispatched_at")} = ${dispatched ? now : "NULL"} WHERE ${c("status")} = ${p(pending)} AND ${c("id")} IN (${ids.map(p).join(", ")})`;
       return { text, values };
-    },
-
-    /** Pending or processing tasks (pending ones of excluded types do not count). */
-    countOpen(excludeTypes: string[]): Sql {
-      const { values, p } = params();
-      let text = `SELECT COUNT(*) AS n FROM ${t} WHERE ${c("status")} = ${p(1)} OR (${c("status")} = ${p(0)}`;
-      if (excludeTypes.length > 0) {
-        text += ` AND (${c("type")} IS NULL OR ${typeText} NOT IN (${excludeTypes.map(p).join(", ")}))`;
-      }
-      return { text: `${text})`, values };
     },
 
     countProcessing(): Sql {
       const { values, p } = params();
-      return { text: `SELECT COUNT(*) AS n FROM ${t} WHERE ${c("status")} = ${p(1)}`, values };
+      return {
+        text: `SELECT COUNT(*) AS n FROM ${t} WHERE ${c("status")} = ${p(processing)}`,
+        values,
+      };
     },
 
     /** 0 -> 1, only if still pending: affected rows say whether this caller won. */
     claim(id: number): Sql {
       const { values, p } = params();
-      const text = `UPDATE ${t} SET ${c("status")} = ${p(1)}, ${c("started_at")} = ${now}, ${c("heartbeat_at")} = ${now}, ${c("finished_at")} = NULL, ${c("retry_at")} = NULL, ${c("attempts")} = ${c("attempts")} + 1, ${c("msg")} = NULL WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(0)}`;
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(processing)}, ${c("started_at")} = ${now}, ${c("heartbeat_at")} = ${now}, ${c("finished_at")} = NULL, ${c("retry_at")} = NULL, ${c("attempts")} = ${c("attempts")} + 1, ${c("msg")} = NULL WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(pending)}`;
       return { text, values };
     },
 
@@ -118,20 +98,20 @@ export function taskSql(engine: Engine, table: TableName) {
 
     heartbeat(id: number, attempt: number): Sql {
       const { values, p } = params();
-      const text = `UPDATE ${t} SET ${c("heartbeat_at")} = ${now} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(1)} AND ${c("attempts")} = ${p(attempt)}`;
+      const text = `UPDATE ${t} SET ${c("heartbeat_at")} = ${now} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("attempts")} = ${p(attempt)}`;
       return { text, values };
     },
 
     /** Only the attempt that holds the claim may finish the task (a reaped worker may not). */
     complete(id: number, attempt: number, f: CompleteFields): Sql {
       const { values, p } = params();
-      const text = `UPDATE ${t} SET ${c("status")} = ${p(2)}, ${c("filepath")} = ${p(f.filepath)}, ${c("s3_key")} = ${p(f.s3Key)}, ${c("row_count")} = ${p(f.rowCount)}, ${c("byte_count")} = ${p(f.byteCount)}, ${c("msg")} = NULL, ${c("finished_at")} = ${now} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(1)} AND ${c("attempts")} = ${p(attempt)}`;
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(succeeded)}, ${c("filepath")} = ${p(f.filepath)}, ${c("s3_key")} = ${p(f.s3Key)}, ${c("row_count")} = ${p(f.rowCount)}, ${c("byte_count")} = ${p(f.byteCount)}, ${c("msg")} = NULL, ${c("finished_at")} = ${now} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("attempts")} = ${p(attempt)}`;
       return { text, values };
     },
 
     fail(id: number, attempt: number, msg: string): Sql {
       const { values, p } = params();
-      const text = `UPDATE ${t} SET ${c("status")} = ${p(3)}, ${c("msg")} = ${p(msg)}, ${c("finished_at")} = ${now} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(1)} AND ${c("attempts")} = ${p(attempt)}`;
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(failed)}, ${c("msg")} = ${p(msg)}, ${c("finished_at")} = ${now} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("attempts")} = ${p(attempt)}`;
       return { text, values };
     },
 
@@ -141,21 +121,21 @@ export function taskSql(engine: Engine, table: TableName) {
      */
     retry(id: number, attempt: number, msg: string, delaySeconds: number): Sql {
       const { values, p, later } = params();
-      const text = `UPDATE ${t} SET ${c("status")} = ${p(0)}, ${c("msg")} = ${p(msg)}, ${c("dispatched_at")} = NULL, ${c("retry_at")} = ${later(delaySeconds)} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(1)} AND ${c("attempts")} = ${p(attempt)}`;
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(pending)}, ${c("msg")} = ${p(msg)}, ${c("dispatched_at")} = NULL, ${c("retry_at")} = ${later(delaySeconds)} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("attempts")} = ${p(attempt)}`;
       return { text, values };
     },
 
     /** Processing tasks whose worker stopped heart-beating: the worker died or was cut off. */
     staleProcessing(leaseSeconds: number): Sql {
       const { values, p, ago } = params();
-      const text = `SELECT ${c("id")}, ${c("attempts")} FROM ${t} WHERE ${c("status")} = ${p(1)} AND (${c("heartbeat_at")} IS NULL OR ${c("heartbeat_at")} < ${ago(leaseSeconds)}) ORDER BY ${c("id")}`;
+      const text = `SELECT ${c("id")}, ${c("attempts")} FROM ${t} WHERE ${c("status")} = ${p(processing)} AND (${c("heartbeat_at")} IS NULL OR ${c("heartbeat_at")} < ${ago(leaseSeconds)}) ORDER BY ${c("id")}`;
       return { text, values };
     },
 
     /** Gives a stale task back to the scheduler, only if it is still stale (no race with a live worker). */
     release(id: number, leaseSeconds: number): Sql {
       const { values, p, ago } = params();
-      const text = `UPDATE ${t} SET ${c("status")} = ${p(0)}, ${c("dispatched_at")} = NULL WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(1)} AND (${c("heartbeat_at")} IS NULL OR ${c("heartbeat_at")} < ${ago(leaseSeconds)})`;
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(pending)}, ${c("dispatched_at")} = NULL WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND (${c("heartbeat_at")} IS NULL OR ${c("heartbeat_at")} < ${ago(leaseSeconds)})`;
       return { text, values };
     },
   };

@@ -1,4 +1,6 @@
-import type { SqlClient, SqlSession } from "../db/client.js";
+import type { SqlClient, SqlSession } from "../db/sql-client.js";
+import { dialectOf } from "../engines/index.js";
+import { classify, workerStoppedMsg } from "../failure/policy.js";
 import type { TableName } from "../identifiers.js";
 import { type CompleteFields, type Sql, taskSql } from "./sql.js";
 
@@ -10,18 +12,6 @@ export function storableText(text: string): string {
 export function asciiOnly(text: string): string {
   return text.replace(/[^\x20-\x7e\n]/gu, "?");
 }
-
-/** The server refused the value itself (bad character for the column), not the connection. */
-function isDataError(err: unknown): boolean {
-  const e = err as { code?: string; errno?: number };
-  return (
-    (typeof e.code === "string" && /^22/.test(e.code)) || // PostgreSQL data_exception class
-    e.errno === 1366 || // MySQL incorrect string value
-    e.errno === 1406 // data too long
-  );
-}
-
-export const STATUS = { pending: 0, processing: 1, succeeded: 2, failed: 3 } as const;
 
 export interface Task {
   id: number;
@@ -77,7 +67,7 @@ export class TaskStore {
     private readonly db: SqlClient,
     table: TableName,
   ) {
-    this.sql = taskSql(db.engine, table);
+    this.sql = taskSql(dialectOf(db.engine), table);
     // One lock per task table; lock names are server-wide, so the database is part of it.
     this.lockName = `offline-export:${db.label}|${table.schema ?? ""}.${table.name}`;
   }
@@ -124,22 +114,6 @@ export class TaskStore {
       return { kind: "skipped", status: row ? row.status : null };
     }
     return { kind: "claimed", task: row.task };
-  }
-
-  async countOpen(excludeTypes: string[]): Promise<number> {
-    const res = await run<{ n: number | string }>(this.db, this.sql.countOpen(excludeTypes));
-    return Number(res.rows[0]?.n ?? 0);
-  }
-
-  /** Inserts a task exactly as the PHP app does; returns its id. */
-  async insert(f: {
-    name: string;
-    title: string;
-    query: string;
-    createrName: string;
-  }): Promise<number> {
-    const res = await run<{ id: number | string }>(this.db, this.sql.insert(f));
-    return Number(res.insertId ?? res.rows[0]?.id);
   }
 
   async get(id: number): Promise<TaskRow | undefined> {
@@ -194,7 +168,8 @@ export class TaskStore {
     try {
       return (await run(this.db, statement(clean))).affected === 1;
     } catch (err) {
-      if (!isDataError(err)) throw err;
+      // The server refused the value itself (bad character for the column), not the connection.
+      if (classify(err).kind !== "data") throw err;
       return (await run(this.db, statement(asciiOnly(clean)))).affected === 1;
     }
   }
@@ -211,7 +186,7 @@ export class TaskStore {
         const id = Number(r.id);
         const attempts = Number(r.attempts);
         if (attempts >= o.maxAttempts) {
-          const msg = `The export stopped without finishing (worker timed out or crashed) ${attempts} time(s); giving up. Try a smaller export or ask an operator to check the worker logs.`;
+          const msg = workerStoppedMsg(attempts);
           if ((await run(s, this.sql.fail(id, attempts, msg))).affected === 1)
             result.failed.push(id);
         } else if ((await run(s, this.sql.release(id, o.leaseSeconds))).affected === 1) {

@@ -1,7 +1,7 @@
 import { parse } from "csv-parse/sync";
-import type { CsvEncoding } from "../../lib/config.js";
-import { decodeCsv } from "../../lib/csv/encoding.js";
-import type { SqlClient } from "../../lib/db/client.js";
+import type { SqlClient } from "../../lib/db/sql-client.js";
+import type { TextEncoding as CsvEncoding } from "../../lib/formats/encoding/encoder.js";
+import { decodeText as decodeCsv } from "../../lib/local/decode.js";
 import { ph, seriesSql, uniqueName } from "../helpers.js";
 
 /** Values that break naive exporters, one per row. */

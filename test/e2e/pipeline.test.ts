@@ -3,11 +3,11 @@ import { after, before, describe, it } from "node:test";
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { type Engine, parseDbUrl } from "../../lib/db/url.js";
-import { secretsOf } from "../../lib/errors.js";
-import { exportTask } from "../../lib/export.js";
-import { deleteRecords, receiveRecords } from "../../lib/queue.js";
-import { createDataSource } from "../../lib/sources/source.js";
-import { STATUS } from "../../lib/tasks/store.js";
+import { exportTask } from "../../lib/export/export-task.js";
+import { deleteRecords, receiveRecords } from "../../lib/local/sqs-records.js";
+import { secretsOf } from "../../lib/redact.js";
+import { createDataSource } from "../../lib/sources/data-source.js";
+import { STATUS } from "../../lib/status.js";
 import { handleSqsBatch } from "../../lib/worker.js";
 import { download, type Harness, makeHarness } from "../helpers.js";
 import {

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import type { SqlClient } from "../../lib/db/client.js";
+import type { SqlClient } from "../../lib/db/sql-client.js";
 
 /**
  * Restarts PostgreSQL for real when scripts/services.sh started it (a fast shutdown drops every

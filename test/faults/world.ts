@@ -8,11 +8,11 @@ import type { SQSRecord } from "aws-lambda";
 import { type App, createApp } from "../../lib/app.js";
 import { loadConfig } from "../../lib/config.js";
 import type { Engine } from "../../lib/db/url.js";
-import type { ExportOptions } from "../../lib/export.js";
+import type { ExportOptions } from "../../lib/export/types.js";
+import { deleteRecords, receiveRecords } from "../../lib/local/sqs-records.js";
 import { createLogger } from "../../lib/logger.js";
-import { deleteRecords, receiveRecords } from "../../lib/queue.js";
 import { schedulerPass } from "../../lib/scheduler.js";
-import { STATUS } from "../../lib/tasks/store.js";
+import { STATUS } from "../../lib/status.js";
 import { handleSqsBatch } from "../../lib/worker.js";
 import { type Harness, makeHarness, seriesSql } from "../helpers.js";
 import { FaultProxy } from "./proxy.js";
@@ -77,7 +77,7 @@ export async function makeWorld(o: WorldOptions): Promise<World> {
     ...h,
     env,
     spawnApp(extra = {}) {
-      const app = createApp(loadConfig({ ...env, ...extra }), createLogger("faults"));
+      const app = createApp(loadConfig({ ...env, ...extra }), createLogger([], "faults"));
       apps.push(app);
       return app;
     },

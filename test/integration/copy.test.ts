@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import type { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { after, before, describe, it } from "node:test";
-import { createCopyCsvLayout } from "../../lib/csv/copy-csv.js";
-import { createCsvLayout } from "../../lib/csv/layout.js";
-import type { SqlClient } from "../../lib/db/client.js";
+import type { SqlClient } from "../../lib/db/sql-client.js";
 import { parseDbUrl } from "../../lib/db/url.js";
-import { createDataSource, type RowStream } from "../../lib/sources/source.js";
+import { createCopyCsvLayout } from "../../lib/formats/csv/copy-csv.js";
+import { createCsvLayout } from "../../lib/formats/csv/layout.js";
+import { createDataSource } from "../../lib/sources/data-source.js";
+import type { DataSource, RowStream } from "../../lib/sources/types.js";
 import { serviceUrl, sqlClient, uniqueName } from "../helpers.js";
 
 /** The CSV text a layout makes of a row stream (the row path yields strings, COPY UTF-8 bytes). */
@@ -21,6 +22,12 @@ async function render(s: RowStream, layout: { stages: [Transform] }): Promise<st
     await s.close();
   }
   return Buffer.concat(parts).toString("utf8");
+}
+
+/** The COPY path's bytes, in the RowStream shape render() reads. */
+async function openCopy(s: DataSource, sql: string): Promise<RowStream | undefined> {
+  const r = await s.openRendered?.(sql, "rfc4180-csv");
+  return r && { rows: r.bytes, close: r.close };
 }
 
 describe("PostgreSQL COPY path", () => {
@@ -56,7 +63,7 @@ leave' || chr(13) || 'x' || chr(13) || chr(10) || 'y', '1999-12-31 23:59:59.9999
   ] as const) {
     it(`writes exactly the row path's bytes (${what})`, async () => {
       const sql = `SELECT * FROM ${t} ORDER BY id;`;
-      const copy = await source.openCopy?.(sql);
+      const copy = await openCopy(source, sql);
       assert.ok(copy, "plain SELECT takes the COPY path");
       const viaCopy = await render(copy, createCopyCsvLayout({ header: [...header] }));
       const viaRows = await render(
@@ -69,15 +76,16 @@ leave' || chr(13) || 'x' || chr(13) || chr(10) || 'y', '1999-12-31 23:59:59.9999
 
   it("is the same for an empty result", async () => {
     const sql = `SELECT * FROM ${t} WHERE id < 0`;
-    const copy = await source.openCopy?.(sql);
+    const copy = await openCopy(source, sql);
     assert.ok(copy);
     assert.equal(await render(copy, createCopyCsvLayout({ header: ["a", "b"] })), "a,b\r\n");
   });
 
   it("stays read-only, timed, and falls back to the row path for SQL it cannot wrap", async () => {
-    assert.equal(await source.openCopy?.("SELECT 1) TO '/tmp/oe-x' --"), undefined);
-    assert.equal(await source.openCopy?.("SELECT $$a$$"), undefined);
-    const write = await source.openCopy?.(
+    assert.equal(await openCopy(source, "SELECT 1) TO '/tmp/oe-x' --"), undefined);
+    assert.equal(await openCopy(source, "SELECT $$a$$"), undefined);
+    const write = await openCopy(
+      source,
       `WITH d AS (DELETE FROM ${t} RETURNING id) SELECT * FROM d`,
     );
     assert.ok(write);
@@ -85,7 +93,7 @@ leave' || chr(13) || 'x' || chr(13) || chr(10) || 'y', '1999-12-31 23:59:59.9999
     const slow = createDataSource(parseDbUrl(serviceUrl("postgres")), {
       statementTimeoutSeconds: 1,
     });
-    const sleeping = await slow.openCopy?.("SELECT pg_sleep(5)");
+    const sleeping = await openCopy(slow, "SELECT pg_sleep(5)");
     assert.ok(sleeping);
     await assert.rejects(
       render(sleeping, createCopyCsvLayout({ header: [] })),
@@ -99,7 +107,8 @@ leave' || chr(13) || 'x' || chr(13) || chr(10) || 'y', '1999-12-31 23:59:59.9999
     timeout: 30_000,
   }, async () => {
     const marker = uniqueName("killcopy");
-    const s = await source.openCopy?.(
+    const s = await openCopy(
+      source,
       `SELECT g, '${marker}', CASE WHEN g % 500 = 0 THEN pg_sleep(0.02)::text END FROM generate_series(1, 100000) g`,
     );
     assert.ok(s);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { SqlClient } from "../../lib/db/client.js";
+import type { SqlClient } from "../../lib/db/sql-client.js";
 import { parseTableName } from "../../lib/identifiers.js";
-import { migrate } from "../../lib/tasks/schema.js";
+import { migrate } from "../../lib/tasks/migrate.js";
 import { TaskStore } from "../../lib/tasks/store.js";
 import { ENGINES, ph, sqlClient, uniqueName } from "../helpers.js";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { deleteRecords, receiveRecords } from "../../lib/queue.js";
+import { deleteRecords, receiveRecords } from "../../lib/local/sqs-records.js";
 import { schedulerPass } from "../../lib/scheduler.js";
-import { STATUS } from "../../lib/tasks/store.js";
+import { STATUS } from "../../lib/status.js";
 import { type Harness, makeHarness } from "../helpers.js";
 
 for (const taskEngine of ["mysql", "postgres"] as const) {

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { SqlClient } from "../../lib/db/client.js";
+import type { SqlClient } from "../../lib/db/sql-client.js";
 import { parseDbUrl } from "../../lib/db/url.js";
-import { describeFailure, isTransient } from "../../lib/errors.js";
-import { mysqlSource } from "../../lib/sources/mysql.js";
-import { postgresSource } from "../../lib/sources/postgres.js";
-import { createDataSource, type DataSource } from "../../lib/sources/source.js";
+import { mysqlSource } from "../../lib/engines/mysql/source.js";
+import { postgresSource } from "../../lib/engines/postgres/source.js";
+import { describeFailure } from "../../lib/failure/describe.js";
+import { isTransient } from "../../lib/failure/policy.js";
+import { createDataSource } from "../../lib/sources/data-source.js";
+import type { DataSource } from "../../lib/sources/types.js";
 import { ENGINES, seriesSql, serviceUrl, sqlClient, uniqueName } from "../helpers.js";
 
 async function readAll(source: DataSource, sql: string): Promise<unknown[][]> {

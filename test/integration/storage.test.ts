@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
 import { awsClientConfig } from "../../lib/aws-config.js";
-import { ensureBucket } from "../../lib/aws-setup.js";
+import { ensureBucket } from "../../lib/local/aws-setup.js";
 import { contentDisposition, presignDownload, uploadStream } from "../../lib/storage.js";
 import { download, serviceUrl, uniqueName } from "../helpers.js";
 
@@ -40,7 +40,7 @@ describe("S3 storage (emulator over HTTP)", () => {
       ...base,
       key,
       body,
-      contentDisposition: contentDisposition("订单导出"),
+      contentDisposition: contentDisposition("订单导出", "csv"),
     });
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     assert.equal(head.ContentLength, 12 * MB);
@@ -64,7 +64,7 @@ describe("S3 storage (emulator over HTTP)", () => {
       })(),
     );
     await assert.rejects(
-      uploadStream(s3, { ...base, key, body, contentDisposition: contentDisposition("x") }),
+      uploadStream(s3, { ...base, key, body, contentDisposition: contentDisposition("x", "csv") }),
       /source died/,
     );
     const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));

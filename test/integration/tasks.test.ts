@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { SqlClient } from "../../lib/db/client.js";
+import type { SqlClient } from "../../lib/db/sql-client.js";
 import { parseTableName, type TableName } from "../../lib/identifiers.js";
-import { migrate } from "../../lib/tasks/schema.js";
-import { STATUS, TaskStore } from "../../lib/tasks/store.js";
+import { countOpen, insertTask } from "../../lib/local/task-admin.js";
+import { STATUS } from "../../lib/status.js";
+import { migrate } from "../../lib/tasks/migrate.js";
+import { TaskStore } from "../../lib/tasks/store.js";
 import { ENGINES, sqlClient, uniqueName } from "../helpers.js";
 
 const dispatch = { maxInFlight: 4, redispatchSeconds: 600, excludeTypes: [] as string[] };
@@ -18,7 +20,12 @@ for (const engine of ENGINES) {
       const ids: number[] = [];
       for (let i = 0; i < n; i++)
         ids.push(
-          await store.insert({ name: `任务${i}`, title: "a", query: "select 1", createrName: "u" }),
+          await insertTask(db, table, {
+            name: `任务${i}`,
+            title: "a",
+            query: "select 1",
+            createrName: "u",
+          }),
         );
       return ids;
     };
@@ -108,7 +115,7 @@ for (const engine of ENGINES) {
       await db.query(`UPDATE ${t} SET type = 1 WHERE id = ${Number(ids[1])}`);
       const got = await store.reserveForDispatch({ ...dispatch, excludeTypes: ["4"] });
       assert.deepEqual(got, [ids[1], ids[2]]);
-      assert.equal(await store.countOpen(["4"]), 2);
+      assert.equal(await countOpen(db, table, ["4"]), 2);
     });
 
     it("hands a dead worker's task back, and fails it after the last attempt", async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, loadConfig, MAX_LINK_TTL_SECONDS } from "../../lib/config.js";
+import { ConfigError, DEFAULTS, loadConfig, MAX_LINK_TTL_SECONDS } from "../../lib/config.js";
 
 const base = {
   TASK_DB_URL: "mysql://u:secret@db.example:3306/app",
@@ -10,39 +10,108 @@ const base = {
 };
 
 describe("loadConfig", () => {
-  it("applies the documented defaults", () => {
+  it("applies the documented defaults (DEFAULTS) to every optional setting", () => {
     const c = loadConfig(base);
     assert.equal(c.taskDb.engine, "mysql");
     assert.equal(c.dataDb.url, base.TASK_DB_URL, "DATA_DB_URL defaults to TASK_DB_URL");
     assert.deepEqual(c.taskTable, { schema: undefined, name: "box_download_task" });
-    assert.equal(c.csvEncoding, "gb18030");
+    assert.equal(c.endpointUrl, undefined);
+    assert.equal(c.format, DEFAULTS.EXPORT_FORMAT);
+    assert.equal(c.encoding, "gb18030");
+    assert.equal(c.escapeFormulas, false);
     assert.equal(c.maxInFlight, 6);
     assert.equal(c.linkTtlSeconds, MAX_LINK_TTL_SECONDS);
-    assert.equal(c.escapeFormulas, false);
+    assert.equal(c.statementTimeoutSeconds, DEFAULTS.STATEMENT_TIMEOUT_SECONDS);
     assert.deepEqual(c.excludeTypes, []);
+    assert.equal(c.schedulerPollSeconds, 5);
+    assert.equal(c.schedulerRunSeconds, 50);
+    assert.equal(c.redispatchSeconds, 900);
+    assert.equal(c.leaseSeconds, 180);
+    assert.equal(c.maxAttempts, 3);
+    assert.equal(c.retryDelaySeconds, 30);
+    assert.equal(c.deadlineMarginSeconds, 30);
+    assert.equal(c.linkSigner, undefined);
     assert.equal(c.keyPrefix, "exports/");
+    assert.equal(c.partSizeBytes, 5 * 1024 * 1024);
+    assert.equal(c.uploadQueueSize, 2);
+    assert.equal(c.pgCopy, true);
   });
 
+  // Every variable loadConfig reads, set to something other than its default.
+  const every: Record<string, string> = {
+    ...base,
+    DATA_DB_URL: "postgresql://u:p@pg:5432/data",
+    TASK_TABLE: "public.tasks",
+    AWS_ENDPOINT_URL: "http://127.0.0.1:4566",
+    EXPORT_FORMAT: "CSV",
+    CSV_ENCODING: "UTF8-BOM",
+    CSV_ESCAPE_FORMULAS: "true",
+    MAX_IN_FLIGHT: "2",
+    LINK_TTL_SECONDS: "3600",
+    STATEMENT_TIMEOUT_SECONDS: "120",
+    TASK_EXCLUDE_TYPES: "4, 5",
+    SCHEDULER_POLL_SECONDS: "2",
+    SCHEDULER_RUN_SECONDS: "40",
+    REDISPATCH_SECONDS: "600",
+    LEASE_SECONDS: "90",
+    MAX_ATTEMPTS: "5",
+    RETRY_DELAY_SECONDS: "10",
+    DEADLINE_MARGIN_SECONDS: "45",
+    LINK_SIGNER_ACCESS_KEY_ID: "AKIAEXAMPLE",
+    LINK_SIGNER_SECRET_ACCESS_KEY: "signer-secret",
+    EXPORT_KEY_PREFIX: "csv",
+    UPLOAD_PART_SIZE_MB: "8",
+    UPLOAD_QUEUE_SIZE: "4",
+    PG_COPY: "off",
+  };
+
   it("reads every option", () => {
-    const c = loadConfig({
-      ...base,
-      DATA_DB_URL: "postgresql://u:p@pg:5432/data",
-      TASK_TABLE: "public.tasks",
-      CSV_ENCODING: "UTF8-BOM",
-      MAX_IN_FLIGHT: "2",
-      LINK_TTL_SECONDS: "3600",
-      TASK_EXCLUDE_TYPES: "4, 5",
-      CSV_ESCAPE_FORMULAS: "true",
-      EXPORT_KEY_PREFIX: "csv",
-    });
+    const c = loadConfig(every);
     assert.equal(c.dataDb.engine, "postgres");
     assert.deepEqual(c.taskTable, { schema: "public", name: "tasks" });
-    assert.equal(c.csvEncoding, "utf8-bom");
+    assert.equal(c.bucket, "exports");
+    assert.equal(c.queueUrl, base.EXPORT_QUEUE_URL);
+    assert.equal(c.region, "us-east-1");
+    assert.equal(c.endpointUrl, "http://127.0.0.1:4566");
+    assert.equal(c.format, "csv");
+    assert.equal(c.encoding, "utf8-bom");
+    assert.equal(c.escapeFormulas, true);
     assert.equal(c.maxInFlight, 2);
     assert.equal(c.linkTtlSeconds, 3600);
+    assert.equal(c.statementTimeoutSeconds, 120);
     assert.deepEqual(c.excludeTypes, ["4", "5"]);
-    assert.equal(c.escapeFormulas, true);
+    assert.equal(c.schedulerPollSeconds, 2);
+    assert.equal(c.schedulerRunSeconds, 40);
+    assert.equal(c.redispatchSeconds, 600);
+    assert.equal(c.leaseSeconds, 90);
+    assert.equal(c.maxAttempts, 5);
+    assert.equal(c.retryDelaySeconds, 10);
+    assert.equal(c.deadlineMarginSeconds, 45);
+    assert.deepEqual(c.linkSigner, {
+      accessKeyId: "AKIAEXAMPLE",
+      secretAccessKey: "signer-secret",
+    });
     assert.equal(c.keyPrefix, "csv/");
+    assert.equal(c.partSizeBytes, 8 * 1024 * 1024);
+    assert.equal(c.uploadQueueSize, 4);
+    assert.equal(c.pgCopy, false);
+  });
+
+  it("covers every variable the code reads (the list above is complete)", () => {
+    const read = new Set<string>();
+    const spy = new Proxy(every, {
+      get(target, name) {
+        if (typeof name === "string") read.add(name);
+        return target[name as string];
+      },
+    });
+    loadConfig(spy);
+    const untested = [...read].filter((n) => !Object.hasOwn(every, n));
+    assert.deepEqual(untested, []);
+    const unread = Object.keys(every).filter((n) => !read.has(n));
+    assert.deepEqual(unread, [], "every variable listed is read");
+    for (const name of Object.keys(DEFAULTS))
+      assert.ok(read.has(name), `${name} has a default but is never read`);
   });
 
   const cases: [string, Record<string, string | undefined>, RegExp][] = [
@@ -82,6 +151,19 @@ describe("loadConfig", () => {
       /^LINK_TTL_SECONDS must be between 1 and 604800/,
     ],
     ["bad boolean", { CSV_ESCAPE_FORMULAS: "maybe" }, /^CSV_ESCAPE_FORMULAS must be true or false/],
+    ["unknown format", { EXPORT_FORMAT: "pdf" }, /^EXPORT_FORMAT must be one of csv/],
+    [
+      "half a link signer",
+      { LINK_SIGNER_ACCESS_KEY_ID: "AKIA" },
+      /^LINK_SIGNER_ACCESS_KEY_ID and LINK_SIGNER_SECRET_ACCESS_KEY must be set together/,
+    ],
+    ["absolute key prefix", { EXPORT_KEY_PREFIX: "/x" }, /^EXPORT_KEY_PREFIX must be a relative/],
+    [
+      "part size below S3's minimum",
+      { UPLOAD_PART_SIZE_MB: "4" },
+      /^UPLOAD_PART_SIZE_MB must be between 5 and 512/,
+    ],
+    ["a lease too short", { LEASE_SECONDS: "1" }, /^LEASE_SECONDS must be between 3/],
     [
       "queue not a URL",
       { EXPORT_QUEUE_URL: "tasks" },

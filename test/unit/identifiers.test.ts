@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseTableName, quoteIdent, quoteTable } from "../../lib/identifiers.js";
+import { DIALECTS } from "../../lib/engines/index.js";
+import { parseTableName, quoteTable } from "../../lib/identifiers.js";
 
 describe("table names", () => {
   it("accepts plain and schema-qualified names", () => {
@@ -30,8 +31,9 @@ describe("table names", () => {
 
   it("quotes per engine", () => {
     const t = parseTableName("app.tasks");
-    assert.equal(quoteTable("mysql", t), "`app`.`tasks`");
-    assert.equal(quoteTable("postgres", t), '"app"."tasks"');
-    assert.throws(() => quoteIdent("mysql", "a`b"), /unchecked identifier/);
+    assert.equal(quoteTable(DIALECTS.mysql.quoteIdent, t), "`app`.`tasks`");
+    assert.equal(quoteTable(DIALECTS.postgres.quoteIdent, t), '"app"."tasks"');
+    assert.throws(() => DIALECTS.mysql.quoteIdent("a`b"), /unchecked identifier/);
+    assert.throws(() => DIALECTS.postgres.quoteIdent('a"b'), /unchecked identifier/);
   });
 });

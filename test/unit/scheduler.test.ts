@@ -20,8 +20,7 @@ function deps(reserve: () => Promise<number[]>, sent: number[][]): SchedulerDeps
   return {
     tasks,
     sqs,
-    logger: createLogger("test"),
-    secrets: ["pw"],
+    logger: createLogger(["pw"], "test"),
     settings: {
       queueUrl: "http://q",
       maxInFlight: 6,

@@ -4,25 +4,29 @@ import { contentDisposition, downloadFileName } from "../../lib/storage.js";
 
 describe("download file name", () => {
   it("adds .csv and keeps Chinese names", () => {
-    assert.equal(downloadFileName("订单导出"), "订单导出.csv");
-    assert.equal(downloadFileName("report.CSV"), "report.CSV");
+    assert.equal(downloadFileName("订单导出", "csv"), "订单导出.csv");
+    assert.equal(downloadFileName("report.CSV", "csv"), "report.CSV");
   });
 
   it("strips path separators and control characters", () => {
-    assert.equal(downloadFileName("../etc/passwd"), ".._etc_passwd.csv");
-    assert.equal(downloadFileName('a\r\nb"c'), "a__b_c.csv");
-    assert.equal(downloadFileName("   "), "export.csv");
+    assert.equal(downloadFileName("../etc/passwd", "csv"), ".._etc_passwd.csv");
+    assert.equal(downloadFileName('a\r\nb"c', "csv"), "a__b_c.csv");
+    assert.equal(downloadFileName("   ", "csv"), "export.csv");
   });
 
   it("builds an RFC 6266/5987 header with an ASCII fallback", () => {
     assert.equal(
-      contentDisposition("订单导出"),
+      contentDisposition("订单导出", "csv"),
       "attachment; filename=\"____.csv\"; filename*=UTF-8''%E8%AE%A2%E5%8D%95%E5%AF%BC%E5%87%BA.csv",
     );
     assert.equal(
-      contentDisposition("it's (1)"),
+      contentDisposition("it's (1)", "csv"),
       "attachment; filename=\"it's (1).csv\"; filename*=UTF-8''it%27s%20%281%29.csv",
     );
-    assert.match(contentDisposition("x\\y"), /^[\x20-\x7e]+$/, "header value is plain ASCII");
+    assert.match(
+      contentDisposition("x\\y", "csv"),
+      /^[\x20-\x7e]+$/,
+      "header value is plain ASCII",
+    );
   });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
-import type { ExportDeps } from "../../lib/export.js";
+import type { ExportDeps } from "../../lib/export/types.js";
 import { createLogger } from "../../lib/logger.js";
 import type { ClaimResult, TaskStore } from "../../lib/tasks/store.js";
 import { BadMessage, handleSqsBatch, parseTaskMessage } from "../../lib/worker.js";
@@ -36,7 +36,7 @@ function fakeDeps(claim: (id: number) => Promise<ClaimResult>): ExportDeps {
   const tasks = { claim } as unknown as TaskStore;
   return {
     tasks,
-    logger: createLogger("test"),
+    logger: createLogger([], "test"),
     secrets: [],
     settings: { maxInFlight: 6 } as ExportDeps["settings"],
   } as unknown as ExportDeps;
@@ -71,5 +71,21 @@ describe("handleSqsBatch", () => {
       Records: [record("a", '{"id":1}'), record("b", '{"id":2}')],
     });
     assert.deepEqual(res.batchItemFailures.map((f) => f.itemIdentifier).sort(), ["a", "b"]);
+  });
+
+  it("logs every record that goes back to SQS, with its task id and the cause", async () => {
+    const lines: { message: string; fields?: Record<string, unknown> }[] = [];
+    const log = (message: string, fields?: Record<string, unknown>) =>
+      lines.push({ message, fields });
+    const deps = fakeDeps(async () => {
+      throw new Error("connect ECONNREFUSED");
+    });
+    deps.logger = { debug: log, info: log, warn: log, error: log };
+    await handleSqsBatch(deps, { Records: [record("a", '{"id":41}')] });
+    const line = lines.find((l) => /SQS will deliver it again/.test(l.message));
+    assert.ok(line, JSON.stringify(lines));
+    assert.equal(line.fields?.taskId, 41);
+    assert.equal(line.fields?.messageId, "a");
+    assert.match(String((line.fields?.error as Error | undefined)?.message), /ECONNREFUSED/);
   });
 });

@@ -1,0 +1,72 @@
+import type { SqlClient } from "../db/sql-client.js";
+import type { DbUrl, Engine } from "../db/url.js";
+import type { Classified } from "../failure/kinds.js";
+import type { TableName } from "../identifiers.js";
+import type { DataSource, SourceOptions } from "../sources/types.js";
+
+/** A statement and its parameters: values never enter the SQL text. */
+export interface Sql {
+  text: string;
+  values: unknown[];
+}
+
+/** The pieces of SQL text that differ between engines; everything else is shared. */
+export interface SqlPieces {
+  /** The nth (1-based) parameter placeholder. */
+  placeholder(n: number): string;
+  /** The current time, as stored in the task table's timestamp columns. */
+  now: string;
+  /** `now` minus / plus the number of seconds held by the placeholder `p`. */
+  secondsAgo(p: string): string;
+  secondsLater(p: string): string;
+  /** A column's value as text, for comparing with text parameters. */
+  asText(expr: string): string;
+  /** What an INSERT ends with to hand back the new id (PostgreSQL), or "" (MySQL: insertId). */
+  returningId(quotedId: string): string;
+}
+
+/** The task table's DDL and catalogue queries. */
+export interface TableSchema {
+  create(table: TableName): string;
+  addColumns: [name: string, ddl: string][];
+  widenColumns: [name: string, ddl: string][];
+  addColumn(table: TableName, name: string, ddl: string): string;
+  widenColumn(table: TableName, name: string, ddl: string): string;
+  createIndex(table: TableName, index: string): string;
+  columns(table: TableName): Sql;
+  indexes(table: TableName): Sql;
+  /** information_schema data types that the widening replaces. */
+  narrowTypes: string[];
+}
+
+export interface ClientOptions {
+  poolSize: number;
+  /** A pooled connection found dead is retried once on a fresh one (the failure policy says which). */
+  isStaleConnection: (err: unknown) => boolean;
+}
+
+/** The engine's part of the task-SQL guard (lib/sources/statement-guard.ts). */
+export interface GuardRules {
+  /** `#` starts a comment (MySQL). */
+  hashComments: boolean;
+  /** Throws TaskSqlRejected for what this engine allows but an export must not do. */
+  check(sql: string): void;
+}
+
+/**
+ * Everything that differs between database engines, in one typed record per engine
+ * (lib/engines/<engine>/index.ts), looked up through a Record<Engine, Dialect>: an engine
+ * that misses a piece does not compile, and nothing outside lib/engines names an engine.
+ */
+export interface Dialect {
+  engine: Engine;
+  /** Quotes an identifier that identifiers.ts has checked. */
+  quoteIdent(ident: string): string;
+  sql: SqlPieces;
+  schema: TableSchema;
+  createClient(db: DbUrl, o: ClientOptions): SqlClient;
+  createSource(db: DbUrl, o: SourceOptions): DataSource;
+  guard: GuardRules;
+  /** This engine's driver errors; undefined for errors it does not know. */
+  classify(err: unknown): Classified | undefined;
+}

@@ -1,0 +1,26 @@
+import type { Dialect } from "../dialect.js";
+import { mysqlClient } from "./client.js";
+import { classifyMysql } from "./errors.js";
+import { mysqlGuard } from "./guard.js";
+import { mysqlQuoteIdent } from "./quote.js";
+import { mysqlSchema } from "./schema.js";
+import { mysqlSource } from "./source.js";
+
+/** MySQL 8 and MariaDB 10.x, through mysql2. */
+export const mysqlDialect: Dialect = {
+  engine: "mysql",
+  quoteIdent: mysqlQuoteIdent,
+  sql: {
+    placeholder: () => "?",
+    now: "NOW()",
+    secondsAgo: (p) => `(NOW() - INTERVAL ${p} SECOND)`,
+    secondsLater: (p) => `(NOW() + INTERVAL ${p} SECOND)`,
+    asText: (expr) => `CAST(${expr} AS CHAR)`,
+    returningId: () => "",
+  },
+  schema: mysqlSchema,
+  createClient: mysqlClient,
+  createSource: mysqlSource,
+  guard: mysqlGuard,
+  classify: classifyMysql,
+};

@@ -1,0 +1,3 @@
+import { quoteChecked } from "../../identifiers.js";
+
+export const mysqlQuoteIdent = (ident: string): string => quoteChecked(ident, "`", "`");

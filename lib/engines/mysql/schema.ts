@@ -1,0 +1,60 @@
+import { quoteTable as quoteTableWith, type TableName } from "../../identifiers.js";
+import type { Sql, TableSchema } from "../dialect.js";
+import { mysqlQuoteIdent as q } from "./quote.js";
+
+const quoteTable = (t: TableName) => quoteTableWith(q, t);
+
+/** The task table on MySQL/MariaDB: the seed's columns (same names, meaning, status codes) plus ours. */
+export const mysqlSchema: TableSchema = {
+  create(table: TableName): string {
+    return `CREATE TABLE IF NOT EXISTS ${quoteTable(table)} (
+  ${q("id")} INT NOT NULL AUTO_INCREMENT,
+  ${q("name")} VARCHAR(255) NOT NULL,
+  ${q("title")} TEXT NOT NULL,
+  ${q("query")} MEDIUMTEXT NOT NULL,
+  ${q("creater_name")} VARCHAR(100) NOT NULL,
+  ${q("status")} INT NOT NULL DEFAULT 0,
+  ${q("msg")} TEXT NULL,
+  ${q("filepath")} TEXT NULL,
+  PRIMARY KEY (${q("id")})
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+  },
+
+  // Added with defaults (or NULL), so a PHP app inserting (name, title, query, creater_name) keeps working.
+  addColumns: [
+    ["created_at", "DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP"],
+    ["dispatched_at", "DATETIME NULL DEFAULT NULL"],
+    ["retry_at", "DATETIME NULL DEFAULT NULL"],
+    ["started_at", "DATETIME NULL DEFAULT NULL"],
+    ["heartbeat_at", "DATETIME NULL DEFAULT NULL"],
+    ["finished_at", "DATETIME NULL DEFAULT NULL"],
+    ["attempts", "INT NOT NULL DEFAULT 0"],
+    ["row_count", "BIGINT NULL DEFAULT NULL"],
+    ["byte_count", "BIGINT NULL DEFAULT NULL"],
+    ["s3_key", "VARCHAR(1024) NULL DEFAULT NULL"],
+  ],
+
+  // The seed had VARCHAR(255): too short for a presigned URL (temporary credentials) or a real query.
+  widenColumns: [
+    ["title", "TEXT NOT NULL"],
+    ["query", "MEDIUMTEXT NOT NULL"],
+    ["msg", "TEXT NULL"],
+    ["filepath", "TEXT NULL"],
+  ],
+
+  addColumn: (table, name, ddl) => `ALTER TABLE ${quoteTable(table)} ADD COLUMN ${q(name)} ${ddl}`,
+  widenColumn: (table, name, ddl) =>
+    `ALTER TABLE ${quoteTable(table)} MODIFY COLUMN ${q(name)} ${ddl}`,
+  createIndex: (table, index) =>
+    `CREATE INDEX ${q(index)} ON ${quoteTable(table)} (${q("status")}, ${q("id")})`,
+
+  columns(table: TableName): Sql {
+    const text = `SELECT COLUMN_NAME AS name, DATA_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?`;
+    return { text, values: [table.schema ?? null, table.name] };
+  },
+  indexes(table: TableName): Sql {
+    const text = `SELECT DISTINCT INDEX_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?`;
+    return { text, values: [table.schema ?? null, table.name] };
+  },
+  narrowTypes: ["varchar", "char", "tinytext"],
+};

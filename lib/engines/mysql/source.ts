@@ -1,0 +1,88 @@
+import { isUtf8 } from "node:buffer";
+import mysql from "mysql2";
+import type { DbUrl } from "../../db/url.js";
+import { failFast, onceClose } from "../../sources/streams.js";
+import type { DataSource, SourceOptions } from "../../sources/types.js";
+
+type TypeCastFn = Exclude<NonNullable<mysql.ConnectionOptions["typeCast"]>, boolean>;
+
+const BYTE_TYPES = new Set([
+  "STRING",
+  "VAR_STRING",
+  "BLOB",
+  "TINY_BLOB",
+  "MEDIUM_BLOB",
+  "LONG_BLOB",
+]);
+
+// Every column as the server's own text output: DATETIME as 2024-01-01 00:00:01, DECIMAL
+// exactly, BIGINT without rounding. BIT comes as raw bytes, so it is shown as its number;
+// binary strings that are not UTF-8 text are shown as a hex literal (0xDEAD) rather than mangled.
+const rawText: TypeCastFn = (field) => {
+  if (field.type === "BIT") {
+    const b = field.buffer();
+    return b === null ? null : BigInt(`0x${b.toString("hex") || "0"}`).toString();
+  }
+  if (BYTE_TYPES.has(field.type)) {
+    const b = field.buffer();
+    if (b === null) return null;
+    // Decoding first and validating only when a replacement character shows up is the
+    // common case's fast path (text columns are valid UTF-8; npm run bench).
+    const text = b.toString("utf8");
+    return !text.includes("\ufffd") || isUtf8(b) ? text : `0x${b.toString("hex").toUpperCase()}`;
+  }
+  return field.string("utf8");
+};
+
+/** MariaDB and MySQL spell the statement timeout differently (seconds vs milliseconds). */
+export function timeoutStatement(serverVersion: string, seconds: number): string {
+  return /mariadb/i.test(serverVersion)
+    ? `SET SESSION max_statement_time = ${Number(seconds)}`
+    : `SET SESSION max_execution_time = ${Number(seconds) * 1000}`;
+}
+
+export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
+  return {
+    label: db.label,
+    async open(sql) {
+      const conn = mysql.createConnection({
+        uri: db.url,
+        charset: "utf8mb4",
+        multipleStatements: false,
+        rowsAsArray: true,
+        typeCast: rawText,
+      });
+      // Errors after open surface through the row stream; this only stops an unhandled 'error'.
+      conn.on("error", () => {});
+      const run = (text: string) =>
+        new Promise<unknown>((resolve, reject) =>
+          conn.query({ sql: text, rowsAsArray: false, typeCast: true }, (err, res) =>
+            err ? reject(err) : resolve(res),
+          ),
+        );
+      try {
+        const version = (await run("SELECT VERSION() AS v")) as { v: string }[];
+        await run(timeoutStatement(version[0]?.v ?? "", o.statementTimeoutSeconds));
+        // A paused stream (slow upload) must not make the server drop us after 60 s.
+        await run("SET SESSION net_write_timeout = 900");
+        await run("SET SESSION TRANSACTION READ ONLY");
+        await run("START TRANSACTION READ ONLY");
+        const batchRows = o.batchRows ?? 2000;
+        const rows = failFast(
+          conn.query(sql).stream({ highWaterMark: batchRows }),
+          { objectMode: true, highWaterMark: batchRows },
+          conn,
+        );
+        const close = onceClose(async () => {
+          // Cut a stream that did not finish; a finished one ends politely.
+          if (rows.readableEnded) await new Promise<void>((resolve) => conn.end(() => resolve()));
+          else conn.destroy();
+        });
+        return { rows, close };
+      } catch (err) {
+        conn.destroy();
+        throw err;
+      }
+    },
+  };
+}

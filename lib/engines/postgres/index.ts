@@ -1,0 +1,26 @@
+import type { Dialect } from "../dialect.js";
+import { postgresClient } from "./client.js";
+import { classifyPostgres } from "./errors.js";
+import { postgresGuard } from "./guard.js";
+import { postgresQuoteIdent } from "./quote.js";
+import { postgresSchema } from "./schema.js";
+import { postgresSource } from "./source.js";
+
+/** PostgreSQL, through node-postgres (pg, pg-query-stream, pg-copy-streams). */
+export const postgresDialect: Dialect = {
+  engine: "postgres",
+  quoteIdent: postgresQuoteIdent,
+  sql: {
+    placeholder: (n) => `$${n}`,
+    now: "now()",
+    secondsAgo: (p) => `(now() - ${p} * interval '1 second')`,
+    secondsLater: (p) => `(now() + ${p} * interval '1 second')`,
+    asText: (expr) => `${expr}::text`,
+    returningId: (id) => ` RETURNING ${id}`,
+  },
+  schema: postgresSchema,
+  createClient: postgresClient,
+  createSource: postgresSource,
+  guard: postgresGuard,
+  classify: classifyPostgres,
+};

@@ -1,0 +1,58 @@
+import { quoteTable as quoteTableWith, type TableName } from "../../identifiers.js";
+import type { Sql, TableSchema } from "../dialect.js";
+import { postgresQuoteIdent as q } from "./quote.js";
+
+const quoteTable = (t: TableName) => quoteTableWith(q, t);
+
+/** The task table on PostgreSQL: the seed's columns (same names, meaning, status codes) plus ours. */
+export const postgresSchema: TableSchema = {
+  create(table: TableName): string {
+    return `CREATE TABLE IF NOT EXISTS ${quoteTable(table)} (
+  ${q("id")} SERIAL PRIMARY KEY,
+  ${q("name")} VARCHAR(255) NOT NULL,
+  ${q("title")} TEXT NOT NULL,
+  ${q("query")} TEXT NOT NULL,
+  ${q("creater_name")} VARCHAR(100) NOT NULL,
+  ${q("status")} INTEGER NOT NULL DEFAULT 0,
+  ${q("msg")} TEXT NULL,
+  ${q("filepath")} TEXT NULL
+)`;
+  },
+
+  addColumns: [
+    ["created_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"],
+    ["dispatched_at", "TIMESTAMPTZ NULL"],
+    ["retry_at", "TIMESTAMPTZ NULL"],
+    ["started_at", "TIMESTAMPTZ NULL"],
+    ["heartbeat_at", "TIMESTAMPTZ NULL"],
+    ["finished_at", "TIMESTAMPTZ NULL"],
+    ["attempts", "INTEGER NOT NULL DEFAULT 0"],
+    ["row_count", "BIGINT NULL"],
+    ["byte_count", "BIGINT NULL"],
+    ["s3_key", "VARCHAR(1024) NULL"],
+  ],
+
+  widenColumns: [
+    ["title", "TEXT"],
+    ["query", "TEXT"],
+    ["msg", "TEXT"],
+    ["filepath", "TEXT"],
+  ],
+
+  addColumn: (table, name, ddl) =>
+    `ALTER TABLE ${quoteTable(table)} ADD COLUMN IF NOT EXISTS ${q(name)} ${ddl}`,
+  widenColumn: (table, name, ddl) =>
+    `ALTER TABLE ${quoteTable(table)} ALTER COLUMN ${q(name)} TYPE ${ddl}`,
+  createIndex: (table, index) =>
+    `CREATE INDEX IF NOT EXISTS ${q(index)} ON ${quoteTable(table)} (${q("status")}, ${q("id")})`,
+
+  columns(table: TableName): Sql {
+    const text = `SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2`;
+    return { text, values: [table.schema ?? null, table.name] };
+  },
+  indexes(table: TableName): Sql {
+    const text = `SELECT indexname AS name FROM pg_indexes WHERE schemaname = COALESCE($1, current_schema()) AND tablename = $2`;
+    return { text, values: [table.schema ?? null, table.name] };
+  },
+  narrowTypes: ["character varying", "character"],
+};

@@ -1,0 +1,101 @@
+import { StageError, withCompletionRetries } from "../failure/policy.js";
+import { FORMATS } from "../formats/index.js";
+import { deleteObject, presignDownload } from "../storage.js";
+import { objectKey } from "./object-key.js";
+import { recordFailure } from "./record-failure.js";
+import { streamToS3 } from "./stream-upload.js";
+import type { ExportDeps, ExportOptions, ExportOutcome } from "./types.js";
+import { startWatchdog } from "./watchdog.js";
+
+/**
+ * One task, start to finish: claim, stream the query into S3, store the link and status.
+ * Export errors end the task in status 3 with a readable msg, or, when the database or
+ * storage was only unreachable, send it back for another attempt. Only an error writing the
+ * task row itself is thrown, so the message is retried by SQS.
+ */
+export async function exportTask(
+  deps: ExportDeps,
+  id: number,
+  options: ExportOptions = {},
+): Promise<ExportOutcome> {
+  const { tasks, settings, logger } = deps;
+  const claim = await tasks.claim(id, settings.maxInFlight);
+  if (claim.kind === "deferred") {
+    logger.info("in-flight cap reached; task left pending for the scheduler", { taskId: id });
+    return { kind: "deferred", id };
+  }
+  if (claim.kind === "skipped") {
+    logger.info("task not pending; duplicate or unknown message ignored", {
+      taskId: id,
+      status: claim.status,
+    });
+    return { kind: "skipped", id, status: claim.status };
+  }
+  const task = claim.task;
+  const started = Date.now();
+  logger.info("task claimed", { taskId: id, attempt: task.attempts });
+  const watchdog = startWatchdog({
+    tasks,
+    task,
+    leaseSeconds: settings.leaseSeconds,
+    deadline: options.deadline,
+    logger,
+  });
+  const { stop } = watchdog;
+  try {
+    const key = objectKey(
+      settings.keyPrefix,
+      id,
+      task.attempts,
+      FORMATS[settings.format].extension,
+    );
+    let result: { rows: number; bytes: number };
+    let url: string;
+    try {
+      result = await streamToS3(deps, task, key, stop);
+      if (stop.signal.aborted) throw stop.signal.reason;
+      url = await presignDownload(deps.signer, settings.bucket, key, settings.linkTtlSeconds).catch(
+        (err) => {
+          throw new StageError("upload", err);
+        },
+      );
+    } catch (failure) {
+      return await recordFailure(deps, task, failure, started);
+    }
+    const fields = { filepath: url, s3Key: key, rowCount: result.rows, byteCount: result.bytes };
+    let ours: boolean;
+    try {
+      ours = await withCompletionRetries(() => tasks.complete(task, fields));
+    } catch (err) {
+      // The row could not be written: take the file away again, so the retry that the lease
+      // reaper will start does not leave a second copy behind.
+      await discard(deps, key);
+      throw err;
+    }
+    if (!ours) {
+      logger.warn("task was taken over before this attempt finished; file removed", { taskId: id });
+      await discard(deps, key);
+      return { kind: "abandoned", id };
+    }
+    const seconds = (Date.now() - started) / 1000;
+    logger.info("export done", {
+      taskId: id,
+      rows: result.rows,
+      bytes: result.bytes,
+      seconds,
+      key,
+    });
+    return { kind: "exported", id, rows: result.rows, bytes: result.bytes, key, url };
+  } finally {
+    watchdog.dispose();
+  }
+}
+
+async function discard(deps: ExportDeps, key: string): Promise<void> {
+  await deleteObject(deps.s3, deps.settings.bucket, key).catch((error) =>
+    deps.logger.error(
+      "could not delete an unrecorded export; the bucket lifecycle rule will expire it",
+      { key, error },
+    ),
+  );
+}

@@ -1,0 +1,137 @@
+import { pipeline, type Readable, Transform } from "node:stream";
+import { StageError } from "../failure/policy.js";
+import { FORMATS } from "../formats/index.js";
+import { contentDisposition, uploadStream } from "../storage.js";
+import type { Task } from "../tasks/store.js";
+import { parseTitle } from "../tasks/title.js";
+import type { ExportDeps } from "./types.js";
+
+/** S3's limit on parts in one multipart upload. */
+export const MAX_PARTS = 10_000;
+
+/** The stream machinery's own error when a pipeline is torn down from the other end. */
+function isTeardown(err: unknown): boolean {
+  const e = err as { name?: string; code?: string };
+  return (
+    e?.name === "AbortError" || e?.code === "ABORT_ERR" || e?.code === "ERR_STREAM_PREMATURE_CLOSE"
+  );
+}
+
+/** Counts bytes on their way to S3, and stops before the file outgrows S3's part limit. */
+function byteCounter(partSizeBytes: number): { stage: Transform; bytes: () => number } {
+  const maxBytes = partSizeBytes * MAX_PARTS;
+  let bytes = 0;
+  const stage = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      if (bytes > maxBytes) {
+        const gb = (maxBytes / 1024 ** 3).toFixed(0);
+        done(
+          new Error(
+            `the file would be larger than ${gb} GB, the most a single upload holds with ${partSizeBytes / 1024 ** 2} MB parts (S3 allows 10,000). Narrow the query, or ask an operator to raise UPLOAD_PART_SIZE_MB.`,
+          ),
+        );
+        return;
+      }
+      done(null, chunk);
+    },
+  });
+  return { stage, bytes: () => bytes };
+}
+
+/**
+ * Query -> rows (or the server's own rendering) -> the format's writer and encoder ->
+ * multipart upload, all streaming with backpressure. Aborting `stop` ends the query (and its
+ * transaction) and the upload.
+ */
+export async function streamToS3(
+  deps: ExportDeps,
+  task: Task,
+  key: string,
+  stop: AbortController,
+): Promise<{ rows: number; bytes: number }> {
+  const { settings } = deps;
+  const format = FORMATS[settings.format];
+  // The database renders the file itself where the format allows it and the source can.
+  const rendering = format.serverRendering(settings);
+  let input: Readable;
+  let close: () => Promise<void>;
+  let rendered = false;
+  try {
+    const r =
+      rendering && deps.source.openRendered
+        ? await deps.source.openRendered(task.query, rendering)
+        : undefined;
+    if (r) {
+      rendered = true;
+      input = r.bytes;
+      close = r.close;
+    } else {
+      const s = await deps.source.open(task.query);
+      input = s.rows;
+      close = s.close;
+    }
+  } catch (error) {
+    throw new StageError("query", error);
+  }
+  if (stop.signal.aborted) {
+    await close();
+    throw stop.signal.reason;
+  }
+  // The upload gets its own controller: lib-storage aborts it itself when a part fails, and
+  // that must not read as a stop from outside (deadline, lost claim).
+  const uploadAbort = new AbortController();
+  const onStop = () => {
+    uploadAbort.abort(stop.signal.reason);
+    input.destroy(stop.signal.reason as Error);
+  };
+  stop.signal.addEventListener("abort", onStop, { once: true });
+  const writer = format.createWriter({
+    header: parseTitle(task.title),
+    settings,
+    input: rendered && rendering ? rendering : "rows",
+    onWidthMismatch: (labels, columns) =>
+      deps.logger.warn(
+        "title label count differs from the query's columns + 1; shorter side padded",
+        { taskId: task.id, labels, columns },
+      ),
+  });
+  deps.logger.info("export started", { taskId: task.id, path: rendered ? rendering : "rows" });
+  const counter = byteCounter(settings.partSizeBytes);
+  let queryError: unknown;
+  input.once("error", (err) => {
+    queryError ??= err;
+  });
+  const piped = new Promise<void>((resolve, reject) => {
+    pipeline([input, ...writer.stages, counter.stage], (err) => (err ? reject(err) : resolve()));
+  });
+  const uploaded = uploadStream(deps.s3, {
+    bucket: settings.bucket,
+    key,
+    body: counter.stage,
+    contentType: format.contentType(settings),
+    contentDisposition: contentDisposition(task.name, format.extension),
+    partSizeBytes: settings.partSizeBytes,
+    queueSize: settings.uploadQueueSize,
+    metadata: { "task-id": String(task.id) },
+    abortController: uploadAbort,
+  }).catch((err) => {
+    // Nobody reads the file any more: stop the query instead of stalling on backpressure.
+    input.destroy();
+    throw err;
+  });
+  const [p, u] = await Promise.allSettled([piped, uploaded]);
+  stop.signal.removeEventListener("abort", onStop);
+  await close();
+  if (stop.signal.aborted) throw stop.signal.reason;
+  // When the upload fails, lib-storage stops reading and the stream machinery tears the
+  // pipeline down with an AbortError or premature close: a consequence, not the cause.
+  if (queryError !== undefined && !(u.status === "rejected" && isTeardown(queryError)))
+    throw new StageError("query", queryError);
+  // A writer or encoding error also fails the upload (its body broke): report where it started.
+  if (p.status === "rejected" && (u.status === "fulfilled" || u.reason === p.reason))
+    throw new StageError("export", p.reason);
+  if (u.status === "rejected") throw new StageError("upload", u.reason);
+  if (p.status === "rejected") throw new StageError("export", p.reason);
+  return { rows: writer.rowCount(), bytes: counter.bytes() };
+}

@@ -1,0 +1,37 @@
+import { MSG_MAX_CHARS, redact, truncate } from "../redact.js";
+import { asErrorLike } from "./kinds.js";
+import { classify, type Stage } from "./policy.js";
+
+/** Turns any error into a sentence a person can act on, without credentials or hosts. */
+export function describeFailure(
+  err: unknown,
+  stage: Stage,
+  o: { timeoutSeconds: number; secrets: readonly string[] },
+): string {
+  const e = asErrorLike(err);
+  const raw = String(e.sqlMessage ?? e.message ?? err);
+  const c = classify(err);
+  const connection = c.kind === "unreachable" || c.kind === "lost" || c.kind === "refused";
+  let text: string;
+  if (e.name === "TaskSqlRejected") {
+    text = `${raw} Fix the task's SQL and create the task again.`;
+  } else if (connection && c.reason !== undefined) {
+    const what = stage === "upload" ? "file storage" : "the database";
+    text = `Could not reach ${what} (${c.reason}). Nothing was exported; try again later or ask an operator.`;
+  } else if (stage !== "upload" && c.kind === "lost") {
+    text =
+      "Lost the connection to the database during the export. Nothing was exported; try again later or ask an operator.";
+  } else if (c.kind === "timeout") {
+    text = `The query ran longer than the ${o.timeoutSeconds}-second limit and was stopped. Narrow the query (fewer rows, an indexed filter) and try again.`;
+  } else if (c.kind === "read-only") {
+    text = `The query tried to change data, but exports are read-only: ${raw}. Use a single SELECT.`;
+  } else if (stage === "query") {
+    const code = e.code ? ` [${e.code}]` : "";
+    text = `The query failed: ${raw}${code}. Fix the task's SQL and create the task again.`;
+  } else if (stage === "upload") {
+    text = `Writing the file to storage failed: ${e.name && e.name !== "Error" ? `${e.name}: ` : ""}${raw}. Try again later or ask an operator.`;
+  } else {
+    text = `The export failed: ${raw}`;
+  }
+  return truncate(redact(text, o.secrets), MSG_MAX_CHARS);
+}

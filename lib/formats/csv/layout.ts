@@ -1,0 +1,92 @@
+import { Transform, type TransformCallback } from "node:stream";
+import { escapeFormula, valueText } from "./value-text.js";
+
+export interface CsvLayoutOptions {
+  /** Header labels; the first heads the row-number column. Empty: no header line. */
+  header: string[];
+  escapeFormulas: boolean;
+  /** Called once if the title's label count differs from the query's columns plus one. */
+  onWidthMismatch?: (labels: number, columns: number) => void;
+}
+
+const NEEDS_QUOTES = /[",\r\n]/;
+const QUOTE = /"/g;
+
+/**
+ * One RFC 4180 field: quoted only if it holds a comma, a quote, CR or LF (a bare LF or CR
+ * must be quoted too, or Excel splits the row), quotes doubled. Empty and NULL are both empty.
+ */
+export function csvField(text: string): string {
+  return NEEDS_QUOTES.test(text) ? `"${text.replace(QUOTE, '""')}"` : text;
+}
+
+// Text is handed downstream in pieces of about this many characters, not line by line:
+// per-chunk stream overhead was a third of the CSV stage's time (npm run bench).
+const CHUNK_CHARS = 64 * 1024;
+
+/**
+ * Rows (arrays of values, in the query's column order) in, CSV text out: RFC 4180 quoting,
+ * CRLF line ends, a 1-based row number in front of every data row. Returned as the stages to
+ * put in a pipeline, so backpressure and errors flow through.
+ *
+ * A title with more or fewer labels than the query has columns (plus the row number) is kept
+ * as written, and the shorter side is padded with empty fields, so every line has the same
+ * number of fields (RFC 4180) and no label or value is dropped. onWidthMismatch reports it.
+ *
+ * Written by hand rather than with csv-stringify, which took three times as long for the same
+ * bytes (measured); the unit tests round-trip the output through csv-parse.
+ */
+export function createCsvLayout(o: CsvLayoutOptions): {
+  stages: [Transform];
+  rowCount: () => number;
+} {
+  const cell = o.escapeFormulas
+    ? (v: unknown) => csvField(escapeFormula(valueText(v)))
+    : (v: unknown) => csvField(valueText(v));
+  const header = o.escapeFormulas ? o.header.map(escapeFormula) : o.header;
+  let rowNumber = 0;
+  let width = 0;
+  let pending = "";
+  const writer = new Transform({
+    writableObjectMode: true,
+    // Strings downstream: the encoder takes text.
+    readableObjectMode: true,
+    transform(row: unknown[], _enc: BufferEncoding, done: TransformCallback) {
+      if (rowNumber === 0) {
+        width = Math.max(header.length, row.length + 1);
+        if (header.length > 0) {
+          if (header.length !== row.length + 1) o.onWidthMismatch?.(header.length, row.length);
+          pending += headerLine(header, width);
+        }
+      }
+      rowNumber += 1;
+      let text = String(rowNumber);
+      for (let i = 0; i < row.length; i++) text += `,${cell(row[i])}`;
+      for (let i = row.length + 1; i < width; i++) text += ",";
+      pending += `${text}\r\n`;
+      if (pending.length >= CHUNK_CHARS) {
+        const out = pending;
+        pending = "";
+        done(null, out);
+      } else {
+        done();
+      }
+    },
+    flush(done: TransformCallback) {
+      // No rows: the file still has its header line.
+      if (rowNumber === 0 && header.length > 0) pending += headerLine(header, header.length);
+      if (pending !== "") this.push(pending);
+      done();
+    },
+  });
+  return { stages: [writer], rowCount: () => rowNumber };
+}
+
+/** The title line, padded with empty labels to `width` fields; shared with the COPY path. */
+export function headerLine(labels: string[], width: number): string {
+  const padded =
+    labels.length >= width
+      ? labels
+      : [...labels, ...new Array<string>(width - labels.length).fill("")];
+  return `${padded.map(csvField).join(",")}\r\n`;
+}

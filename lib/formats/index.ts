@@ -1,0 +1,16 @@
+import { csvFormat } from "./csv/format.js";
+import type { OutputFormat } from "./format.js";
+
+/** Every output format, by the name EXPORT_FORMAT takes. */
+export const FORMATS = { csv: csvFormat } as const satisfies Record<string, OutputFormat>;
+
+export type FormatName = keyof typeof FORMATS;
+export const FORMAT_NAMES = Object.keys(FORMATS) as FormatName[];
+export const DEFAULT_FORMAT: FormatName = "csv";
+
+/** The extensions any format writes: the upload sweep recognises keys by them. */
+export const FORMAT_EXTENSIONS: readonly string[] = Object.values(FORMATS).map((f) => f.extension);
+
+export function isFormatName(name: string): name is FormatName {
+  return Object.hasOwn(FORMATS, name);
+}

@@ -1,0 +1,40 @@
+import type { Readable } from "node:stream";
+
+/** A running query: rows as arrays of text values (null for NULL), in the query's column order. */
+export interface RowStream {
+  rows: Readable;
+  /** Ends the read-only transaction and the connection; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/**
+ * What a server can write itself instead of handing over rows. Only RFC 4180 CSV so far
+ * (PostgreSQL's COPY ... TO STDOUT WITH (FORMAT csv)): values as the server's text, NULL and
+ * empty string distinguished by quoting, LF record ends.
+ */
+export type ServerRendering = "rfc4180-csv";
+
+/** A running query whose result the server renders itself: bytes, not rows. */
+export interface RenderedStream {
+  bytes: Readable;
+  close(): Promise<void>;
+}
+
+export interface DataSource {
+  label: string;
+  open(sql: string): Promise<RowStream>;
+  /**
+   * The result as the server renders it, or undefined when this source cannot (the engine has
+   * no such output, it is switched off, or the SQL cannot safely be run that way): then the
+   * caller uses open().
+   */
+  openRendered?(sql: string, rendering: ServerRendering): Promise<RenderedStream | undefined>;
+}
+
+export interface SourceOptions {
+  statementTimeoutSeconds: number;
+  /** Rows fetched per round trip (PostgreSQL cursor batch, MySQL stream high-water mark). */
+  batchRows?: number;
+  /** Let the server render the output where it can (PG_COPY). */
+  serverRendering?: boolean;
+}

@@ -1,0 +1,175 @@
+// exportTask's branches with stub task table, source and S3: the deadline, a lost claim, a
+// completion that finds the task taken over, a transient failure. The fault suite runs the
+// same branches against the real services (test/faults).
+import assert from "node:assert/strict";
+import { PassThrough, Readable } from "node:stream";
+import { describe, it } from "node:test";
+import { S3Client } from "@aws-sdk/client-s3";
+import iconv from "iconv-lite";
+import { DEFAULTS } from "../../lib/config.js";
+import { exportTask } from "../../lib/export/export-task.js";
+import type { ExportDeps, ExportSettings } from "../../lib/export/types.js";
+import { createLogger } from "../../lib/logger.js";
+import type { DataSource } from "../../lib/sources/types.js";
+import type { Task, TaskStore } from "../../lib/tasks/store.js";
+
+const task: Task = {
+  id: 7,
+  name: "订单导出",
+  title: "序号,名称",
+  query: "SELECT name FROM t",
+  createrName: "u",
+  attempts: 1,
+};
+
+const settings: ExportSettings = {
+  bucket: "b",
+  format: "csv",
+  encoding: "gb18030",
+  escapeFormulas: false,
+  maxInFlight: 6,
+  linkTtlSeconds: 3600,
+  statementTimeoutSeconds: 60,
+  leaseSeconds: 180,
+  maxAttempts: 3,
+  retryDelaySeconds: 30,
+  keyPrefix: DEFAULTS.EXPORT_KEY_PREFIX,
+  partSizeBytes: 5 * 1024 * 1024,
+  uploadQueueSize: 2,
+};
+
+interface World {
+  deps: ExportDeps;
+  calls: { fail: string[]; retry: [string, number][]; complete: number; sent: string[] };
+  closed: () => number;
+  body: () => Buffer;
+}
+
+function world(o: {
+  rows?: () => Readable;
+  open?: () => Promise<never>;
+  heartbeat?: boolean;
+  complete?: boolean;
+  leaseSeconds?: number;
+}): World {
+  const calls = {
+    fail: [] as string[],
+    retry: [] as [string, number][],
+    complete: 0,
+    sent: [] as string[],
+  };
+  let closed = 0;
+  const put: Buffer[] = [];
+  const tasks = {
+    claim: async () => ({ kind: "claimed", task: { ...task } }),
+    heartbeat: async () => o.heartbeat ?? true,
+    fail: async (_t: Task, msg: string) => {
+      calls.fail.push(msg);
+      return true;
+    },
+    retry: async (_t: Task, msg: string, delay: number) => {
+      calls.retry.push([msg, delay]);
+      return true;
+    },
+    complete: async () => {
+      calls.complete += 1;
+      return o.complete ?? true;
+    },
+  } as unknown as TaskStore;
+  const source: DataSource = {
+    label: "stub",
+    open:
+      o.open ??
+      (async () => ({
+        rows: o.rows ? o.rows() : Readable.from([["甲"], ["乙"]]),
+        close: async () => {
+          closed += 1;
+        },
+      })),
+  };
+  const s3 = new S3Client({
+    region: "us-east-1",
+    endpoint: "http://127.0.0.1:9",
+    forcePathStyle: true,
+    credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "test-secret" },
+  });
+  // Record what would go to S3; a small file is one PutObject.
+  s3.send = (async (cmd: { constructor: { name: string }; input: { Body?: unknown } }) => {
+    calls.sent.push(cmd.constructor.name);
+    if (cmd.constructor.name === "PutObjectCommand") {
+      const b = cmd.input.Body;
+      if (Buffer.isBuffer(b) || b instanceof Uint8Array) put.push(Buffer.from(b));
+    }
+    return {};
+  }) as unknown as S3Client["send"];
+  const deps: ExportDeps = {
+    tasks,
+    source,
+    s3,
+    signer: s3,
+    settings: { ...settings, leaseSeconds: o.leaseSeconds ?? settings.leaseSeconds },
+    logger: createLogger([], "test"),
+    secrets: [],
+  };
+  return { deps, calls, closed: () => closed, body: () => Buffer.concat(put) };
+}
+
+describe("exportTask", { timeout: 15_000 }, () => {
+  it("exports, records the link and counts, and closes the source", async () => {
+    const w = world({});
+    const out = await exportTask(w.deps, task.id);
+    assert.equal(out.kind, "exported");
+    assert.equal(out.kind === "exported" && out.rows, 2);
+    assert.match(out.kind === "exported" ? out.key : "", /^exports\/task-7-a1-[0-9a-f-]{36}\.csv$/);
+    assert.equal(iconv.decode(w.body(), "gb18030"), "序号,名称\r\n1,甲\r\n2,乙\r\n");
+    assert.equal(w.calls.complete, 1);
+    assert.equal(w.closed(), 1);
+  });
+
+  it("stops at the deadline: aborts, closes the query and fails the task saying why", async () => {
+    const w = world({ rows: () => new PassThrough({ objectMode: true }) });
+    const out = await exportTask(w.deps, task.id, { deadline: Date.now() + 100 });
+    assert.equal(out.kind, "failed");
+    assert.equal(w.calls.fail.length, 1);
+    assert.match(w.calls.fail[0] ?? "", /could not finish within the worker's time limit/);
+    assert.equal(w.calls.complete, 0);
+    assert.equal(w.closed(), 1);
+  });
+
+  it("stops when a heartbeat finds the claim lost, and leaves the task to the new attempt", async () => {
+    const w = world({
+      rows: () => new PassThrough({ objectMode: true }),
+      heartbeat: false,
+      leaseSeconds: 3,
+    });
+    const out = await exportTask(w.deps, task.id);
+    assert.equal(out.kind, "abandoned");
+    assert.deepEqual(w.calls.fail, []);
+    assert.equal(w.calls.complete, 0);
+    assert.equal(w.closed(), 1);
+  });
+
+  it("deletes its file when the task was taken over before it could complete", async () => {
+    const w = world({ complete: false });
+    const out = await exportTask(w.deps, task.id);
+    assert.equal(out.kind, "abandoned");
+    assert.ok(w.calls.sent.includes("DeleteObjectCommand"), w.calls.sent.join());
+  });
+
+  it("sends a task back for another attempt when the database was unreachable", async () => {
+    const w = world({
+      open: async () => {
+        throw Object.assign(new Error("connect ECONNREFUSED 10.1.2.3:5432"), {
+          code: "ECONNREFUSED",
+        });
+      },
+    });
+    const out = await exportTask(w.deps, task.id);
+    assert.equal(out.kind, "retrying");
+    assert.equal(w.calls.retry.length, 1);
+    const [msg, delay] = w.calls.retry[0] ?? ["", 0];
+    assert.equal(delay, 30);
+    assert.match(msg, /^Attempt 1 of 3 failed/);
+    assert.doesNotMatch(msg, /10\.1\.2\.3/);
+  });
+});

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { describe, it } from "node:test";
+import { parse } from "csv-parse/sync";
+import iconv from "iconv-lite";
+import { createCsvLayout } from "../../lib/formats/csv/layout.js";
+import { createEncoder, type TextEncoding } from "../../lib/formats/encoding/encoder.js";
+import { decodeText } from "../../lib/local/decode.js";
+import { parseTitle } from "../../lib/tasks/title.js";
+
+async function render(
+  rows: unknown[][],
+  header: string[],
+  encoding: TextEncoding = "gb18030",
+  escapeFormulas = false,
+) {
+  const layout = createCsvLayout({ header, escapeFormulas });
+  const chunks: Buffer[] = [];
+  await pipeline(Readable.from(rows), ...layout.stages, createEncoder(encoding), async (source) => {
+    for await (const c of source) chunks.push(c as Buffer);
+  });
+  return { bytes: Buffer.concat(chunks), rows: layout.rowCount() };
+}
+
+const tricky = [
+  ["张三", "a,b", 'say "hi"', "line1\nline2", "cr\ronly", null, "", "😀 and 𠀀"],
+  ["李四", "  spaces  ", "tab\there", "crlf\r\nend", "=1+1", "-12.5", "0012", "€¥£"],
+];
+
+describe("CSV layout", () => {
+  it("writes the title header, then row number + values, in order, CRLF-terminated", async () => {
+    const { bytes, rows } = await render(
+      [
+        ["a", "b"],
+        ["c", null],
+      ],
+      ["序号", "甲", "乙"],
+      "utf8",
+    );
+    assert.equal(bytes.toString("utf8"), "序号,甲,乙\r\n1,a,b\r\n2,c,\r\n");
+    assert.equal(rows, 2);
+  });
+
+  it("round-trips commas, quotes, newlines, CR, NULL and 4-byte characters (RFC 4180)", async () => {
+    const header = ["#", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"];
+    const { bytes } = await render(tricky, header);
+    const parsed = parse(iconv.decode(bytes, "gb18030"), {
+      relax_column_count: false,
+    }) as string[][];
+    assert.deepEqual(parsed[0], header);
+    assert.deepEqual(
+      parsed.slice(1),
+      tricky.map((r, i) => [String(i + 1), ...r.map((v) => v ?? "")]),
+    );
+  });
+
+  it("writes only the header for an empty result", async () => {
+    const { bytes, rows } = await render([], ["序号", "名称"], "utf8");
+    assert.equal(bytes.toString("utf8"), "序号,名称\r\n");
+    assert.equal(rows, 0);
+  });
+
+  it("parses titles split by ASCII commas, trimmed; full-width commas stay in a label; blank means no header", () => {
+    assert.deepEqual(parseTitle("序号, 订单号,金额（元，含税） "), [
+      "序号",
+      "订单号",
+      "金额（元，含税）",
+    ]);
+    assert.deepEqual(parseTitle("  "), []);
+  });
+
+  it("escapes formula cells only when asked, and never plain negative numbers", async () => {
+    const rows = [["=SUM(A1)", "+cmd", "@x", "-1.5", "-x", "1e5", "safe"]];
+    const plain = parse((await render(rows, [], "utf8")).bytes.toString()) as string[][];
+    assert.deepEqual(plain[0]?.slice(1), rows[0]);
+    const escaped = parse((await render(rows, [], "utf8", true)).bytes.toString()) as string[][];
+    assert.deepEqual(escaped[0]?.slice(1), [
+      "'=SUM(A1)",
+      "'+cmd",
+      "'@x",
+      "-1.5",
+      "'-x",
+      "1e5",
+      "safe",
+    ]);
+  });
+});
+
+describe("title width", () => {
+  it("pads the shorter side so every line has as many fields, and reports the mismatch", async () => {
+    const seen: [number, number][] = [];
+    const few = createCsvLayout({
+      header: ["序号", "a"],
+      escapeFormulas: false,
+      onWidthMismatch: (l, c) => seen.push([l, c]),
+    });
+    const many = createCsvLayout({
+      header: ["序号", "a", "b", "c"],
+      escapeFormulas: false,
+      onWidthMismatch: (l, c) => seen.push([l, c]),
+    });
+    const collect = async (layout: ReturnType<typeof createCsvLayout>) => {
+      let text = "";
+      await pipeline(
+        Readable.from([
+          ["1", "2"],
+          ["3", "4"],
+        ]),
+        ...layout.stages,
+        async (src) => {
+          for await (const chunk of src) text += chunk;
+        },
+      );
+      return text;
+    };
+    assert.equal(await collect(few), "序号,a,\r\n1,1,2\r\n2,3,4\r\n");
+    assert.equal(await collect(many), "序号,a,b,c\r\n1,1,2,\r\n2,3,4,\r\n");
+    assert.deepEqual(seen, [
+      [2, 2],
+      [4, 2],
+    ]);
+  });
+
+  it("writes the header alone for an empty result", async () => {
+    assert.equal(decodeText((await render([], ["序号", "a"])).bytes, "gb18030"), "序号,a\r\n");
+  });
+});

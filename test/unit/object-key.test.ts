@@ -1,0 +1,18 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { objectKey, parseObjectKey } from "../../lib/export/object-key.js";
+
+describe("object keys", () => {
+  it("carry the task id and attempt, and nothing else parses", () => {
+    const key = objectKey("exports/", 42, 3, "csv");
+    assert.deepEqual(parseObjectKey("exports/", key), { id: 42, attempt: 3 });
+    assert.equal(parseObjectKey("other/", key), undefined);
+    assert.equal(parseObjectKey("exports/", "exports/task-42-0b1f.csv"), undefined);
+    assert.equal(parseObjectKey("exports/", "exports/report.csv"), undefined);
+    assert.equal(
+      parseObjectKey("exports/", key.replace(/\.csv$/, ".exe")),
+      undefined,
+      "only the registered formats' extensions",
+    );
+  });
+});

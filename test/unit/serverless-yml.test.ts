@@ -1,0 +1,32 @@
+// serverless.yml as Lambda will read it. The generated template is checked by running the
+// packaged functions (npm run test:package, in CI).
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+
+const template = readFileSync(join(import.meta.dirname, "..", "..", "serverless.yml"), "utf8");
+
+describe("serverless.yml", () => {
+  it("gives the functions NODE_OPTIONS that Node accepts (a refused flag exits 9 before any code runs)", () => {
+    const options = /^\s+NODE_OPTIONS: (.+)$/m.exec(template)?.[1]?.trim();
+    assert.ok(options, "NODE_OPTIONS is set");
+    const r = spawnSync(process.execPath, ["-e", "0"], {
+      env: { PATH: process.env.PATH, NODE_OPTIONS: options },
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    // The check itself can fail: the flag an earlier version carried is refused.
+    const refused = spawnSync(process.execPath, ["-e", "0"], {
+      env: { PATH: process.env.PATH, NODE_OPTIONS: "--min-semi-space-size=8" },
+      encoding: "utf8",
+    });
+    assert.notEqual(refused.status, 0);
+  });
+
+  it("runs on a Node runtime AWS still supports (22 or newer)", () => {
+    const runtime = /^\s+runtime: nodejs(\d+)\.x$/m.exec(template)?.[1];
+    assert.ok(Number(runtime) >= 22, `runtime nodejs${runtime}.x`);
+  });
+});

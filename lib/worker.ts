@@ -33,7 +33,7 @@ export function parseTaskMessage(body: string): number {
  * failure is recorded on the task; only a failure to reach the task table is thrown, so that
  * this record alone is retried and, after maxReceiveCount, dead-lettered.
  */
-export async function handleRecord(
+async function handleRecord(
   deps: ExportDeps,
   record: SQSRecord,
   options: ExportOptions = {},

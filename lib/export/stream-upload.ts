@@ -7,7 +7,7 @@ import { parseTitle } from "../tasks/title.js";
 import type { ExportDeps } from "./types.js";
 
 /** S3's limit on parts in one multipart upload. */
-export const MAX_PARTS = 10_000;
+const MAX_PARTS = 10_000;
 
 /** The stream machinery's own error when a pipeline is torn down from the other end. */
 function isTeardown(err: unknown): boolean {

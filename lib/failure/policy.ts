@@ -26,7 +26,7 @@ export class StageError extends Error {
 export const DLQ_MAX_RECEIVE_COUNT = 3;
 
 /** Writing a finished export's row: tries, and the first pause (doubling) between them. */
-export const COMPLETION_RETRY = { tries: 4, firstDelayMs: 500 } as const;
+const COMPLETION_RETRY = { tries: 4, firstDelayMs: 500 } as const;
 
 /** The engine that knows the error, else Node's network errors, else "other". */
 export function classify(err: unknown): Classified {

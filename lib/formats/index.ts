@@ -10,7 +10,3 @@ export const DEFAULT_FORMAT: FormatName = "csv";
 
 /** The extensions any format writes: the upload sweep recognises keys by them. */
 export const FORMAT_EXTENSIONS: readonly string[] = Object.values(FORMATS).map((f) => f.extension);
-
-export function isFormatName(name: string): name is FormatName {
-  return Object.hasOwn(FORMATS, name);
-}

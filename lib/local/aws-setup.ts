@@ -41,7 +41,7 @@ export async function ensureBucket(s3: S3Client, bucket: string, expireDays = 30
   );
 }
 
-export async function ensureQueues(
+async function ensureQueues(
   sqs: SQSClient,
   name: string,
   o: { visibilityTimeoutSeconds: number; maxReceiveCount: number },

@@ -140,5 +140,3 @@ export function taskSql(dialect: Dialect, table: TableName) {
     },
   };
 }
-
-export type TaskSql = ReturnType<typeof taskSql>;

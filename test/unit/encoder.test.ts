@@ -1,25 +1,9 @@
 import assert from "node:assert/strict";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { describe, it } from "node:test";
 import iconv from "iconv-lite";
-import { createCsvLayout } from "../../lib/formats/csv/layout.js";
-import { charsetOf, createEncoder, type TextEncoding } from "../../lib/formats/encoding/encoder.js";
+import { charsetOf } from "../../lib/formats/encoding/encoder.js";
 import { decodeText } from "../../lib/local/decode.js";
-
-async function render(
-  rows: unknown[][],
-  header: string[],
-  encoding: TextEncoding = "gb18030",
-  escapeFormulas = false,
-) {
-  const layout = createCsvLayout({ header, escapeFormulas });
-  const chunks: Buffer[] = [];
-  await pipeline(Readable.from(rows), ...layout.stages, createEncoder(encoding), async (source) => {
-    for await (const c of source) chunks.push(c as Buffer);
-  });
-  return { bytes: Buffer.concat(chunks), rows: layout.rowCount() };
-}
+import { render } from "./csv-render.js";
 
 describe("encodings", () => {
   it("GB18030 encodes characters outside the BMP as four bytes and decodes them back", async () => {

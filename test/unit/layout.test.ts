@@ -5,23 +5,9 @@ import { describe, it } from "node:test";
 import { parse } from "csv-parse/sync";
 import iconv from "iconv-lite";
 import { createCsvLayout } from "../../lib/formats/csv/layout.js";
-import { createEncoder, type TextEncoding } from "../../lib/formats/encoding/encoder.js";
 import { decodeText } from "../../lib/local/decode.js";
 import { parseTitle } from "../../lib/tasks/title.js";
-
-async function render(
-  rows: unknown[][],
-  header: string[],
-  encoding: TextEncoding = "gb18030",
-  escapeFormulas = false,
-) {
-  const layout = createCsvLayout({ header, escapeFormulas });
-  const chunks: Buffer[] = [];
-  await pipeline(Readable.from(rows), ...layout.stages, createEncoder(encoding), async (source) => {
-    for await (const c of source) chunks.push(c as Buffer);
-  });
-  return { bytes: Buffer.concat(chunks), rows: layout.rowCount() };
-}
+import { render } from "./csv-render.js";
 
 const tricky = [
   ["张三", "a,b", 'say "hi"', "line1\nline2", "cr\ronly", null, "", "😀 and 𠀀"],

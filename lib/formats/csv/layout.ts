@@ -16,7 +16,7 @@ const QUOTE = /"/g;
  * One RFC 4180 field: quoted only if it holds a comma, a quote, CR or LF (a bare LF or CR
  * must be quoted too, or Excel splits the row), quotes doubled. Empty and NULL are both empty.
  */
-export function csvField(text: string): string {
+function csvField(text: string): string {
   return NEEDS_QUOTES.test(text) ? `"${text.replace(QUOTE, '""')}"` : text;
 }
 

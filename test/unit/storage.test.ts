@@ -29,4 +29,11 @@ describe("download file name", () => {
       "header value is plain ASCII",
     );
   });
+
+  it("cuts a long name by code point, never between the halves of an emoji", () => {
+    const name = `${"名".repeat(179)}😀😀`;
+    const file = downloadFileName(name, "csv");
+    assert.equal(file, `${"名".repeat(179)}😀.csv`);
+    assert.doesNotThrow(() => contentDisposition(name, "csv"));
+  });
 });

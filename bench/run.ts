@@ -2,7 +2,7 @@
 // Creates its own data on the local MariaDB and PostgreSQL, runs the scripted baseline and the
 // worker's paths side by side into the local S3 emulator, and prints a table.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { build } from "esbuild";
@@ -12,6 +12,7 @@ import { loadConfig } from "../lib/config.js";
 import { createSqlClient } from "../lib/db/client.js";
 import { type DbUrl, parseDbUrl } from "../lib/db/url.js";
 import { provisionLocal } from "../lib/local/aws-setup.js";
+import { deployedNodeOptions } from "../lib/local/deployment.js";
 import { insertTask } from "../lib/local/task-admin.js";
 import { createLogger } from "../lib/logger.js";
 import { migrate } from "../lib/tasks/migrate.js";
@@ -40,11 +41,7 @@ if (!endpoint || !mysqlUrl || !pgUrl)
 // The deployed worker's NODE_OPTIONS, read from serverless.yml and given the way Lambda gives
 // them (the environment, not the command line), so a flag Node refuses there fails the bench
 // (OE_BENCH_NODE_OPTIONS overrides, to compare settings).
-const NODE_OPTIONS =
-  process.env.OE_BENCH_NODE_OPTIONS ??
-  /^\s+NODE_OPTIONS: (.+)$/m.exec(readFileSync("serverless.yml", "utf8"))?.[1]?.trim() ??
-  "";
-if (NODE_OPTIONS === "") throw new Error("no NODE_OPTIONS in serverless.yml");
+const NODE_OPTIONS = process.env.OE_BENCH_NODE_OPTIONS ?? deployedNodeOptions("serverless.yml");
 // Extra command-line flags, only to compare with settings Lambda cannot take (e.g. the
 // --min-semi-space-size=8 that earlier benches passed on the command line).
 const NODE_ARGS = (process.env.OE_BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");

@@ -23,7 +23,7 @@ export interface App {
 }
 
 /** Strings that must never reach msg or the logs: the configured URLs' passwords and hosts, the signer's key. */
-export function configSecrets(config: Config): string[] {
+function configSecrets(config: Config): string[] {
   return [
     ...secretsOf([config.taskDb.url, config.dataDb.url]),
     ...(config.linkSigner ? [config.linkSigner.secretAccessKey] : []),

@@ -111,8 +111,12 @@ function boolean(env: Env, name: "CSV_ESCAPE_FORMULAS" | "PG_COPY"): boolean {
   throw new ConfigError(`${name} must be true or false, got "${v}".`);
 }
 
-function oneOf<T extends string>(env: Env, name: string, def: T, allowed: readonly T[]): T {
-  const v = (raw(env, name) ?? def).toLowerCase();
+function oneOf<T extends string>(
+  env: Env,
+  name: "EXPORT_FORMAT" | "CSV_ENCODING",
+  allowed: readonly T[],
+): T {
+  const v = (raw(env, name) ?? DEFAULTS[name]).toLowerCase();
   if (!allowed.includes(v as T)) {
     throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${v}".`);
   }
@@ -143,8 +147,8 @@ export function loadConfig(env: Env = process.env): Config {
   const dataDbRaw = raw(env, "DATA_DB_URL");
   const dataDb = dataDbRaw === undefined ? taskDb : dbUrl("DATA_DB_URL", dataDbRaw);
 
-  const format = oneOf(env, "EXPORT_FORMAT", DEFAULTS.EXPORT_FORMAT, FORMAT_NAMES);
-  const encoding = oneOf(env, "CSV_ENCODING", DEFAULTS.CSV_ENCODING, TEXT_ENCODINGS);
+  const format = oneOf(env, "EXPORT_FORMAT", FORMAT_NAMES);
+  const encoding = oneOf(env, "CSV_ENCODING", TEXT_ENCODINGS);
 
   const queueUrl = required(env, "EXPORT_QUEUE_URL");
   if (!/^https?:\/\//.test(queueUrl)) {

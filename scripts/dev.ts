@@ -4,7 +4,7 @@ import { createApp } from "../lib/app.js";
 import { loadConfig } from "../lib/config.js";
 import { createSqlClient } from "../lib/db/client.js";
 import { provisionLocal } from "../lib/local/aws-setup.js";
-import { decodeText as decodeCsv } from "../lib/local/decode.js";
+import { decodeText } from "../lib/local/decode.js";
 import { runLocal } from "../lib/local/local-runner.js";
 import { insertTask } from "../lib/local/task-admin.js";
 import { migrate } from "../lib/tasks/migrate.js";
@@ -56,7 +56,7 @@ async function main() {
     `task ${id} succeeded in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${finished.rowCount} rows, ${finished.byteCount} bytes (${config.encoding})`,
   );
   const res = await fetch(finished.filepath);
-  const text = decodeCsv(Buffer.from(await res.arrayBuffer()), config.encoding);
+  const text = decodeText(Buffer.from(await res.arrayBuffer()), config.encoding);
   say(`downloaded: HTTP ${res.status}, ${res.headers.get("content-disposition")}`);
   console.log(text.split("\r\n").slice(0, 6).join("\n"));
   say("download link:");

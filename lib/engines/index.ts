@@ -8,7 +8,3 @@ export const DIALECTS: Record<Engine, Dialect> = {
   mysql: mysqlDialect,
   postgres: postgresDialect,
 };
-
-export function dialectOf(engine: Engine): Dialect {
-  return DIALECTS[engine];
-}

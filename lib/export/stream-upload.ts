@@ -1,6 +1,7 @@
 import { pipeline, type Readable, Transform } from "node:stream";
 import { StageError } from "../failure/policy.js";
 import { FORMATS } from "../formats/index.js";
+import type { ServerRendering } from "../sources/types.js";
 import { contentDisposition, uploadStream } from "../storage.js";
 import type { Task } from "../tasks/store.js";
 import { parseTitle } from "../tasks/title.js";
@@ -56,20 +57,18 @@ export async function streamToS3(
   const rendering = format.serverRendering(settings);
   let input: Readable;
   let close: () => Promise<void>;
-  let rendered = false;
+  // What the writer reads: rows, or the server's rendering when the source could make it.
+  let kind: "rows" | ServerRendering = "rows";
   try {
     const r =
       rendering && deps.source.openRendered
         ? await deps.source.openRendered(task.query, rendering)
         : undefined;
-    if (r) {
-      rendered = true;
-      input = r.bytes;
-      close = r.close;
+    if (r && rendering) {
+      kind = rendering;
+      ({ bytes: input, close } = r);
     } else {
-      const s = await deps.source.open(task.query);
-      input = s.rows;
-      close = s.close;
+      ({ rows: input, close } = await deps.source.open(task.query));
     }
   } catch (error) {
     throw new StageError("query", error);
@@ -89,14 +88,14 @@ export async function streamToS3(
   const writer = format.createWriter({
     header: parseTitle(task.title),
     settings,
-    input: rendered && rendering ? rendering : "rows",
+    input: kind,
     onWidthMismatch: (labels, columns) =>
       deps.logger.warn(
         "title label count differs from the query's columns + 1; shorter side padded",
         { taskId: task.id, labels, columns },
       ),
   });
-  deps.logger.info("export started", { taskId: task.id, path: rendered ? rendering : "rows" });
+  deps.logger.info("export started", { taskId: task.id, path: kind });
   const counter = byteCounter(settings.partSizeBytes);
   let queryError: unknown;
   input.once("error", (err) => {

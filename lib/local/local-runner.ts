@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
-import { type App, configSecrets } from "../app.js";
+import type { App } from "../app.js";
 import { redact } from "../redact.js";
 import { schedulerPass } from "../scheduler.js";
 import { handleSqsBatch } from "../worker.js";
@@ -31,7 +31,7 @@ export async function runLocal(app: App, o: LocalRunOptions): Promise<void> {
     )
     .catch((err) => {
       throw new Error(
-        `EXPORT_QUEUE_URL ${config.queueUrl} is not reachable: ${redact(String((err as Error).message ?? err), configSecrets(config))}`,
+        `EXPORT_QUEUE_URL ${config.queueUrl} is not reachable: ${redact(String((err as Error).message ?? err), app.exportDeps.secrets)}`,
       );
     });
   const { logger } = app.exportDeps;

@@ -1,7 +1,8 @@
 import type { SqlClient } from "../db/sql-client.js";
-import { dialectOf } from "../engines/index.js";
+import { DIALECTS } from "../engines/index.js";
 import { quoteTable, type TableName } from "../identifiers.js";
 import { STATUS } from "../status.js";
+import { notExcludedType, sqlParams } from "../tasks/sql.js";
 
 /**
  * What the PHP app and an operator do to the task table, for the demo, the local runner, the
@@ -16,16 +17,11 @@ export interface NewTask {
 
 /** Inserts a task exactly as the PHP app does; returns its id. */
 export async function insertTask(db: SqlClient, table: TableName, f: NewTask): Promise<number> {
-  const d = dialectOf(db.engine);
+  const d = DIALECTS[db.engine];
   const c = d.quoteIdent;
-  const p = d.sql.placeholder;
-  const text = `INSERT INTO ${quoteTable(c, table)} (${c("name")}, ${c("title")}, ${c("query")}, ${c("creater_name")}) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})${d.sql.returningId(c("id"))}`;
-  const res = await db.query<{ id: number | string }>(text, [
-    f.name,
-    f.title,
-    f.query,
-    f.createrName,
-  ]);
+  const { values, p } = sqlParams(d);
+  const text = `INSERT INTO ${quoteTable(c, table)} (${c("name")}, ${c("title")}, ${c("query")}, ${c("creater_name")}) VALUES (${p(f.name)}, ${p(f.title)}, ${p(f.query)}, ${p(f.createrName)})${d.sql.returningId(c("id"))}`;
+  const res = await db.query<{ id: number | string }>(text, values);
   return Number(res.insertId ?? res.rows[0]?.id);
 }
 
@@ -35,17 +31,10 @@ export async function countOpen(
   table: TableName,
   excludeTypes: string[],
 ): Promise<number> {
-  const d = dialectOf(db.engine);
+  const d = DIALECTS[db.engine];
   const c = d.quoteIdent;
-  const values: unknown[] = [];
-  const p = (v: unknown) => {
-    values.push(v);
-    return d.sql.placeholder(values.length);
-  };
-  let text = `SELECT COUNT(*) AS n FROM ${quoteTable(c, table)} WHERE ${c("status")} = ${p(STATUS.processing)} OR (${c("status")} = ${p(STATUS.pending)}`;
-  if (excludeTypes.length > 0) {
-    text += ` AND (${c("type")} IS NULL OR ${d.sql.asText(c("type"))} NOT IN (${excludeTypes.map(p).join(", ")}))`;
-  }
-  const res = await db.query<{ n: number | string }>(`${text})`, values);
+  const { values, p } = sqlParams(d);
+  const text = `SELECT COUNT(*) AS n FROM ${quoteTable(c, table)} WHERE ${c("status")} = ${p(STATUS.processing)} OR (${c("status")} = ${p(STATUS.pending)}${notExcludedType(d, p, excludeTypes)})`;
+  const res = await db.query<{ n: number | string }>(text, values);
   return Number(res.rows[0]?.n ?? 0);
 }

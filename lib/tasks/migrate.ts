@@ -1,5 +1,5 @@
 import type { SqlClient, SqlSession } from "../db/sql-client.js";
-import { dialectOf } from "../engines/index.js";
+import { DIALECTS } from "../engines/index.js";
 import type { TableName } from "../identifiers.js";
 
 export interface MigrationReport {
@@ -14,7 +14,7 @@ export interface MigrationReport {
  * information_schema and only changes what is missing (MySQL 8 has no ADD COLUMN IF NOT EXISTS).
  */
 export async function migrate(db: SqlClient, table: TableName): Promise<MigrationReport> {
-  const { schema } = dialectOf(db.engine);
+  const { schema } = DIALECTS[db.engine];
   // Everything on the locked session: a second pool connection may not exist (pool of one).
   const readColumns = async (s: SqlSession) => {
     const { text, values } = schema.columns(table);

@@ -14,6 +14,32 @@ export interface CompleteFields {
 const { pending, processing, succeeded, failed } = STATUS;
 
 /**
+ * Placeholders in the order values are added (? for mysql2, $n for pg), and the time
+ * arithmetic that takes a parameter.
+ */
+export function sqlParams(dialect: Dialect) {
+  const values: unknown[] = [];
+  const p = (v: unknown) => {
+    values.push(v);
+    return dialect.sql.placeholder(values.length);
+  };
+  const ago = (seconds: number) => dialect.sql.secondsAgo(p(seconds));
+  const later = (seconds: number) => dialect.sql.secondsLater(p(seconds));
+  return { values, p, ago, later };
+}
+
+/** ` AND (the optional type column is not one of excludeTypes)`, or "" when none are excluded. */
+export function notExcludedType(
+  dialect: Dialect,
+  p: (v: unknown) => string,
+  excludeTypes: string[],
+): string {
+  if (excludeTypes.length === 0) return "";
+  const c = dialect.quoteIdent;
+  return ` AND (${c("type")} IS NULL OR ${dialect.sql.asText(c("type"))} NOT IN (${excludeTypes.map(p).join(", ")}))`;
+}
+
+/**
  * Every statement the pipeline runs against the task table, for any engine: the dialect gives
  * the few pieces that differ. The table name was checked by parseTableName; column names are
  * fixed here; values are parameters.
@@ -22,18 +48,7 @@ export function taskSql(dialect: Dialect, table: TableName) {
   const t = quoteTable(dialect.quoteIdent, table);
   const c = dialect.quoteIdent;
   const { now } = dialect.sql;
-  // Builds placeholders in order: ? for mysql2, $n for pg.
-  const params = () => {
-    const values: unknown[] = [];
-    const p = (v: unknown) => {
-      values.push(v);
-      return dialect.sql.placeholder(values.length);
-    };
-    const ago = (seconds: number) => dialect.sql.secondsAgo(p(seconds));
-    const later = (seconds: number) => dialect.sql.secondsLater(p(seconds));
-    return { values, p, ago, later };
-  };
-  const typeText = dialect.sql.asText(c("type"));
+  const params = () => sqlParams(dialect);
   const taskColumns = [
     "id",
     "name",
@@ -63,9 +78,7 @@ export function taskSql(dialect: Dialect, table: TableName) {
     pickPending(limit: number, redispatchSeconds: number, excludeTypes: string[]): Sql {
       const { values, p, ago } = params();
       let text = `SELECT ${c("id")} FROM ${t} WHERE ${c("status")} = ${p(pending)} AND (${c("dispatched_at")} IS NULL OR ${c("dispatched_at")} <= ${ago(redispatchSeconds)}) AND (${c("retry_at")} IS NULL OR ${c("retry_at")} <= ${now})`;
-      if (excludeTypes.length > 0) {
-        text += ` AND (${c("type")} IS NULL OR ${typeText} NOT IN (${excludeTypes.map(p).join(", ")}))`;
-      }
+      text += notExcludedType(dialect, p, excludeTypes);
       text += ` ORDER BY ${c("id")} LIMIT ${p(limit)}`;
       return { text, values };
     },

@@ -1,5 +1,5 @@
 import type { SqlClient, SqlSession } from "../db/sql-client.js";
-import { dialectOf } from "../engines/index.js";
+import { DIALECTS } from "../engines/index.js";
 import { classify, workerStoppedMsg } from "../failure/policy.js";
 import type { TableName } from "../identifiers.js";
 import { type CompleteFields, type Sql, taskSql } from "./sql.js";
@@ -67,7 +67,7 @@ export class TaskStore {
     private readonly db: SqlClient,
     table: TableName,
   ) {
-    this.sql = taskSql(dialectOf(db.engine), table);
+    this.sql = taskSql(DIALECTS[db.engine], table);
     // One lock per task table; lock names are server-wide, so the database is part of it.
     this.lockName = `offline-export:${db.label}|${table.schema ?? ""}.${table.name}`;
   }

@@ -1,7 +1,7 @@
 import { parse } from "csv-parse/sync";
 import type { SqlClient } from "../../lib/db/sql-client.js";
-import type { TextEncoding as CsvEncoding } from "../../lib/formats/encoding/encoder.js";
-import { decodeText as decodeCsv } from "../../lib/local/decode.js";
+import type { TextEncoding } from "../../lib/formats/encoding/encoder.js";
+import { decodeText } from "../../lib/local/decode.js";
 import { ph, seriesSql, uniqueName } from "../helpers.js";
 
 /** Values that break naive exporters, one per row. */
@@ -66,8 +66,8 @@ export async function expectedOrders(db: SqlClient, t: string): Promise<(string 
 /** Decodes and parses a downloaded export into header and data rows. */
 export function parseExport(
   bytes: Buffer,
-  encoding: CsvEncoding,
+  encoding: TextEncoding,
 ): { header: string[]; rows: string[][] } {
-  const records = parse(decodeCsv(bytes, encoding), { relax_column_count: true }) as string[][];
+  const records = parse(decodeText(bytes, encoding), { relax_column_count: true }) as string[][];
   return { header: records[0] ?? [], rows: records.slice(1) };
 }

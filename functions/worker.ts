@@ -1,14 +1,22 @@
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { createApp } from "../lib/app.js";
-import { loadConfig } from "../lib/config.js";
+import { createDeployedApp } from "../lib/app.js";
+import { createExportMetrics } from "../lib/metrics.js";
 import { handleSqsBatch } from "../lib/worker.js";
 
-// Created once per container; a missing or bad setting fails the cold start with its name.
-const app = createApp(loadConfig());
+// Once per container; a missing setting or unreadable secret fails every call with its name.
+const ready = createDeployedApp("worker");
+const metrics = createExportMetrics(process.env.POWERTOOLS_SERVICE_NAME ?? "offline-export");
 
 // Stop short of the Lambda timeout, so the upload is aborted and the task says why.
-export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  handleSqsBatch(app.exportDeps, event, {
-    deadline:
-      Date.now() + context.getRemainingTimeInMillis() - app.config.deadlineMarginSeconds * 1000,
-  });
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const app = await ready;
+  try {
+    return await handleSqsBatch(app.exportDeps, event, {
+      deadline:
+        Date.now() + context.getRemainingTimeInMillis() - app.config.deadlineMarginSeconds * 1000,
+      metrics,
+    });
+  } finally {
+    metrics.flush();
+  }
+};

@@ -1,13 +1,17 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { awsClientConfig } from "./aws-config.js";
-import type { Config } from "./config.js";
+import { type Config, loadConfig, type Role } from "./config.js";
 import { createSqlClient } from "./db/client.js";
 import type { SqlClient } from "./db/sql-client.js";
 import type { ExportDeps } from "./export/types.js";
+import type { DownloadDeps } from "./links/download.js";
+import type { LinkKeys } from "./links/stable-link.js";
+import { parseLinkKeys } from "./links/stable-link.js";
 import { createLogger, type Logger } from "./logger.js";
 import { secretsOf } from "./redact.js";
 import type { SchedulerDeps } from "./scheduler.js";
+import { createSecretReader, resolveSecrets, type SecretReader } from "./secrets.js";
 import { createDataSource } from "./sources/data-source.js";
 import { TaskStore } from "./tasks/store.js";
 
@@ -19,6 +23,7 @@ export interface App {
   logger: Logger;
   exportDeps: ExportDeps;
   schedulerDeps: SchedulerDeps;
+  downloadDeps: DownloadDeps;
   close(): Promise<void>;
 }
 
@@ -27,11 +32,16 @@ function configSecrets(config: Config): string[] {
   return [
     ...secretsOf([config.taskDb.url, config.dataDb.url]),
     ...(config.linkSigner ? [config.linkSigner.secretAccessKey] : []),
-  ];
+    ...(config.linkKeys ? [config.linkKeys.current, config.linkKeys.previous ?? ""] : []),
+  ].filter((s) => s !== "");
 }
 
 /** Every client, created once from the config and passed down, so tests can point them anywhere. */
-export function createApp(config: Config, logger?: Logger): App {
+export function createApp(
+  config: Config,
+  logger?: Logger,
+  options: { linkKeys?: () => Promise<LinkKeys> } = {},
+): App {
   const secrets = configSecrets(config);
   const log = logger ?? createLogger(secrets);
   const taskDb = createSqlClient(config.taskDb);
@@ -60,6 +70,19 @@ export function createApp(config: Config, logger?: Logger): App {
       secrets,
     },
     schedulerDeps: { tasks, sqs, s3, settings: config, logger: log },
+    downloadDeps: {
+      tasks,
+      s3,
+      bucket: config.bucket,
+      linkKeys:
+        options.linkKeys ??
+        (async () => {
+          if (!config.linkKeys) throw new Error("LINK_SECRET is not set");
+          return config.linkKeys;
+        }),
+      redirectSeconds: config.downloadRedirectSeconds,
+      logger: log,
+    },
     async close() {
       await taskDb.close();
       s3.destroy();
@@ -67,4 +90,30 @@ export function createApp(config: Config, logger?: Logger): App {
       sqs.destroy();
     },
   };
+}
+
+/**
+ * A deployed function's app: secrets named by *_SECRET_ARN read first (Powertools cache), then
+ * the config for this function's role. The download function re-reads the link secret through
+ * the cache, so a rotation reaches running containers within SECRET_CACHE_SECONDS.
+ */
+export async function createDeployedApp(
+  role: Role,
+  env: Record<string, string | undefined> = process.env,
+  reader?: SecretReader,
+): Promise<App> {
+  let secrets = reader;
+  const readerOnce = () => {
+    secrets ??= createSecretReader(
+      awsClientConfig({ region: env.AWS_REGION ?? "", endpointUrl: env.AWS_ENDPOINT_URL }),
+    );
+    return secrets;
+  };
+  const config = loadConfig(await resolveSecrets(env, readerOnce), role);
+  const linkArn = env.LINK_SECRET_ARN?.trim();
+  const linkKeys =
+    linkArn && !env.LINK_SECRET?.trim()
+      ? async () => parseLinkKeys(await readerOnce().read(linkArn))
+      : undefined;
+  return createApp(config, undefined, { linkKeys });
 }

@@ -2,6 +2,7 @@ import { type DbUrl, parseDbUrl } from "./db/url.js";
 import { TEXT_ENCODINGS, type TextEncoding } from "./formats/encoding/encoder.js";
 import { DEFAULT_FORMAT, FORMAT_NAMES, type FormatName } from "./formats/index.js";
 import { parseTableName, type TableName } from "./identifiers.js";
+import { type LinkKeys, parseLinkKeys } from "./links/stable-link.js";
 
 /** S3 refuses presigned URLs that live longer than 7 days. */
 export const MAX_LINK_TTL_SECONDS = 7 * 24 * 3600;
@@ -17,6 +18,12 @@ export const DEFAULTS = {
   CSV_ESCAPE_FORMULAS: false,
   MAX_IN_FLIGHT: 6,
   LINK_TTL_SECONDS: MAX_LINK_TTL_SECONDS,
+  // The code's default keeps setups without a download endpoint working; the deploy template
+  // creates the endpoint and the secret and passes "stable".
+  LINK_MODE: "presigned",
+  // Stable links may outlive S3's 7-day cap; the template ties this to the bucket's expiry rule.
+  STABLE_LINK_TTL_DAYS: 30,
+  DOWNLOAD_REDIRECT_SECONDS: 300,
   // Under the worker's 900 s Lambda timeout less DEADLINE_MARGIN_SECONDS.
   STATEMENT_TIMEOUT_SECONDS: 840,
   TASK_EXCLUDE_TYPES: "",
@@ -33,11 +40,18 @@ export const DEFAULTS = {
   PG_COPY: true,
 } as const;
 
+export const LINK_MODES = ["presigned", "stable"] as const;
+export type LinkMode = (typeof LINK_MODES)[number];
+
+/** Which function reads the config: each is deployed with only the settings it uses. */
+export type Role = "scheduler" | "worker" | "download" | "all";
+
 export interface Config {
   taskDb: DbUrl;
   dataDb: DbUrl;
   taskTable: TableName;
   bucket: string;
+  /** "" where the function does not send to the queue (worker, download). */
   queueUrl: string;
   region: string;
   endpointUrl: string | undefined;
@@ -65,6 +79,14 @@ export interface Config {
    * with. A Lambda role's temporary credentials expire within hours, and so would the link.
    */
   linkSigner: { accessKeyId: string; secretAccessKey: string } | undefined;
+  /** presigned: filepath is an S3 presigned URL (lives <= 7 days, or less: the signer's session). stable: a signed link to the download function. */
+  linkMode: LinkMode;
+  /** Stable links: where the download function answers (its function URL or a custom domain). */
+  linkBaseUrl: string | undefined;
+  /** Stable links: the HMAC secret(s); set where links are minted or checked. */
+  linkKeys: LinkKeys | undefined;
+  stableLinkTtlSeconds: number;
+  downloadRedirectSeconds: number;
   keyPrefix: string;
   partSizeBytes: number;
   uploadQueueSize: number;
@@ -113,7 +135,7 @@ function boolean(env: Env, name: "CSV_ESCAPE_FORMULAS" | "PG_COPY"): boolean {
 
 function oneOf<T extends string>(
   env: Env,
-  name: "EXPORT_FORMAT" | "CSV_ENCODING",
+  name: "EXPORT_FORMAT" | "CSV_ENCODING" | "LINK_MODE",
   allowed: readonly T[],
 ): T {
   const v = (raw(env, name) ?? DEFAULTS[name]).toLowerCase();
@@ -142,7 +164,7 @@ export function loadTaskTableConfig(env: Env = process.env): Pick<Config, "taskD
 }
 
 /** Reads and checks every setting once; a bad or missing one throws a ConfigError naming it. */
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
   const { taskDb, taskTable } = loadTaskTableConfig(env);
   const dataDbRaw = raw(env, "DATA_DB_URL");
   const dataDb = dataDbRaw === undefined ? taskDb : dbUrl("DATA_DB_URL", dataDbRaw);
@@ -150,8 +172,11 @@ export function loadConfig(env: Env = process.env): Config {
   const format = oneOf(env, "EXPORT_FORMAT", FORMAT_NAMES);
   const encoding = oneOf(env, "CSV_ENCODING", TEXT_ENCODINGS);
 
-  const queueUrl = required(env, "EXPORT_QUEUE_URL");
-  if (!/^https?:\/\//.test(queueUrl)) {
+  const queueUrl =
+    role === "scheduler" || role === "all"
+      ? required(env, "EXPORT_QUEUE_URL")
+      : (raw(env, "EXPORT_QUEUE_URL") ?? "");
+  if (queueUrl !== "" && !/^https?:\/\//.test(queueUrl)) {
     throw new ConfigError(`EXPORT_QUEUE_URL must be an http(s) SQS queue URL, got "${queueUrl}".`);
   }
 
@@ -168,6 +193,32 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(
       "LINK_SIGNER_ACCESS_KEY_ID and LINK_SIGNER_SECRET_ACCESS_KEY must be set together.",
     );
+  }
+
+  const linkMode = oneOf(env, "LINK_MODE", LINK_MODES);
+  const needsLinkKeys = role === "download" || (linkMode === "stable" && role !== "scheduler");
+  let linkKeys: LinkKeys | undefined;
+  const linkSecret = raw(env, "LINK_SECRET");
+  if (linkSecret !== undefined || needsLinkKeys) {
+    if (linkSecret === undefined) {
+      throw new ConfigError(
+        "LINK_SECRET (or LINK_SECRET_ARN) is required for stable links (LINK_MODE=stable and the download function).",
+      );
+    }
+    try {
+      linkKeys = parseLinkKeys(linkSecret);
+    } catch (err) {
+      throw new ConfigError(`LINK_SECRET: ${(err as Error).message}`);
+    }
+  }
+  const linkBaseUrl = raw(env, "LINK_BASE_URL");
+  if (linkMode === "stable" && (role === "worker" || role === "all")) {
+    if (linkBaseUrl === undefined)
+      throw new ConfigError("LINK_BASE_URL is required when LINK_MODE=stable.");
+    if (!/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(linkBaseUrl))
+      throw new ConfigError(
+        `LINK_BASE_URL must be an http(s) URL without query, got "${linkBaseUrl}".`,
+      );
   }
 
   return {
@@ -199,6 +250,11 @@ export function loadConfig(env: Env = process.env): Config {
       signerId && signerSecret
         ? { accessKeyId: signerId, secretAccessKey: signerSecret }
         : undefined,
+    linkMode,
+    linkBaseUrl,
+    linkKeys,
+    stableLinkTtlSeconds: integer(env, "STABLE_LINK_TTL_DAYS", 1, 3650) * 86_400,
+    downloadRedirectSeconds: integer(env, "DOWNLOAD_REDIRECT_SECONDS", 10, 3600),
     keyPrefix: keyPrefix.endsWith("/") || keyPrefix === "" ? keyPrefix : `${keyPrefix}/`,
     partSizeBytes: integer(env, "UPLOAD_PART_SIZE_MB", 5, 512) * 1024 * 1024,
     uploadQueueSize: integer(env, "UPLOAD_QUEUE_SIZE", 1, 32),

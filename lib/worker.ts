@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { exportTask } from "./export/export-task.js";
 import type { ExportDeps, ExportOptions, ExportOutcome } from "./export/types.js";
+import type { ExportMetrics } from "./metrics.js";
 
 const MAX_BODY_CHARS = 1024;
 
@@ -36,7 +37,7 @@ export function parseTaskMessage(body: string): number {
 async function handleRecord(
   deps: ExportDeps,
   record: SQSRecord,
-  options: ExportOptions = {},
+  options: WorkerOptions = {},
 ): Promise<ExportOutcome | undefined> {
   let id: number;
   try {
@@ -51,7 +52,9 @@ async function handleRecord(
     return undefined;
   }
   try {
-    return await exportTask(deps, id, options);
+    const outcome = await exportTask(deps, id, options);
+    options.metrics?.record(outcome);
+    return outcome;
   } catch (error) {
     // Powertools' batch processor records the failure without logging it: say here which task
     // goes back to SQS and why (redacted by the logger), before SQS retries it.
@@ -65,11 +68,15 @@ async function handleRecord(
   }
 }
 
+export interface WorkerOptions extends ExportOptions {
+  metrics?: ExportMetrics;
+}
+
 /** The SQS batch, with partial batch failures: one bad record never fails the others. */
 export function handleSqsBatch(
   deps: ExportDeps,
   event: SQSEvent,
-  options: ExportOptions = {},
+  options: WorkerOptions = {},
 ): Promise<SQSBatchResponse> {
   const processor = new BatchProcessor(EventType.SQS);
   return processPartialResponse(

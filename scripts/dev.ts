@@ -1,10 +1,15 @@
 // npm run dev: the whole pipeline on this machine, from an inserted row to a downloaded file.
 
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createApp } from "../lib/app.js";
 import { loadConfig } from "../lib/config.js";
 import { createSqlClient } from "../lib/db/client.js";
 import { provisionLocal } from "../lib/local/aws-setup.js";
 import { decodeText } from "../lib/local/decode.js";
+import { serveDownloads } from "../lib/local/download-server.js";
 import { runLocal } from "../lib/local/local-runner.js";
 import { insertTask } from "../lib/local/task-admin.js";
 import { migrate } from "../lib/tasks/migrate.js";
@@ -12,6 +17,17 @@ import { loadDemoOrders } from "./demo-data.js";
 import { localEnv } from "./env.js";
 
 const say = (s: string) => console.log(`[dev] ${s}`);
+const DOWNLOAD_PORT = Number(process.env.DOWNLOAD_PORT ?? 54580);
+
+/** One link key per checkout, kept in .cache/, so links from earlier runs still verify. */
+function devLinkSecret(): string {
+  const file = join(import.meta.dirname, "..", ".cache", "dev-link-secret");
+  if (!existsSync(file)) {
+    mkdirSync(join(file, ".."), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString("hex"), { mode: 0o600 });
+  }
+  return readFileSync(file, "utf8").trim();
+}
 
 async function main() {
   const env = localEnv();
@@ -26,8 +42,17 @@ async function main() {
     visibilityTimeoutSeconds: 60,
   });
 
-  const config = loadConfig({ ...env, EXPORT_QUEUE_URL: env.EXPORT_QUEUE_URL ?? queueUrl });
+  // Stable links, as deployed: the download function answers on 127.0.0.1.
+  const config = loadConfig({
+    LINK_MODE: "stable",
+    LINK_SECRET: devLinkSecret(),
+    LINK_BASE_URL: `http://127.0.0.1:${DOWNLOAD_PORT}`,
+    ...env,
+    EXPORT_QUEUE_URL: env.EXPORT_QUEUE_URL ?? queueUrl,
+  });
   const app = createApp(config);
+  const downloads = await serveDownloads(app.downloadDeps, DOWNLOAD_PORT);
+  say(`download function serving ${downloads.url} (as its function URL would)`);
   say(`task table ${config.taskTable.name} in ${config.taskDb.label}`);
   const report = await migrate(app.taskDb, config.taskTable);
   say(`migrated: ${JSON.stringify(report)}`);
@@ -48,19 +73,37 @@ async function main() {
   const t0 = Date.now();
   await runLocal(app, { untilIdle: true, maxSeconds: 300 });
   const finished = await app.exportDeps.tasks.get(id);
-  await app.close();
   if (finished?.status !== 2 || !finished.filepath) {
     throw new Error(`task ${id} ended with status ${finished?.status}: ${finished?.msg}`);
   }
   say(
     `task ${id} succeeded in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${finished.rowCount} rows, ${finished.byteCount} bytes (${config.encoding})`,
   );
-  const res = await fetch(finished.filepath);
+  const link = finished.filepath;
+  const first = await fetch(link, { redirect: "manual" });
+  say(`link answered HTTP ${first.status} -> ${first.headers.get("location")?.slice(0, 60)}...`);
+  const res = await fetch(link);
   const text = decodeText(Buffer.from(await res.arrayBuffer()), config.encoding);
+  if (first.status !== 302 || res.status !== 200) throw new Error(`the link did not download`);
   say(`downloaded: HTTP ${res.status}, ${res.headers.get("content-disposition")}`);
   console.log(text.split("\r\n").slice(0, 6).join("\n"));
-  say("download link:");
-  console.log(finished.filepath);
+  // The same link with curl, as a user's browser would follow it.
+  const curl = spawnSync(
+    "curl",
+    ["-sSL", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", link],
+    {
+      encoding: "utf8",
+    },
+  );
+  if (curl.status === 0) say(`curl -L: HTTP ${curl.stdout.replace(" ", ", ")} bytes`);
+  say("stable download link:");
+  console.log(link);
+  if (process.stdout.isTTY && !process.env.CI) {
+    say(`serving downloads until Ctrl-C: curl -L -o export.csv '${link}'`);
+    await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+  }
+  await downloads.close();
+  await app.close();
 }
 
 main().catch((err) => {

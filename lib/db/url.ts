@@ -34,3 +34,47 @@ export function parseDbUrl(value: string): DbUrl {
     engine === "mysql" && u.protocol === "mariadb:" ? value.replace(/^mariadb:/, "mysql:") : value;
   return { engine, url, label: `${engine}://${u.host}/${db}` };
 }
+
+// Engine names as RDS / Aurora write them in a generated secret's "engine".
+const RDS_ENGINES: Record<string, string> = {
+  mysql: "mysql",
+  mariadb: "mysql",
+  aurora: "mysql",
+  "aurora-mysql": "mysql",
+  postgres: "postgres",
+  postgresql: "postgres",
+  "aurora-postgresql": "postgres",
+};
+
+/**
+ * A database secret as RDS writes it ({"engine", "host", "port", "username", "password",
+ * "dbname"}), or a plain mysql:// / postgres:// URL, as a URL for parseDbUrl. Errors never
+ * quote the secret.
+ */
+export function urlFromRdsSecret(text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith("{")) return trimmed;
+  let s: Record<string, unknown>;
+  try {
+    s = JSON.parse(trimmed) as Record<string, unknown>;
+  } catch {
+    throw new Error("the secret is neither a database URL nor JSON");
+  }
+  const field = (k: string) => {
+    const v = s[k];
+    return typeof v === "string" || typeof v === "number" ? String(v) : "";
+  };
+  const scheme = RDS_ENGINES[field("engine").toLowerCase()];
+  if (!scheme) {
+    throw new Error(
+      `the secret's "engine" must be one of ${Object.keys(RDS_ENGINES).join(", ")}, got "${field("engine").slice(0, 40)}"`,
+    );
+  }
+  for (const k of ["host", "username", "password", "dbname"]) {
+    if (field(k) === "") throw new Error(`the secret has no "${k}"`);
+  }
+  if (!/^\d*$/.test(field("port"))) throw new Error('the secret\'s "port" is not a number');
+  const port = field("port") === "" ? "" : `:${field("port")}`;
+  const enc = encodeURIComponent;
+  return `${scheme}://${enc(field("username"))}:${enc(field("password"))}@${field("host")}${port}/${enc(field("dbname"))}`;
+}

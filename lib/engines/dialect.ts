@@ -19,6 +19,8 @@ export interface SqlPieces {
   /** `now` minus / plus the number of seconds held by the placeholder `p`. */
   secondsAgo(p: string): string;
   secondsLater(p: string): string;
+  /** Whole seconds from timestamp expression a to b (NULL if either is NULL). */
+  secondsBetween(a: string, b: string): string;
   /** A column's value as text, for comparing with text parameters. */
   asText(expr: string): string;
   /** What an INSERT ends with to hand back the new id (PostgreSQL), or "" (MySQL: insertId). */

@@ -1,6 +1,7 @@
 import { StageError, withCompletionRetries } from "../failure/policy.js";
 import { FORMATS } from "../formats/index.js";
-import { deleteObject, presignDownload } from "../storage.js";
+import { exportLink } from "../links/export-link.js";
+import { deleteObject } from "../storage.js";
 import { objectKey } from "./object-key.js";
 import { recordFailure } from "./record-failure.js";
 import { streamToS3 } from "./stream-upload.js";
@@ -54,11 +55,9 @@ export async function exportTask(
     try {
       result = await streamToS3(deps, task, key, stop);
       if (stop.signal.aborted) throw stop.signal.reason;
-      url = await presignDownload(deps.signer, settings.bucket, key, settings.linkTtlSeconds).catch(
-        (err) => {
-          throw new StageError("upload", err);
-        },
-      );
+      url = await exportLink(deps.signer, settings, id, key).catch((err) => {
+        throw new StageError("upload", err);
+      });
     } catch (failure) {
       return await recordFailure(deps, task, failure, started);
     }
@@ -85,7 +84,16 @@ export async function exportTask(
       seconds,
       key,
     });
-    return { kind: "exported", id, rows: result.rows, bytes: result.bytes, key, url };
+    return {
+      kind: "exported",
+      id,
+      rows: result.rows,
+      bytes: result.bytes,
+      key,
+      url,
+      seconds,
+      waitedSeconds: claim.waitedSeconds,
+    };
   } finally {
     watchdog.dispose();
   }

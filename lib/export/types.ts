@@ -1,25 +1,27 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Config } from "../config.js";
+import type { LinkSettings } from "../links/export-link.js";
 import type { Logger } from "../logger.js";
 import type { DataSource } from "../sources/types.js";
 import type { TaskStore } from "../tasks/store.js";
 
-export type ExportSettings = Pick<
-  Config,
-  | "bucket"
-  | "format"
-  | "encoding"
-  | "escapeFormulas"
-  | "maxInFlight"
-  | "linkTtlSeconds"
-  | "statementTimeoutSeconds"
-  | "leaseSeconds"
-  | "maxAttempts"
-  | "retryDelaySeconds"
-  | "keyPrefix"
-  | "partSizeBytes"
-  | "uploadQueueSize"
->;
+export type ExportSettings = LinkSettings &
+  Pick<
+    Config,
+    | "bucket"
+    | "format"
+    | "encoding"
+    | "escapeFormulas"
+    | "maxInFlight"
+    | "linkTtlSeconds"
+    | "statementTimeoutSeconds"
+    | "leaseSeconds"
+    | "maxAttempts"
+    | "retryDelaySeconds"
+    | "keyPrefix"
+    | "partSizeBytes"
+    | "uploadQueueSize"
+  >;
 
 export interface ExportDeps {
   tasks: TaskStore;
@@ -35,7 +37,17 @@ export interface ExportDeps {
 }
 
 export type ExportOutcome =
-  | { kind: "exported"; id: number; rows: number; bytes: number; key: string; url: string }
+  | {
+      kind: "exported";
+      id: number;
+      rows: number;
+      bytes: number;
+      key: string;
+      url: string;
+      seconds: number;
+      /** Insert to claim: the pickup latency. */
+      waitedSeconds: number | null;
+    }
   | { kind: "failed"; id: number; msg: string }
   /** A transient failure (database or storage unreachable): back to pending for another attempt. */
   | { kind: "retrying"; id: number; msg: string }

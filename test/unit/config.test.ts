@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { ConfigError, DEFAULTS, loadConfig, MAX_LINK_TTL_SECONDS } from "../../lib/config.js";
 
 const base = {
-  TASK_DB_URL: "mysql://u:secret@db.example:3306/app",
+  TASK_DB_URL: "mysql://u:Zq8pw@db.example:3306/app",
   EXPORT_BUCKET: "exports",
   EXPORT_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123/tasks",
   AWS_REGION: "us-east-1",
@@ -35,6 +35,10 @@ describe("loadConfig", () => {
     assert.equal(c.partSizeBytes, 5 * 1024 * 1024);
     assert.equal(c.uploadQueueSize, 2);
     assert.equal(c.pgCopy, true);
+    assert.equal(c.linkMode, "presigned");
+    assert.equal(c.linkKeys, undefined);
+    assert.equal(c.stableLinkTtlSeconds, DEFAULTS.STABLE_LINK_TTL_DAYS * 86_400);
+    assert.equal(c.downloadRedirectSeconds, DEFAULTS.DOWNLOAD_REDIRECT_SECONDS);
   });
 
   // Every variable loadConfig reads, set to something other than its default.
@@ -63,6 +67,14 @@ describe("loadConfig", () => {
     UPLOAD_PART_SIZE_MB: "8",
     UPLOAD_QUEUE_SIZE: "4",
     PG_COPY: "off",
+    LINK_MODE: "Stable",
+    LINK_SECRET: '{"current": "c".repeat(32), "previous": null}'.replace(
+      '"c".repeat(32)',
+      `"${"c".repeat(32)}"`,
+    ),
+    LINK_BASE_URL: "https://dl.example.com/exports",
+    STABLE_LINK_TTL_DAYS: "90",
+    DOWNLOAD_REDIRECT_SECONDS: "60",
   };
 
   it("reads every option", () => {
@@ -95,6 +107,42 @@ describe("loadConfig", () => {
     assert.equal(c.partSizeBytes, 8 * 1024 * 1024);
     assert.equal(c.uploadQueueSize, 4);
     assert.equal(c.pgCopy, false);
+    assert.equal(c.linkMode, "stable");
+    assert.deepEqual(c.linkKeys, { current: "c".repeat(32) });
+    assert.equal(c.linkBaseUrl, "https://dl.example.com/exports");
+    assert.equal(c.stableLinkTtlSeconds, 90 * 86_400);
+    assert.equal(c.downloadRedirectSeconds, 60);
+  });
+
+  it("asks each deployed function only for what it uses", () => {
+    const stable = { ...base, LINK_MODE: "stable", EXPORT_QUEUE_URL: undefined };
+    // The scheduler neither mints nor checks links; the worker and download never send to SQS.
+    assert.equal(loadConfig({ ...base, LINK_MODE: "stable" }, "scheduler").linkKeys, undefined);
+    assert.throws(() => loadConfig(stable, "scheduler"), {
+      message: /^EXPORT_QUEUE_URL is required/,
+    });
+    assert.throws(() => loadConfig(stable, "worker"), {
+      message: /^LINK_SECRET \(or LINK_SECRET_ARN\) is required/,
+    });
+    const secret = "s".repeat(40);
+    assert.throws(() => loadConfig({ ...stable, LINK_SECRET: secret }, "worker"), {
+      message: /^LINK_BASE_URL is required when LINK_MODE=stable/,
+    });
+    const worker = loadConfig(
+      { ...stable, LINK_SECRET: secret, LINK_BASE_URL: "https://x.lambda-url.us-east-1.on.aws/" },
+      "worker",
+    );
+    assert.equal(worker.queueUrl, "");
+    assert.deepEqual(worker.linkKeys, { current: secret });
+    // Download checks links in either mode, and needs no base URL.
+    assert.throws(() => loadConfig({ ...base, EXPORT_QUEUE_URL: undefined }, "download"), {
+      message: /^LINK_SECRET/,
+    });
+    assert.equal(
+      loadConfig({ ...base, EXPORT_QUEUE_URL: undefined, LINK_SECRET: secret }, "download").linkKeys
+        ?.current,
+      secret,
+    );
   });
 
   it("covers every variable the code reads (the list above is complete)", () => {
@@ -157,6 +205,26 @@ describe("loadConfig", () => {
       { LINK_SIGNER_ACCESS_KEY_ID: "AKIA" },
       /^LINK_SIGNER_ACCESS_KEY_ID and LINK_SIGNER_SECRET_ACCESS_KEY must be set together/,
     ],
+    [
+      "a short link secret",
+      { LINK_SECRET: "short" },
+      /^LINK_SECRET: the link secret must be at least 32/,
+    ],
+    [
+      "a link secret JSON without current",
+      { LINK_SECRET: '{"previous": "x"}' },
+      /^LINK_SECRET: the link secret JSON needs a "current" string/,
+    ],
+    [
+      "an unknown link mode",
+      { LINK_MODE: "public" },
+      /^LINK_MODE must be one of presigned, stable/,
+    ],
+    [
+      "a base URL with a query",
+      { LINK_MODE: "stable", LINK_SECRET: "s".repeat(32), LINK_BASE_URL: "https://x/?a=1" },
+      /^LINK_BASE_URL must be an http\(s\) URL without query/,
+    ],
     ["absolute key prefix", { EXPORT_KEY_PREFIX: "/x" }, /^EXPORT_KEY_PREFIX must be a relative/],
     [
       "part size below S3's minimum",
@@ -177,7 +245,7 @@ describe("loadConfig", () => {
         (err: Error) => {
           assert.ok(err instanceof ConfigError);
           assert.match(err.message, message);
-          assert.doesNotMatch(err.message, /secret/, "never echoes a password");
+          assert.doesNotMatch(err.message, /Zq8pw/, "never echoes a password");
           return true;
         },
       );

@@ -14,9 +14,17 @@ const hook = readFileSync(join(root, "localstack/init/ready.d/10-export-resource
 describe("defaults", () => {
   it("serverless.yml passes the same defaults as loadConfig", () => {
     const seen: string[] = [];
+    // Deliberate: the deployed stack has the download function and the link secret, so it
+    // defaults to stable links; the code keeps presigned for setups without them.
+    const deployDiffers: Record<string, string> = { LINK_MODE: "stable" };
     for (const m of template.matchAll(/\$\{env:([A-Z0-9_]+), '([^']*)'\}/g)) {
       const [, name, value] = m as unknown as [string, string, string];
       if (!Object.hasOwn(DEFAULTS, name)) continue;
+      if (deployDiffers[name] !== undefined) {
+        assert.equal(value, deployDiffers[name], name);
+        seen.push(name);
+        continue;
+      }
       seen.push(name);
       assert.equal(value, String(DEFAULTS[name as keyof typeof DEFAULTS]), name);
     }
@@ -27,7 +35,19 @@ describe("defaults", () => {
       assert.equal(value, String(DEFAULTS[name as keyof typeof DEFAULTS]), name);
     }
     // Not vacuous: the template does pass these through.
-    for (const name of ["STATEMENT_TIMEOUT_SECONDS", "MAX_IN_FLIGHT", "SCHEDULER_RUN_SECONDS"])
+    // Stable links last exactly as long as the bucket keeps the file.
+    assert.match(template, /STABLE_LINK_TTL_DAYS: \$\{param:exportExpireDays\}/);
+    assert.equal(
+      /exportExpireDays: \$\{env:EXPORT_EXPIRE_DAYS, '(\d+)'\}/.exec(template)?.[1],
+      String(DEFAULTS.STABLE_LINK_TTL_DAYS),
+    );
+    for (const name of [
+      "STATEMENT_TIMEOUT_SECONDS",
+      "MAX_IN_FLIGHT",
+      "SCHEDULER_RUN_SECONDS",
+      "LINK_MODE",
+      "DOWNLOAD_REDIRECT_SECONDS",
+    ])
       assert.ok(seen.includes(name), `${name} not found in serverless.yml`);
   });
 

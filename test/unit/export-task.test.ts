@@ -36,6 +36,10 @@ const settings: ExportSettings = {
   keyPrefix: DEFAULTS.EXPORT_KEY_PREFIX,
   partSizeBytes: 5 * 1024 * 1024,
   uploadQueueSize: 2,
+  linkMode: "presigned",
+  linkBaseUrl: undefined,
+  linkKeys: undefined,
+  stableLinkTtlSeconds: 86_400,
 };
 
 interface World {
@@ -61,7 +65,7 @@ function world(o: {
   let closed = 0;
   const put: Buffer[] = [];
   const tasks = {
-    claim: async () => ({ kind: "claimed", task: { ...task } }),
+    claim: async () => ({ kind: "claimed", task: { ...task }, waitedSeconds: 3 }),
     heartbeat: async () => o.heartbeat ?? true,
     fail: async (_t: Task, msg: string) => {
       calls.fail.push(msg);

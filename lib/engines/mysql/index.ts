@@ -13,6 +13,7 @@ export const mysqlDialect: Dialect = {
   sql: {
     placeholder: () => "?",
     now: "NOW()",
+    secondsBetween: (a, b) => `TIMESTAMPDIFF(SECOND, ${a}, ${b})`,
     secondsAgo: (p) => `(NOW() - INTERVAL ${p} SECOND)`,
     secondsLater: (p) => `(NOW() + INTERVAL ${p} SECOND)`,
     asText: (expr) => `CAST(${expr} AS CHAR)`,

@@ -13,6 +13,7 @@ export const postgresDialect: Dialect = {
   sql: {
     placeholder: (n) => `$${n}`,
     now: "now()",
+    secondsBetween: (a, b) => `CAST(EXTRACT(EPOCH FROM (${b} - ${a})) AS BIGINT)`,
     secondsAgo: (p) => `(now() - ${p} * interval '1 second')`,
     secondsLater: (p) => `(now() + ${p} * interval '1 second')`,
     asText: (expr) => `${expr}::text`,

@@ -1,0 +1,29 @@
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { Config } from "../config.js";
+import { presignDownload } from "../storage.js";
+import { mintStableLink, objectName } from "./stable-link.js";
+
+export type LinkSettings = Pick<
+  Config,
+  "bucket" | "linkMode" | "linkTtlSeconds" | "linkBaseUrl" | "linkKeys" | "stableLinkTtlSeconds"
+>;
+
+/** The link stored in `filepath` for a finished export, in the configured mode. */
+export async function exportLink(
+  signer: S3Client,
+  s: LinkSettings,
+  id: number,
+  key: string,
+  now: number = Date.now(),
+): Promise<string> {
+  if (s.linkMode === "presigned") return presignDownload(signer, s.bucket, key, s.linkTtlSeconds);
+  if (s.linkBaseUrl === undefined || s.linkKeys === undefined) {
+    // loadConfig refuses this for the worker; reaching here is a wiring mistake.
+    throw new Error("stable links need LINK_BASE_URL and LINK_SECRET");
+  }
+  return mintStableLink(s.linkBaseUrl, s.linkKeys, {
+    id,
+    object: objectName(key),
+    expires: Math.floor(now / 1000) + s.stableLinkTtlSeconds,
+  });
+}

@@ -1,9 +1,10 @@
 // npm run dev: the whole pipeline on this machine, from an inserted row to a downloaded file.
 
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { createApp } from "../lib/app.js";
 import { loadConfig } from "../lib/config.js";
 import { createSqlClient } from "../lib/db/client.js";
@@ -88,14 +89,14 @@ async function main() {
   say(`downloaded: HTTP ${res.status}, ${res.headers.get("content-disposition")}`);
   console.log(text.split("\r\n").slice(0, 6).join("\n"));
   // The same link with curl, as a user's browser would follow it.
-  const curl = spawnSync(
+  // (async: this process serves the link, so a blocking spawn would never be answered)
+  const curl = await promisify(execFile)(
     "curl",
-    ["-sSL", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", link],
-    {
-      encoding: "utf8",
-    },
-  );
-  if (curl.status === 0) say(`curl -L: HTTP ${curl.stdout.replace(" ", ", ")} bytes`);
+    ["-sSL", "--max-time", "30", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", link],
+    { encoding: "utf8" },
+  ).catch((err: Error) => ({ stdout: `failed: ${err.message}` }));
+  say(`curl -L: HTTP ${curl.stdout.replace(" ", ", ")} bytes`);
+  if (!curl.stdout.startsWith("200 ")) throw new Error("curl -L did not download the link");
   say("stable download link:");
   console.log(link);
   if (process.stdout.isTTY && !process.env.CI) {

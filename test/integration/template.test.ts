@@ -1,0 +1,193 @@
+// The CloudFormation template `serverless deploy` would upload (osls package, offline): the
+// properties an operator's security review asks about, read from the generated JSON.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
+import { METRICS_NAMESPACE } from "../../lib/metrics.js";
+
+type Res = { Type: string; Condition?: string; Properties: Record<string, unknown> };
+type Template = { Resources: Record<string, Res>; Conditions: Record<string, unknown> };
+type Statement = {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+};
+
+const root = join(import.meta.dirname, "..", "..");
+let t: Template;
+
+/** Policy statements of a role; a statement behind Fn::If counts with its condition's name. */
+function statements(role: string): { s: Statement; when?: string }[] {
+  const policies = (t.Resources[role]?.Properties.Policies ?? []) as {
+    PolicyDocument: { Statement: unknown[] };
+  }[];
+  return policies.flatMap((p) =>
+    p.PolicyDocument.Statement.map((x) => {
+      const iff = (x as { "Fn::If"?: [string, Statement, unknown] })["Fn::If"];
+      return iff ? { s: iff[1], when: iff[0] } : { s: x as Statement };
+    }),
+  );
+}
+const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+function env(fn: string): string[] {
+  const props = t.Resources[fn]?.Properties;
+  assert.ok(props, `no ${fn} in the template`);
+  return Object.keys(
+    (props.Environment as { Variables: Record<string, unknown> }).Variables,
+  ).sort();
+}
+/** Which resources a role may read secrets from, as Ref names / values. */
+function secretReads(role: string): string[] {
+  return statements(role)
+    .filter(({ s }) => actions(s).includes("secretsmanager:GetSecretValue"))
+    .map(({ s }) => (s.Resource as { Ref: string }).Ref)
+    .sort();
+}
+
+describe("the generated CloudFormation template", () => {
+  before(() => {
+    const out = mkdtempSync(join(tmpdir(), "oe-template-"));
+    const r = spawnSync("npx", ["osls", "package", "--stage", "dev", "--package", out], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, TASK_DB_URL: "", DATA_DB_URL: "" },
+    });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    t = JSON.parse(readFileSync(join(out, "cloudformation-template-update-stack.json"), "utf8"));
+  });
+
+  it("refuses plain HTTP and TLS below 1.2 on the export bucket and its objects", () => {
+    const policy = t.Resources.ExportBucketPolicy?.Properties as {
+      Bucket: unknown;
+      PolicyDocument: { Statement: (Statement & { Principal: unknown })[] };
+    };
+    assert.deepEqual(policy.Bucket, { Ref: "ExportBucket" });
+    const denies = policy.PolicyDocument.Statement.filter(
+      (s) => s.Effect === "Deny" && s.Principal === "*" && actions(s).includes("s3:*"),
+    );
+    const conditions = denies.map((s) => JSON.stringify(s.Condition));
+    assert.ok(conditions.includes(JSON.stringify({ Bool: { "aws:SecureTransport": "false" } })));
+    assert.ok(conditions.includes(JSON.stringify({ NumericLessThan: { "s3:TlsVersion": 1.2 } })));
+    for (const s of denies) {
+      assert.deepEqual(s.Resource, [
+        { "Fn::GetAtt": ["ExportBucket", "Arn"] },
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub, not JS
+        { "Fn::Sub": "${ExportBucket.Arn}/*" },
+      ]);
+    }
+  });
+
+  it("has no IAM statement on Resource '*'", () => {
+    for (const role of ["SchedulerRole", "WorkerRole", "DownloadRole"]) {
+      assert.ok(statements(role).length > 0, role);
+      for (const { s } of statements(role)) {
+        const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+        for (const r of resources) {
+          assert.notEqual(r, "*", `${role}: ${JSON.stringify(s)}`);
+          assert.ok(r !== undefined, `${role}: a statement without a resource`);
+        }
+      }
+    }
+  });
+
+  it("gives each function only the settings and secrets it uses; no secret values", () => {
+    const common = [
+      "EXPORT_BUCKET",
+      "NODE_OPTIONS",
+      "POWERTOOLS_LOG_LEVEL",
+      "POWERTOOLS_SERVICE_NAME",
+      "TASK_DB_SECRET_ARN",
+      "TASK_TABLE",
+    ];
+    const scheduler = env("SchedulerLambdaFunction");
+    const worker = env("WorkerLambdaFunction");
+    const download = env("DownloadLambdaFunction");
+    for (const e of [scheduler, worker, download]) {
+      for (const c of common) assert.ok(e.includes(c), c);
+      for (const name of e) {
+        assert.doesNotMatch(name, /^(TASK_DB_URL|DATA_DB_URL|LINK_SECRET|LINK_SIGNER_.*)$/);
+      }
+    }
+    assert.ok(scheduler.includes("EXPORT_QUEUE_URL"));
+    for (const name of ["DATA_DB_SECRET_ARN", "LINK_SECRET_ARN", "LINK_BASE_URL"])
+      assert.ok(!scheduler.includes(name), `scheduler has ${name}`);
+    for (const name of ["DATA_DB_SECRET_ARN", "LINK_SECRET_ARN", "LINK_BASE_URL", "LINK_MODE"])
+      assert.ok(worker.includes(name), `worker lacks ${name}`);
+    assert.ok(!worker.includes("EXPORT_QUEUE_URL"));
+    assert.ok(download.includes("LINK_SECRET_ARN"));
+    for (const name of ["DATA_DB_SECRET_ARN", "EXPORT_QUEUE_URL", "LINK_BASE_URL"])
+      assert.ok(!download.includes(name), `download has ${name}`);
+
+    assert.deepEqual(secretReads("SchedulerRole"), ["TaskDbSecretArn"]);
+    assert.deepEqual(secretReads("WorkerRole"), [
+      "DataDbSecretArn",
+      "LinkSecret",
+      "TaskDbSecretArn",
+    ]);
+    assert.deepEqual(secretReads("DownloadRole"), ["LinkSecret", "TaskDbSecretArn"]);
+  });
+
+  it("serves stable links from the download function's URL, signed with a generated secret", () => {
+    const url = t.Resources.DownloadLambdaFunctionUrl?.Properties;
+    assert.equal(url?.AuthType, "NONE");
+    const vars = (
+      t.Resources.WorkerLambdaFunction?.Properties.Environment as
+        | { Variables: Record<string, unknown> }
+        | undefined
+    )?.Variables;
+    assert.ok(vars);
+    assert.deepEqual(vars.LINK_BASE_URL, {
+      "Fn::GetAtt": ["DownloadLambdaFunctionUrl", "FunctionUrl"],
+    });
+    assert.deepEqual(vars.LINK_MODE, { Ref: "LinkMode" });
+    assert.equal(t.Resources.LinkSecret?.Type, "AWS::SecretsManager::Secret");
+    assert.ok(t.Resources.LinkSecret?.Properties.GenerateSecretString);
+  });
+
+  it("alarms on the DLQ, queue age, worker errors, throttles and duration, and failed tasks, to one topic", () => {
+    const alarms = Object.values(t.Resources).filter((r) => r.Type === "AWS::CloudWatch::Alarm");
+    const key = (r: Res) => `${r.Properties.Namespace}/${r.Properties.MetricName}`;
+    const found = alarms.map(key);
+    for (const want of [
+      "AWS/SQS/ApproximateNumberOfMessagesVisible",
+      "AWS/SQS/ApproximateAgeOfOldestMessage",
+      "AWS/Lambda/Errors",
+      "AWS/Lambda/Throttles",
+      "AWS/Lambda/Duration",
+      `${METRICS_NAMESPACE}/ExportsFailed`,
+    ])
+      assert.ok(found.includes(want), `no alarm on ${want}`);
+    for (const a of alarms) assert.deepEqual(a.Properties.AlarmActions, [{ Ref: "AlarmTopic" }]);
+    const dlq = alarms.find((a) => key(a) === "AWS/SQS/ApproximateNumberOfMessagesVisible");
+    assert.deepEqual(dlq?.Properties.Dimensions, [
+      { Name: "QueueName", Value: { "Fn::GetAtt": ["TaskDeadLetterQueue", "QueueName"] } },
+    ]);
+    const duration = alarms.find((a) => key(a) === "AWS/Lambda/Duration");
+    const timeout = Number(t.Resources.WorkerLambdaFunction?.Properties.Timeout);
+    assert.ok(Number(duration?.Properties.Threshold) < timeout * 1000, "fires before the timeout");
+    assert.equal(t.Resources.AlarmEmailSubscription?.Condition, "HasAlarmEmail");
+  });
+
+  it("can place the functions in a VPC and add the endpoints a subnet without NAT needs", () => {
+    for (const fn of [
+      "SchedulerLambdaFunction",
+      "WorkerLambdaFunction",
+      "DownloadLambdaFunction",
+    ]) {
+      const vpc = t.Resources[fn]?.Properties.VpcConfig as { "Fn::If": unknown[] };
+      assert.equal(vpc["Fn::If"][0], "HasVpc", fn);
+    }
+    const endpoints = Object.values(t.Resources).filter((r) => r.Type === "AWS::EC2::VPCEndpoint");
+    const services = endpoints.map((e) => JSON.stringify(e.Properties.ServiceName));
+    for (const s of ["s3", "sqs", "secretsmanager"])
+      assert.ok(
+        services.some((x) => x.endsWith(`.${s}"}`)),
+        `no ${s} endpoint`,
+      );
+    for (const e of endpoints) assert.equal(e.Condition, "CreateVpcEndpoints");
+  });
+});

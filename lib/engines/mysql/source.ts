@@ -1,8 +1,9 @@
 import { isUtf8 } from "node:buffer";
 import mysql from "mysql2";
 import type { DbUrl } from "../../db/url.js";
-import { failFast, onceClose } from "../../sources/streams.js";
+import { enforceTimeout, failFast, onceClose } from "../../sources/streams.js";
 import type { DataSource, SourceOptions } from "../../sources/types.js";
+import { PIN_SQL_MODE } from "./session.js";
 
 type TypeCastFn = Exclude<NonNullable<mysql.ConnectionOptions["typeCast"]>, boolean>;
 
@@ -60,7 +61,17 @@ export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
             err ? reject(err) : resolve(res),
           ),
         );
+      // KILL QUERY from a second connection: the same user may stop its own session's query.
+      const cancel = async () => {
+        const id = conn.threadId;
+        if (!Number.isSafeInteger(id)) return;
+        const other = mysql.createConnection({ uri: db.url, connectTimeout: 5000 });
+        other.on("error", () => {});
+        await new Promise<void>((resolve) => other.query("KILL QUERY ?", [id], () => resolve()));
+        other.destroy();
+      };
       try {
+        await run(PIN_SQL_MODE);
         const version = (await run("SELECT VERSION() AS v")) as { v: string }[];
         await run(timeoutStatement(version[0]?.v ?? "", o.statementTimeoutSeconds));
         // A paused stream (slow upload) must not make the server drop us after 60 s.
@@ -73,10 +84,15 @@ export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
           { objectMode: true, highWaterMark: batchRows },
           conn,
         );
+        enforceTimeout(rows, o.statementTimeoutSeconds, cancel);
         const close = onceClose(async () => {
-          // Cut a stream that did not finish; a finished one ends politely.
+          // A finished stream ends politely; an unfinished query is killed on the server (a
+          // closed socket alone leaves it running until it next writes), then cut.
           if (rows.readableEnded) await new Promise<void>((resolve) => conn.end(() => resolve()));
-          else conn.destroy();
+          else {
+            await cancel();
+            conn.destroy();
+          }
         });
         return { rows, close };
       } catch (err) {

@@ -1,14 +1,36 @@
-import { TaskSqlRejected } from "../../sources/statement-guard.js";
 import type { GuardRules } from "../dialect.js";
 
-/** PostgreSQL: functions that read or write files on the server run inside a read-only transaction. */
+// Functions a read-only transaction still lets run, and that an export must not call.
+const REFUSED: [RegExp, string][] = [
+  [/^pg_(try_)?advisory_/, "takes advisory locks that other sessions use"],
+  [/^pg_(cancel|terminate)_backend$/, "stops other sessions' queries"],
+  [
+    /^(lo_|pg_read_|pg_ls_|pg_stat_file$|pg_file_|pg_logdir_ls$)/,
+    "reads or writes files or large objects on the database server",
+  ],
+  [/^set_config$/, "changes settings (such as the statement timeout)"],
+  [/^dblink/, "runs SQL on another connection, outside the read-only transaction"],
+  [/(^|_)to_xml(schema)?$|_to_xml_and_xmlschema$/, "runs SQL given as text"],
+  [
+    /^(pg_reload_conf|pg_rotate_logfile|pg_switch_wal|pg_promote|pg_notify|pg_create_|pg_drop_replication_slot|pg_replication_|pg_logical_|pg_stat_reset|pg_stat_statements_reset|pg_backup_|pg_log_backend_memory_contexts|pg_import_system_collations)/,
+    "changes the server's state",
+  ],
+];
+
+/** PostgreSQL, lexed with standard_conforming_strings pinned on. */
 export const postgresGuard: GuardRules = {
-  hashComments: false,
-  check(sql) {
-    if (/\b(lo_export|lo_import|pg_file_write|pg_file_unlink)\s*\(/i.test(sql)) {
-      throw new TaskSqlRejected(
-        "The task's SQL calls a function that writes files on the database server; exports cannot do that.",
-      );
-    }
+  lex: {
+    hashComments: false,
+    dashDashNeedsSpace: false,
+    nestedComments: true,
+    executableComments: false,
+    dollarQuotes: true,
+    escapeStrings: true,
+    backslashEscapes: false,
+    doubleQuoteStrings: false,
+    backtickIdentifiers: false,
+  },
+  refuseFunction(name) {
+    return REFUSED.find(([re]) => re.test(name))?.[1];
   },
 };

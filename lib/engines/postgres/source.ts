@@ -1,9 +1,10 @@
 import type { EventEmitter } from "node:events";
+import type { Readable } from "node:stream";
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import QueryStream from "pg-query-stream";
 import type { DbUrl } from "../../db/url.js";
-import { failFast, onceClose } from "../../sources/streams.js";
+import { enforceTimeout, failFast, onceClose } from "../../sources/streams.js";
 import type { DataSource, RenderedStream, SourceOptions } from "../../sources/types.js";
 import { copyableSql, copyStatement } from "./copy-sql.js";
 
@@ -16,8 +17,16 @@ const COPY_BUFFER_BYTES = 1024 * 1024;
 export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
   const timeoutMs = o.statementTimeoutSeconds * 1000;
 
-  /** A connection inside a read-only transaction with the statement timeout set. */
-  async function begin(): Promise<{ client: pg.Client; close: () => Promise<void> }> {
+  /**
+   * A connection inside a read-only transaction with the statement timeout set and
+   * standard_conforming_strings pinned on (the guard and the COPY wrapper lex that way).
+   * `cancel` stops its running query from a second connection; `close` never waits for it.
+   */
+  async function begin(): Promise<{
+    client: pg.Client;
+    cancel: () => Promise<void>;
+    closeWhen: (rows: Readable) => () => Promise<void>;
+  }> {
     // Settings go inside the transaction, not in startup options, so PgBouncer (which refuses
     // unknown startup parameters) works too.
     const client = new pg.Client({
@@ -29,18 +38,39 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
     // Connection errors surface through the row stream; this only stops an unhandled 'error'.
     client.on("error", () => {});
     await client.connect();
-    const close = onceClose(async () => {
-      await client.query("ROLLBACK").catch(() => {});
-      await client.end();
-    });
+    const pid = (client as unknown as { processID: number }).processID;
+    const cancel = async () => {
+      const other = new pg.Client({ connectionString: db.url, connectionTimeoutMillis: 5000 });
+      other.on("error", () => {});
+      try {
+        await other.connect();
+        await other.query("SELECT pg_cancel_backend($1)", [pid]);
+      } catch {
+        // The session is gone already, or the server is: nothing left to stop.
+      } finally {
+        await other.end().catch(() => {});
+      }
+    };
+    const closeWhen = (rows: Readable) =>
+      onceClose(async () => {
+        if (rows.readableEnded) {
+          await client.query("ROLLBACK").catch(() => {});
+        } else {
+          // Mid-query: a ROLLBACK would queue behind it. Stop it, then drop the connection
+          // (the server rolls back); nothing is left idle in a transaction.
+          await cancel();
+        }
+        await client.end();
+      });
     try {
       await client.query("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
       await client.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
       // A worker that dies mid-export must not hold a transaction open on the server.
       await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${timeoutMs}`);
-      return { client, close };
+      await client.query("SET LOCAL standard_conforming_strings = on");
+      return { client, cancel, closeWhen };
     } catch (err) {
-      await close();
+      await client.end().catch(() => {});
       throw err;
     }
   }
@@ -48,7 +78,7 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
   return {
     label: db.label,
     async open(sql) {
-      const { client, close } = await begin();
+      const { client, cancel, closeWhen } = await begin();
       // The extended protocol runs exactly one statement: "a; b" is refused by the server.
       const batchSize = o.batchRows ?? 2000;
       const query = client.query(
@@ -59,7 +89,8 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
       const rows = failFast(query, { objectMode: true, highWaterMark: batchSize }, client, [
         cursor,
       ]);
-      return { rows, close };
+      enforceTimeout(rows, o.statementTimeoutSeconds, cancel);
+      return { rows, close: closeWhen(rows) };
     },
 
     /**
@@ -72,10 +103,11 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
       if (rendering !== "rfc4180-csv" || o.serverRendering === false) return undefined;
       const body = copyableSql(sql);
       if (body === undefined) return undefined;
-      const { client, close } = await begin();
+      const { client, cancel, closeWhen } = await begin();
       const copy = client.query(copyTo(copyStatement(body)));
       const bytes = failFast(copy, { objectMode: false, highWaterMark: COPY_BUFFER_BYTES }, client);
-      return { bytes, close };
+      enforceTimeout(bytes, o.statementTimeoutSeconds, cancel);
+      return { bytes, close: closeWhen(bytes) };
     },
   };
 }

@@ -103,7 +103,7 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
     if (
       c === "-" &&
       next === "-" &&
-      (!o.dashDashNeedsSpace || i + 2 >= n || /[\s\x00-\x1f]/.test(sql[i + 2] as string))
+      (!o.dashDashNeedsSpace || i + 2 >= n || (sql.codePointAt(i + 2) ?? 0) <= 0x20)
     ) {
       const nl = sql.indexOf("\n", i);
       i = nl === -1 ? n : nl + 1;

@@ -17,6 +17,8 @@ export const DEFAULTS = {
   CSV_ENCODING: "gb18030",
   CSV_ESCAPE_FORMULAS: false,
   MAX_IN_FLIGHT: 6,
+  // Half the slots: one person's batch of exports cannot hold them all.
+  MAX_IN_FLIGHT_PER_CREATOR: 3,
   LINK_TTL_SECONDS: MAX_LINK_TTL_SECONDS,
   // The code's default keeps setups without a download endpoint working; the deploy template
   // creates the endpoint and the secret and passes "stable".
@@ -59,6 +61,8 @@ export interface Config {
   encoding: TextEncoding;
   escapeFormulas: boolean;
   maxInFlight: number;
+  /** Tasks one creater_name may have processing or queued at once. */
+  maxInFlightPerCreator: number;
   linkTtlSeconds: number;
   statementTimeoutSeconds: number;
   /** Values of the optional `type` column whose tasks the scheduler leaves alone (the seed skipped 4). */
@@ -233,6 +237,7 @@ export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
     encoding,
     escapeFormulas: boolean(env, "CSV_ESCAPE_FORMULAS"),
     maxInFlight: integer(env, "MAX_IN_FLIGHT", 1, 1000),
+    maxInFlightPerCreator: integer(env, "MAX_IN_FLIGHT_PER_CREATOR", 1, 1000),
     linkTtlSeconds: integer(env, "LINK_TTL_SECONDS", 1, MAX_LINK_TTL_SECONDS),
     statementTimeoutSeconds: integer(env, "STATEMENT_TIMEOUT_SECONDS", 1, 86_400),
     excludeTypes: (raw(env, "TASK_EXCLUDE_TYPES") ?? DEFAULTS.TASK_EXCLUDE_TYPES)

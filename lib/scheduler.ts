@@ -10,6 +10,7 @@ export type SchedulerSettings = Pick<
   Config,
   | "queueUrl"
   | "maxInFlight"
+  | "maxInFlightPerCreator"
   | "redispatchSeconds"
   | "excludeTypes"
   | "leaseSeconds"
@@ -59,6 +60,7 @@ export async function schedulerPass(deps: SchedulerDeps): Promise<PassResult> {
     : [];
   const ids = await tasks.reserveForDispatch({
     maxInFlight: s.maxInFlight,
+    maxInFlightPerCreator: s.maxInFlightPerCreator,
     redispatchSeconds: s.redispatchSeconds,
     excludeTypes: s.excludeTypes,
   });

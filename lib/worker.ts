@@ -5,6 +5,7 @@ import type { ExportDeps, ExportOptions, ExportOutcome } from "./export/types.js
 import type { ExportMetrics } from "./metrics.js";
 
 const MAX_BODY_CHARS = 1024;
+export const MAX_TASK_ID = 2_147_483_647;
 
 export class BadMessage extends Error {
   override name = "BadMessage";
@@ -26,6 +27,9 @@ export function parseTaskMessage(body: string): number {
   if (typeof id !== "number" || !Number.isSafeInteger(id) || id <= 0) {
     throw new BadMessage('expected {"id": N} with N a positive whole number');
   }
+  // The task table's id is a 32-bit INT on both engines: a larger id names no task, and
+  // PostgreSQL would refuse the query ("out of range"), sending the message round to the DLQ.
+  if (id > MAX_TASK_ID) throw new BadMessage(`id ${id} is beyond the task table's id range`);
   return id;
 }
 

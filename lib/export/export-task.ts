@@ -20,7 +20,7 @@ export async function exportTask(
   options: ExportOptions = {},
 ): Promise<ExportOutcome> {
   const { tasks, settings, logger } = deps;
-  const claim = await tasks.claim(id, settings.maxInFlight);
+  const claim = await tasks.claim(id, settings.maxInFlight, settings.maxInFlightPerCreator);
   if (claim.kind === "deferred") {
     logger.info("in-flight cap reached; task left pending for the scheduler", { taskId: id });
     return { kind: "deferred", id };

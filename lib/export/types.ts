@@ -13,6 +13,7 @@ export type ExportSettings = LinkSettings &
     | "encoding"
     | "escapeFormulas"
     | "maxInFlight"
+    | "maxInFlightPerCreator"
     | "linkTtlSeconds"
     | "statementTimeoutSeconds"
     | "leaseSeconds"

@@ -76,13 +76,34 @@ export function taskSql(dialect: Dialect, table: TableName) {
       return { text, values };
     },
 
-    /** Oldest pending tasks that are not already on the queue nor waiting out a retry delay. */
-    pickPending(limit: number, redispatchSeconds: number, excludeTypes: string[]): Sql {
+    /**
+     * Oldest pending tasks that are not already on the queue nor waiting out a retry delay,
+     * at most `perCreator` in flight per creator (counting those already processing or queued),
+     * so one person's batch cannot hold every slot.
+     */
+    pickPending(
+      limit: number,
+      redispatchSeconds: number,
+      excludeTypes: string[],
+      perCreator: number,
+    ): Sql {
       const { values, p, ago } = params();
-      let text = `SELECT ${c("id")} FROM ${t} WHERE ${c("status")} = ${p(pending)} AND (${c("dispatched_at")} IS NULL OR ${c("dispatched_at")} <= ${ago(redispatchSeconds)}) AND (${c("retry_at")} IS NULL OR ${c("retry_at")} <= ${now})`;
-      text += notExcludedType(dialect, p, excludeTypes);
-      text += ` ORDER BY ${c("id")} LIMIT ${p(limit)}`;
+      let ready = `${c("status")} = ${p(pending)} AND (${c("dispatched_at")} IS NULL OR ${c("dispatched_at")} <= ${ago(redispatchSeconds)}) AND (${c("retry_at")} IS NULL OR ${c("retry_at")} <= ${now})`;
+      ready += notExcludedType(dialect, p, excludeTypes);
+      const busy = `${c("status")} = ${p(processing)} OR (${c("status")} = ${p(pending)} AND ${c("dispatched_at")} > ${ago(redispatchSeconds)})`;
+      const who = c("creater_name");
+      const text = `SELECT q.${c("id")} FROM (SELECT ${c("id")}, ${who}, ROW_NUMBER() OVER (PARTITION BY ${who} ORDER BY ${c("id")}) AS rn FROM ${t} WHERE ${ready}) q LEFT JOIN (SELECT ${who}, COUNT(*) AS n FROM ${t} WHERE ${busy} GROUP BY ${who}) f ON f.${who} = q.${who} WHERE q.rn + COALESCE(f.n, 0) <= ${p(perCreator)} ORDER BY q.${c("id")} LIMIT ${p(limit)}`;
       return { text, values };
+    },
+
+    /** Tasks processing for the creator of task `id`. */
+    countProcessingForCreatorOf(id: number): Sql {
+      const { values, p } = params();
+      const who = c("creater_name");
+      return {
+        text: `SELECT COUNT(*) AS n FROM ${t} WHERE ${c("status")} = ${p(processing)} AND ${who} = (SELECT ${who} FROM ${t} WHERE ${c("id")} = ${p(id)})`,
+        values,
+      };
     },
 
     setDispatched(ids: number[], dispatched: boolean): Sql {

@@ -44,6 +44,7 @@ export type ClaimResult =
 
 export interface DispatchOptions {
   maxInFlight: number;
+  maxInFlightPerCreator: number;
   redispatchSeconds: number;
   excludeTypes: string[];
 }
@@ -85,7 +86,7 @@ export class TaskStore {
       if (free <= 0) return [];
       const picked = await run<{ id: number | string }>(
         s,
-        this.sql.pickPending(free, o.redispatchSeconds, o.excludeTypes),
+        this.sql.pickPending(free, o.redispatchSeconds, o.excludeTypes, o.maxInFlightPerCreator),
       );
       const ids = picked.rows.map((r) => Number(r.id));
       if (ids.length > 0) await run(s, this.sql.setDispatched(ids, true));
@@ -99,10 +100,14 @@ export class TaskStore {
   }
 
   /** Atomically moves a task from 0 to 1 if the cap allows; the winner gets the task row. */
-  async claim(id: number, maxInFlight: number): Promise<ClaimResult> {
+  async claim(id: number, maxInFlight: number, maxPerCreator = maxInFlight): Promise<ClaimResult> {
     const outcome = await this.db.withLock(this.lockName, async (s) => {
       const busy = await run<{ n: number | string }>(s, this.sql.countProcessing());
-      if (Number(busy.rows[0]?.n ?? 0) >= maxInFlight) {
+      const mine = await run<{ n: number | string }>(s, this.sql.countProcessingForCreatorOf(id));
+      if (
+        Number(busy.rows[0]?.n ?? 0) >= maxInFlight ||
+        Number(mine.rows[0]?.n ?? 0) >= maxPerCreator
+      ) {
         // Let the scheduler send it again as soon as a slot frees up.
         await run(s, this.sql.setDispatched([id], false));
         return "deferred" as const;

@@ -54,6 +54,9 @@ const FAST = {
   REDISPATCH_SECONDS: "10",
   UPLOAD_PART_SIZE_MB: "5",
   SCHEDULER_POLL_SECONDS: "1",
+  // The scenarios measure recovery with all slots in use by one test creator; fairness between
+  // creators has its own test (test/integration/tasks.test.ts).
+  MAX_IN_FLIGHT_PER_CREATOR: "1000",
 };
 
 export async function makeWorld(o: WorldOptions): Promise<World> {

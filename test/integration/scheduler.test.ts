@@ -9,7 +9,11 @@ for (const taskEngine of ["mysql", "postgres"] as const) {
   describe(`scheduler on ${taskEngine} with SQS`, () => {
     let h: Harness;
     before(async () => {
-      h = await makeHarness({ taskEngine, dataEngine: taskEngine, env: { MAX_IN_FLIGHT: "23" } });
+      h = await makeHarness({
+        taskEngine,
+        dataEngine: taskEngine,
+        env: { MAX_IN_FLIGHT: "23", MAX_IN_FLIGHT_PER_CREATOR: "23" },
+      });
     });
     after(() => h.close());
 

@@ -8,7 +8,12 @@ import { migrate } from "../../lib/tasks/migrate.js";
 import { TaskStore } from "../../lib/tasks/store.js";
 import { ENGINES, sqlClient, uniqueName } from "../helpers.js";
 
-const dispatch = { maxInFlight: 4, redispatchSeconds: 600, excludeTypes: [] as string[] };
+const dispatch = {
+  maxInFlight: 4,
+  maxInFlightPerCreator: 4,
+  redispatchSeconds: 600,
+  excludeTypes: [] as string[],
+};
 
 for (const engine of ENGINES) {
   describe(`task table on ${engine}`, () => {
@@ -100,6 +105,39 @@ for (const engine of ENGINES) {
         [ids[0]],
         "an unsent task is offered again",
       );
+    });
+
+    it("holds each creator to their share of the slots, in dispatch and in claims", async () => {
+      await fresh();
+      const as = async (who: string, n: number) => {
+        const ids: number[] = [];
+        for (let i = 0; i < n; i++)
+          ids.push(
+            await insertTask(db, table, {
+              name: "n",
+              title: "a",
+              query: "select 1",
+              createrName: who,
+            }),
+          );
+        return ids;
+      };
+      const bulk = await as("bulk", 8);
+      const [alice, bob] = [await as("alice", 1), await as("bob", 2)];
+      const opts = { ...dispatch, maxInFlight: 6, maxInFlightPerCreator: 2 };
+      // bulk's eight oldest tasks do not fill the six slots: two of bulk's, then alice and bob.
+      assert.deepEqual(await store.reserveForDispatch(opts), [
+        bulk[0],
+        bulk[1],
+        alice[0],
+        bob[0],
+        bob[1],
+      ]);
+      // A direct {"id"} message for bulk's third task is deferred once bulk has two processing.
+      await store.claim(bulk[0] as number, 6, 2);
+      await store.claim(bulk[1] as number, 6, 2);
+      assert.deepEqual(await store.claim(bulk[2] as number, 6, 2), { kind: "deferred" });
+      assert.equal((await store.claim(alice[0] as number, 6, 2)).kind, "claimed");
     });
 
     it("skips excluded types when the table has a type column", async () => {

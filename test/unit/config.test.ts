@@ -20,6 +20,7 @@ describe("loadConfig", () => {
     assert.equal(c.encoding, "gb18030");
     assert.equal(c.escapeFormulas, false);
     assert.equal(c.maxInFlight, 6);
+    assert.equal(c.maxInFlightPerCreator, DEFAULTS.MAX_IN_FLIGHT_PER_CREATOR);
     assert.equal(c.linkTtlSeconds, MAX_LINK_TTL_SECONDS);
     assert.equal(c.statementTimeoutSeconds, DEFAULTS.STATEMENT_TIMEOUT_SECONDS);
     assert.deepEqual(c.excludeTypes, []);
@@ -51,6 +52,7 @@ describe("loadConfig", () => {
     CSV_ENCODING: "UTF8-BOM",
     CSV_ESCAPE_FORMULAS: "true",
     MAX_IN_FLIGHT: "2",
+    MAX_IN_FLIGHT_PER_CREATOR: "1",
     LINK_TTL_SECONDS: "3600",
     STATEMENT_TIMEOUT_SECONDS: "120",
     TASK_EXCLUDE_TYPES: "4, 5",
@@ -89,6 +91,7 @@ describe("loadConfig", () => {
     assert.equal(c.encoding, "utf8-bom");
     assert.equal(c.escapeFormulas, true);
     assert.equal(c.maxInFlight, 2);
+    assert.equal(c.maxInFlightPerCreator, 1);
     assert.equal(c.linkTtlSeconds, 3600);
     assert.equal(c.statementTimeoutSeconds, 120);
     assert.deepEqual(c.excludeTypes, ["4", "5"]);

@@ -28,6 +28,7 @@ const settings: ExportSettings = {
   encoding: "gb18030",
   escapeFormulas: false,
   maxInFlight: 6,
+  maxInFlightPerCreator: 3,
   linkTtlSeconds: 3600,
   statementTimeoutSeconds: 60,
   leaseSeconds: 180,

@@ -24,6 +24,7 @@ function deps(reserve: () => Promise<number[]>, sent: number[][]): SchedulerDeps
     settings: {
       queueUrl: "http://q",
       maxInFlight: 6,
+      maxInFlightPerCreator: 3,
       redispatchSeconds: 60,
       excludeTypes: [],
       leaseSeconds: 60,

@@ -16,18 +16,21 @@ describe("task SQL builders", () => {
   });
 
   it("uses ? placeholders and backticks for MySQL", () => {
-    const sql = taskSql(DIALECTS.mysql, table).pickPending(5, 900, ["4", "x'y"]);
-    assert.match(sql.text, /^SELECT `id` FROM `box_download_task` WHERE `status` = \? /);
+    const sql = taskSql(DIALECTS.mysql, table).pickPending(5, 900, ["4", "x'y"], 3);
+    assert.match(
+      sql.text,
+      /^SELECT q\.`id` FROM \(SELECT `id`, `creater_name`, ROW_NUMBER\(\) OVER/,
+    );
     assert.match(sql.text, /CAST\(`type` AS CHAR\) NOT IN \(\?, \?\)/);
-    assert.match(sql.text, /ORDER BY `id` LIMIT \?$/);
+    assert.match(sql.text, /q\.rn \+ COALESCE\(f\.n, 0\) <= \? ORDER BY q\.`id` LIMIT \?$/);
     assert.equal((sql.text.match(/\?/g) ?? []).length, sql.values.length);
-    assert.deepEqual(sql.values, [0, 900, "4", "x'y", 5]);
+    assert.deepEqual(sql.values, [0, 900, "4", "x'y", 1, 0, 900, 3, 5]);
   });
 
   it("leaves the type filter out when nothing is excluded", () => {
-    const sql = taskSql(DIALECTS.postgres, table).pickPending(6, 60, []);
+    const sql = taskSql(DIALECTS.postgres, table).pickPending(6, 60, [], 3);
     assert.doesNotMatch(sql.text, /type/);
-    assert.equal(sql.values.length, 3);
+    assert.equal(sql.values.length, 7);
   });
 
   it("claims only a pending task", () => {

@@ -10,6 +10,7 @@ describe("parseTaskMessage", () => {
   it("accepts {id: N} and PHP's string ids", () => {
     assert.equal(parseTaskMessage('{"id": 42}'), 42);
     assert.equal(parseTaskMessage('{"id":"7"}'), 7);
+    assert.equal(parseTaskMessage('{"id": 2147483647}'), 2147483647);
   });
   for (const bad of [
     "",
@@ -21,6 +22,8 @@ describe("parseTaskMessage", () => {
     '{"id": 1.5}',
     '{"id": "x"}',
     '{"id": 1e300}',
+    '{"id": 2147483648}',
+    '{"id": "9007199254740993"}',
     `{"id": 1, "pad": "${"x".repeat(2000)}"}`,
   ]) {
     it(`rejects ${JSON.stringify(bad.slice(0, 30))}`, () => {

@@ -267,6 +267,7 @@ if (!args["no-latency"]) {
     );
   }
   await app.taskDb.query(`DROP TABLE ${latencyTable}`);
+  await app.taskDb.query(`DROP TABLE IF EXISTS ${latencyTable}_lock`);
   await app.close();
 }
 await taskDb.close();

@@ -30,3 +30,10 @@ export function quoteTable(quote: (ident: string) => string, t: TableName): stri
   const name = quote(t.name);
   return t.schema ? `${quote(t.schema)}.${name}` : name;
 }
+
+/** A table next to `t` named `<t>_<suffix>` (the base cut so the name stays a valid identifier). */
+export function companionTable(t: TableName, suffix: string): TableName {
+  const name = `${t.name.slice(0, 62 - suffix.length)}_${suffix}`;
+  if (!IDENT.test(name)) throw new Error(`cannot name a table "${name}"`);
+  return { schema: t.schema, name };
+}

@@ -107,6 +107,7 @@ export async function makeHarness(o: HarnessOptions): Promise<Harness> {
     runUntilIdle: (maxSeconds = 120) => runLocal(app, { untilIdle: true, maxSeconds }),
     async close() {
       await taskDb.query(`DROP TABLE IF EXISTS ${table}`);
+      await taskDb.query(`DROP TABLE IF EXISTS ${table}_lock`);
       await Promise.all([app.close(), taskDb.close(), dataDb.close()]);
     },
   };

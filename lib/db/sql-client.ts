@@ -15,8 +15,13 @@ export interface SqlSession {
 export interface SqlClient extends SqlSession {
   engine: Engine;
   label: string;
-  /** Runs fn on one connection while holding a server-wide named lock. */
+  /** Runs fn on one connection while holding a server-wide named lock (migrations only). */
   withLock<T>(name: string, fn: (s: SqlSession) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction on one connection: committed if fn resolves, rolled back if it
+   * throws. Row locks wait at most LOCK_WAIT_SECONDS.
+   */
+  transaction<T>(fn: (s: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -40,6 +40,10 @@ export interface TableSchema {
   indexes(table: TableName): Sql;
   /** information_schema data types that the widening replaces. */
   narrowTypes: string[];
+  /** The control table: one row per lock the scheduler and workers take with FOR UPDATE. */
+  createControl(control: TableName): string;
+  /** Inserts the named control row unless it is there. */
+  seedControl(control: TableName, name: string): Sql;
 }
 
 export interface ClientOptions {
@@ -72,4 +76,6 @@ export interface Dialect {
   guard: GuardRules;
   /** This engine's driver errors; undefined for errors it does not know. */
   classify(err: unknown): Classified | undefined;
+  /** The error says a table does not exist. */
+  isMissingTable(err: unknown): boolean;
 }

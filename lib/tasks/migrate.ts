@@ -1,6 +1,8 @@
 import type { SqlClient, SqlSession } from "../db/sql-client.js";
 import { DIALECTS } from "../engines/index.js";
 import type { TableName } from "../identifiers.js";
+import { ensureControlTable } from "./control.js";
+import { taskSql } from "./sql.js";
 
 export interface MigrationReport {
   created: boolean;
@@ -21,34 +23,39 @@ export async function migrate(db: SqlClient, table: TableName): Promise<Migratio
     const res = await s.query<{ name: string; type: string }>(text, values);
     return new Map(res.rows.map((r) => [r.name.toLowerCase(), r.type.toLowerCase()]));
   };
-  return db.withLock(`offline-export:migrate:${table.schema ?? ""}.${table.name}`, async (s) => {
-    const report: MigrationReport = { created: false, added: [], widened: [], indexed: false };
-    let cols = await readColumns(s);
-    if (cols.size === 0) {
-      await s.query(schema.create(table));
-      report.created = true;
-      cols = await readColumns(s);
-    }
-    for (const [name, ddl] of schema.addColumns) {
-      if (!cols.has(name)) {
-        await s.query(schema.addColumn(table, name, ddl));
-        report.added.push(name);
+  return db
+    .withLock(`offline-export:migrate:${table.schema ?? ""}.${table.name}`, async (s) => {
+      const report: MigrationReport = { created: false, added: [], widened: [], indexed: false };
+      let cols = await readColumns(s);
+      if (cols.size === 0) {
+        await s.query(schema.create(table));
+        report.created = true;
+        cols = await readColumns(s);
       }
-    }
-    for (const [name, ddl] of schema.widenColumns) {
-      const type = cols.get(name);
-      if (type !== undefined && schema.narrowTypes.includes(type)) {
-        await s.query(schema.widenColumn(table, name, ddl));
-        report.widened.push(name);
+      for (const [name, ddl] of schema.addColumns) {
+        if (!cols.has(name)) {
+          await s.query(schema.addColumn(table, name, ddl));
+          report.added.push(name);
+        }
       }
-    }
-    const index = `${table.name.slice(0, 40)}_status_id_idx`;
-    const ix = schema.indexes(table);
-    const existing = await s.query<{ name: string }>(ix.text, ix.values);
-    if (!existing.rows.some((r) => r.name === index)) {
-      await s.query(schema.createIndex(table, index));
-      report.indexed = true;
-    }
-    return report;
-  });
+      for (const [name, ddl] of schema.widenColumns) {
+        const type = cols.get(name);
+        if (type !== undefined && schema.narrowTypes.includes(type)) {
+          await s.query(schema.widenColumn(table, name, ddl));
+          report.widened.push(name);
+        }
+      }
+      const index = `${table.name.slice(0, 40)}_status_id_idx`;
+      const ix = schema.indexes(table);
+      const existing = await s.query<{ name: string }>(ix.text, ix.values);
+      if (!existing.rows.some((r) => r.name === index)) {
+        await s.query(schema.createIndex(table, index));
+        report.indexed = true;
+      }
+      return report;
+    })
+    .then(async (report) => {
+      await ensureControlTable(db, taskSql(DIALECTS[db.engine], table).control);
+      return report;
+    });
 }

@@ -1,5 +1,5 @@
 import type { Dialect, Sql } from "../engines/dialect.js";
-import { quoteTable, type TableName } from "../identifiers.js";
+import { companionTable, quoteTable, type TableName } from "../identifiers.js";
 import { STATUS } from "../status.js";
 
 export type { Sql };
@@ -44,6 +44,8 @@ export function notExcludedType(
  * the few pieces that differ. The table name was checked by parseTableName; column names are
  * fixed here; values are parameters.
  */
+export const CONTROL_ROW = "dispatch";
+
 export function taskSql(dialect: Dialect, table: TableName) {
   const t = quoteTable(dialect.quoteIdent, table);
   const c = dialect.quoteIdent;
@@ -68,7 +70,26 @@ export function taskSql(dialect: Dialect, table: TableName) {
   // How long the task waited from insert to its latest claim (the pickup-latency metric).
   const waited = `${dialect.sql.secondsBetween(c("created_at"), c("started_at"))} AS ${c("waited_seconds")}`;
 
+  const control = companionTable(table, "lock");
+  const ctl = quoteTable(dialect.quoteIdent, control);
+
   return {
+    control,
+
+    /**
+     * The row every claim, dispatch and reap locks first (FOR UPDATE, in a transaction):
+     * coordination that needs no advisory lock or GET_LOCK name, which any session on the
+     * server could take. Task SQL cannot take it: locking reads are refused by the guard and
+     * by PostgreSQL's read-only transaction, and the data user need not see this table.
+     */
+    lockControl(): Sql {
+      const { values, p } = params();
+      return {
+        text: `SELECT ${c("name")} FROM ${ctl} WHERE ${c("name")} = ${p(CONTROL_ROW)} FOR UPDATE`,
+        values,
+      };
+    },
+
     /** Tasks holding a slot: processing, or sent to the queue recently and not yet claimed. */
     inFlight(redispatchSeconds: number): Sql {
       const { values, p, ago } = params();

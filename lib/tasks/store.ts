@@ -2,6 +2,7 @@ import type { SqlClient, SqlSession } from "../db/sql-client.js";
 import { DIALECTS } from "../engines/index.js";
 import { classify, workerStoppedMsg } from "../failure/policy.js";
 import type { TableName } from "../identifiers.js";
+import { ensureControlRow, ensureControlTable } from "./control.js";
 import { type CompleteFields, type Sql, taskSql } from "./sql.js";
 
 /** No NUL (PostgreSQL text refuses it) and no lone surrogates (not encodable as UTF-8). */
@@ -64,15 +65,35 @@ const run = <T>(s: SqlSession, q: Sql) => s.query<T>(q.text, q.values);
 /** The task table, behind one interface for both engines. */
 export class TaskStore {
   private readonly sql;
-  private readonly lockName: string;
 
   constructor(
     private readonly db: SqlClient,
     table: TableName,
   ) {
     this.sql = taskSql(DIALECTS[db.engine], table);
-    // One lock per task table; lock names are server-wide, so the database is part of it.
-    this.lockName = `offline-export:${db.label}|${table.schema ?? ""}.${table.name}`;
+  }
+
+  /**
+   * fn in a transaction holding the control row's lock (tasks/sql.ts, lockControl). A table
+   * upgraded from before the control table existed gets it on first use.
+   */
+  private async locked<T>(fn: (s: SqlSession) => Promise<T>): Promise<T> {
+    const attempt = () =>
+      this.db.transaction(async (s) => {
+        let got = await run(s, this.sql.lockControl());
+        if (got.rows.length === 0) {
+          await ensureControlRow(s, this.db.engine, this.sql.control);
+          got = await run(s, this.sql.lockControl());
+        }
+        return fn(s);
+      });
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!DIALECTS[this.db.engine].isMissingTable(err)) throw err;
+      await ensureControlTable(this.db, this.sql.control);
+      return attempt();
+    }
   }
 
   /**
@@ -80,7 +101,7 @@ export class TaskStore {
    * under a lock, so overlapping scheduler runs never pick the same task.
    */
   reserveForDispatch(o: DispatchOptions): Promise<number[]> {
-    return this.db.withLock(this.lockName, async (s) => {
+    return this.locked(async (s) => {
       const busy = await run<{ n: number | string }>(s, this.sql.inFlight(o.redispatchSeconds));
       const free = o.maxInFlight - Number(busy.rows[0]?.n ?? 0);
       if (free <= 0) return [];
@@ -101,7 +122,7 @@ export class TaskStore {
 
   /** Atomically moves a task from 0 to 1 if the cap allows; the winner gets the task row. */
   async claim(id: number, maxInFlight: number, maxPerCreator = maxInFlight): Promise<ClaimResult> {
-    const outcome = await this.db.withLock(this.lockName, async (s) => {
+    const outcome = await this.locked(async (s) => {
       const busy = await run<{ n: number | string }>(s, this.sql.countProcessing());
       const mine = await run<{ n: number | string }>(s, this.sql.countProcessingForCreatorOf(id));
       if (
@@ -184,7 +205,7 @@ export class TaskStore {
 
   /** Finds processing tasks whose lease ran out; retries them or, past maxAttempts, fails them. */
   reapStale(o: ReapOptions): Promise<ReapResult> {
-    return this.db.withLock(this.lockName, async (s) => {
+    return this.locked(async (s) => {
       const stale = await run<{ id: number | string; attempts: number | string }>(
         s,
         this.sql.staleProcessing(o.leaseSeconds),

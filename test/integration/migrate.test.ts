@@ -26,7 +26,10 @@ for (const engine of ENGINES) {
       db = sqlClient(engine, 1); // a pool of one, as `npm run migrate` uses
     });
     after(async () => {
-      for (const t of tables) await db.query(`DROP TABLE IF EXISTS ${t}`);
+      for (const t of tables) {
+        await db.query(`DROP TABLE IF EXISTS ${t}`);
+        await db.query(`DROP TABLE IF EXISTS ${t}_lock`);
+      }
       await db.close();
     });
 

@@ -46,7 +46,10 @@ for (const engine of ENGINES) {
       store = new TaskStore(db, table);
     };
     after(async () => {
-      for (const t of tables) await db.query(`DROP TABLE IF EXISTS ${t}`);
+      for (const t of tables) {
+        await db.query(`DROP TABLE IF EXISTS ${t}`);
+        await db.query(`DROP TABLE IF EXISTS ${t}_lock`);
+      }
       await db.close();
     });
 
@@ -138,6 +141,33 @@ for (const engine of ENGINES) {
       await store.claim(bulk[1] as number, 6, 2);
       assert.deepEqual(await store.claim(bulk[2] as number, 6, 2), { kind: "deferred" });
       assert.equal((await store.claim(alice[0] as number, 6, 2)).kind, "claimed");
+    });
+
+    it("coordinates with a row lock no session's named or advisory lock can hold up", async () => {
+      await fresh();
+      const [first, second] = (await add(2)) as [number, number];
+      // Another session holds what the old design waited on (and what task SQL could take).
+      const other = sqlClient(engine, 1);
+      const name = `offline-export:${db.label}|.${table.name}`;
+      await other.withLock(name, async () => {
+        const t0 = Date.now();
+        assert.equal((await store.claim(first, 10)).kind, "claimed");
+        assert.ok(Date.now() - t0 < 3000, "not held up by a named lock");
+      });
+      // The control row is the lock: a transaction holding it makes a claim wait for it.
+      const control = `${table.name}_lock`;
+      let released = 0;
+      const holder = other.transaction(async (s) => {
+        await s.query(`SELECT name FROM ${control} WHERE name = 'dispatch' FOR UPDATE`);
+        await new Promise((r) => setTimeout(r, 1200));
+        released = Date.now();
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal((await store.claim(second, 10)).kind, "claimed");
+      const claimedAt = Date.now();
+      await holder;
+      await other.close();
+      assert.ok(released > 0 && claimedAt >= released, "the claim waited for the row lock");
     });
 
     it("skips excluded types when the table has a type column", async () => {

@@ -314,6 +314,7 @@ async function main() {
     `task ${id}: status ${row.status}, ${row.rowCount} rows, link downloaded (HTTP ${res.status}), ${lines.length - 2} data lines decoded from GB18030`,
   );
   await app.taskDb.query(`DROP TABLE ${table}`);
+  await app.taskDb.query(`DROP TABLE IF EXISTS ${table}_lock`);
   await app.close();
   say("passed: all three functions start and work as packaged, under Node 22");
 }

@@ -68,6 +68,26 @@ export function mysqlClient(db: DbUrl, o: ClientOptions): SqlClient {
         conn.release();
       }
     },
+    async transaction(fn) {
+      const conn = await pool.getConnection();
+      let broken = false;
+      try {
+        await run(conn, "SET SESSION innodb_lock_wait_timeout = ?", [LOCK_WAIT_SECONDS]);
+        await run(conn, "START TRANSACTION");
+        const out = await fn({ query: (sql, params) => run(conn, sql, params) });
+        await run(conn, "COMMIT");
+        return out;
+      } catch (err) {
+        await run(conn, "ROLLBACK").catch(() => {
+          broken = true;
+        });
+        throw err;
+      } finally {
+        // A connection whose ROLLBACK failed may still hold locks: never hand it out again.
+        if (broken) conn.destroy();
+        else conn.release();
+      }
+    },
     close: () => pool.end(),
   };
 }

@@ -24,4 +24,5 @@ export const mysqlDialect: Dialect = {
   createSource: mysqlSource,
   guard: mysqlGuard,
   classify: classifyMysql,
+  isMissingTable: (err) => (err as { code?: string } | null)?.code === "ER_NO_SUCH_TABLE",
 };

@@ -57,4 +57,10 @@ export const mysqlSchema: TableSchema = {
     return { text, values: [table.schema ?? null, table.name] };
   },
   narrowTypes: ["varchar", "char", "tinytext"],
+  createControl: (control) =>
+    `CREATE TABLE IF NOT EXISTS ${quoteTable(control)} (${q("name")} VARCHAR(64) NOT NULL PRIMARY KEY) ENGINE=InnoDB`,
+  seedControl: (control, name) => ({
+    text: `INSERT IGNORE INTO ${quoteTable(control)} (${q("name")}) VALUES (?)`,
+    values: [name],
+  }),
 };

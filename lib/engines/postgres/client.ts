@@ -51,6 +51,24 @@ export function postgresClient(db: DbUrl, o: ClientOptions): SqlClient {
         conn.release(broken);
       }
     },
+    async transaction(fn) {
+      const conn = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await run(conn, "BEGIN");
+        await run(conn, `SET LOCAL lock_timeout = '${LOCK_WAIT_SECONDS}s'`);
+        const out = await fn({ query: (sql, params) => run(conn, sql, params) });
+        await run(conn, "COMMIT");
+        return out;
+      } catch (err) {
+        await run(conn, "ROLLBACK").catch((e: Error) => {
+          broken = e;
+        });
+        throw err;
+      } finally {
+        conn.release(broken);
+      }
+    },
     close: () => pool.end(),
   };
 }

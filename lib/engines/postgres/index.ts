@@ -24,4 +24,5 @@ export const postgresDialect: Dialect = {
   createSource: postgresSource,
   guard: postgresGuard,
   classify: classifyPostgres,
+  isMissingTable: (err) => (err as { code?: string } | null)?.code === "42P01",
 };

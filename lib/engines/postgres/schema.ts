@@ -55,4 +55,10 @@ export const postgresSchema: TableSchema = {
     return { text, values: [table.schema ?? null, table.name] };
   },
   narrowTypes: ["character varying", "character"],
+  createControl: (control) =>
+    `CREATE TABLE IF NOT EXISTS ${quoteTable(control)} (${q("name")} VARCHAR(64) PRIMARY KEY)`,
+  seedControl: (control, name) => ({
+    text: `INSERT INTO ${quoteTable(control)} (${q("name")}) VALUES ($1) ON CONFLICT DO NOTHING`,
+    values: [name],
+  }),
 };

@@ -1,10 +1,15 @@
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createDeployedApp } from "../lib/app.js";
+import { warnAboutDataRole } from "../lib/doctor.js";
 import { createExportMetrics } from "../lib/metrics.js";
 import { handleSqsBatch } from "../lib/worker.js";
 
 // Once per container; a missing setting or unreadable secret fails every call with its name.
 const ready = createDeployedApp("worker");
+// Also once per container, in the background: warn when task SQL runs as a powerful user.
+const roleChecked = ready
+  .then((app) => warnAboutDataRole(app.config.taskDb, app.config.dataDb, app.logger))
+  .catch(() => {});
 const metrics = createExportMetrics(process.env.POWERTOOLS_SERVICE_NAME ?? "offline-export");
 
 // Stop short of the Lambda timeout, so the upload is aborted and the task says why.
@@ -18,5 +23,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     });
   } finally {
     metrics.flush();
+    // Lambda freezes the process after the return: let the first check finish its logging.
+    await roleChecked;
   }
 };

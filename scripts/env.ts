@@ -9,7 +9,8 @@ export function localEnv(
   return {
     ...base,
     TASK_DB_URL: base.TASK_DB_URL ?? base.OE_MYSQL_URL,
-    DATA_DB_URL: base.DATA_DB_URL ?? base.OE_PG_URL ?? base.TASK_DB_URL,
+    // Task SQL runs as the SELECT-only reader that scripts/services.sh creates.
+    DATA_DB_URL: base.DATA_DB_URL ?? base.OE_PG_READER_URL ?? base.OE_PG_URL ?? base.TASK_DB_URL,
     EXPORT_BUCKET: base.EXPORT_BUCKET ?? "offline-export-dev",
     AWS_REGION: base.AWS_REGION ?? "us-east-1",
   };

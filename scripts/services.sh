@@ -23,6 +23,9 @@ pgbin=${OE_PG_BIN:-/usr/lib/postgresql/15/bin}
 db_user=export
 db_pass=export-local-pw
 db_name=offline_export
+# The SELECT-only user task SQL runs as (DATA_DB_URL locally), as the README's GRANT script sets up.
+reader_user=export_reader
+reader_pass=export-reader-pw
 
 say() { echo "[services] $*" >&2; }
 
@@ -50,6 +53,13 @@ refuse_busy() { # refuse_busy PORT NAME VAR
 
 mysql_url() { echo "${OE_MYSQL_URL:-mysql://$db_user:$db_pass@127.0.0.1:$mysql_port/$db_name}"; }
 pg_url() { echo "${OE_PG_URL:-postgres://$db_user:$db_pass@127.0.0.1:$pg_port/$db_name}"; }
+# Servers given by URL: their reader is the same URL unless OE_*_READER_URL says otherwise.
+mysql_reader_url() {
+  if [ -n "${OE_MYSQL_URL:-}" ]; then echo "${OE_MYSQL_READER_URL:-$OE_MYSQL_URL}"; else echo "mysql://$reader_user:$reader_pass@127.0.0.1:$mysql_port/$db_name"; fi
+}
+pg_reader_url() {
+  if [ -n "${OE_PG_URL:-}" ]; then echo "${OE_PG_READER_URL:-$OE_PG_URL}"; else echo "postgres://$reader_user:$reader_pass@127.0.0.1:$pg_port/$db_name"; fi
+}
 aws_url() { echo "${AWS_ENDPOINT_URL:-http://127.0.0.1:$moto_port}"; }
 
 start_mysql() {
@@ -145,11 +155,43 @@ print_env() {
   cat <<ENV
 export OE_MYSQL_URL='$(mysql_url)'
 export OE_PG_URL='$(pg_url)'
+export OE_MYSQL_READER_URL='$(mysql_reader_url)'
+export OE_PG_READER_URL='$(pg_reader_url)'
 export AWS_ENDPOINT_URL='$(aws_url)'
 export AWS_REGION='${AWS_REGION:-us-east-1}'
 export AWS_ACCESS_KEY_ID='${AWS_ACCESS_KEY_ID:-test}'
 export AWS_SECRET_ACCESS_KEY='${AWS_SECRET_ACCESS_KEY:-test}'
 ENV
+}
+
+# The SELECT-only reader, on every `up` (idempotent), so state from before it existed gets it.
+ensure_readers() {
+  if [ -z "${OE_MYSQL_URL:-}" ]; then
+  # --force: the REVOKEs fail harmlessly once done. MariaDB's install grants PUBLIC everything
+  # on the test and test_% databases, which would let the reader write there.
+  mariadb --no-defaults --force --socket="$state/mariadb.sock" -uroot 2>/dev/null <<SQL
+REVOKE ALL PRIVILEGES ON test.* FROM PUBLIC;
+REVOKE ALL PRIVILEGES ON \`test\\_%\`.* FROM PUBLIC;
+CREATE USER IF NOT EXISTS '$reader_user'@'127.0.0.1' IDENTIFIED BY '$reader_pass';
+CREATE USER IF NOT EXISTS '$reader_user'@'localhost' IDENTIFIED BY '$reader_pass';
+GRANT SELECT ON $db_name.* TO '$reader_user'@'127.0.0.1';
+GRANT SELECT ON $db_name.* TO '$reader_user'@'localhost';
+SQL
+  fi
+  if [ -z "${OE_PG_URL:-}" ]; then
+    # SELECT on what the owner creates in public, nothing else.
+  runuser -u postgres -- "$pgbin/psql" -h "$state/pgsock" -p "$pg_port" -U postgres -d "$db_name" -q -v ON_ERROR_STOP=1 >&2 <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$reader_user') THEN
+    CREATE ROLE $reader_user LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '$reader_pass';
+  END IF;
+END \$\$;
+GRANT CONNECT ON DATABASE $db_name TO $reader_user;
+GRANT USAGE ON SCHEMA public TO $reader_user;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO $reader_user;
+ALTER DEFAULT PRIVILEGES FOR ROLE $db_user IN SCHEMA public GRANT SELECT ON TABLES TO $reader_user;
+SQL
+  fi
 }
 
 stop_pidfile() { # stop_pidfile NAME FILE
@@ -168,6 +210,7 @@ case "${1:-up}" in
     start_mysql
     start_pg
     start_moto
+    ensure_readers
     print_env
     ;;
   env) print_env ;;

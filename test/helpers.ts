@@ -23,6 +23,13 @@ export function serviceUrl(engine: Engine): string {
   return v;
 }
 
+/** The SELECT-only user (scripts/services.sh) that task SQL runs as in the tests, as deployed. */
+export function readerUrl(engine: Engine): string {
+  serviceUrl(engine);
+  const v = engine === "mysql" ? process.env.OE_MYSQL_READER_URL : process.env.OE_PG_READER_URL;
+  return v ?? serviceUrl(engine);
+}
+
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
 }
@@ -77,7 +84,7 @@ export async function makeHarness(o: HarnessOptions): Promise<Harness> {
   const name = `oe-${suffix.replace(/_/g, "-")}`;
   const env = {
     TASK_DB_URL: serviceUrl(o.taskEngine),
-    DATA_DB_URL: serviceUrl(o.dataEngine),
+    DATA_DB_URL: readerUrl(o.dataEngine),
     TASK_TABLE: table,
     EXPORT_BUCKET: name,
     AWS_REGION: process.env.AWS_REGION ?? "us-east-1",

@@ -52,6 +52,17 @@ export interface ClientOptions {
   isStaleConnection: (err: unknown) => boolean;
 }
 
+/** What a database user may do, for `npm run doctor` and the worker's cold-start check. */
+export interface RoleFacts {
+  user: string;
+  superuser: boolean;
+  /** Privileges or roles that reach server files or other sessions (FILE, pg_read_server_files...). */
+  serverFiles: string[];
+  /** Examples of what it may write or create. */
+  writes: string[];
+  unusualSettings: string[];
+}
+
 /** The engine's part of the task-SQL guard (lib/sources/statement-guard.ts). */
 export interface GuardRules {
   /** How the server lexes SQL, in the escape mode the source pins. */
@@ -78,4 +89,5 @@ export interface Dialect {
   classify(err: unknown): Classified | undefined;
   /** The error says a table does not exist. */
   isMissingTable(err: unknown): boolean;
+  roleFacts(db: SqlClient): Promise<RoleFacts>;
 }

@@ -3,6 +3,7 @@ import { mysqlClient } from "./client.js";
 import { classifyMysql } from "./errors.js";
 import { mysqlGuard } from "./guard.js";
 import { mysqlQuoteIdent } from "./quote.js";
+import { mysqlRoleFacts } from "./role.js";
 import { mysqlSchema } from "./schema.js";
 import { mysqlSource } from "./source.js";
 
@@ -24,5 +25,6 @@ export const mysqlDialect: Dialect = {
   createSource: mysqlSource,
   guard: mysqlGuard,
   classify: classifyMysql,
+  roleFacts: mysqlRoleFacts,
   isMissingTable: (err) => (err as { code?: string } | null)?.code === "ER_NO_SUCH_TABLE",
 };

@@ -3,6 +3,7 @@ import { postgresClient } from "./client.js";
 import { classifyPostgres } from "./errors.js";
 import { postgresGuard } from "./guard.js";
 import { postgresQuoteIdent } from "./quote.js";
+import { postgresRoleFacts } from "./role.js";
 import { postgresSchema } from "./schema.js";
 import { postgresSource } from "./source.js";
 
@@ -24,5 +25,6 @@ export const postgresDialect: Dialect = {
   createSource: postgresSource,
   guard: postgresGuard,
   classify: classifyPostgres,
+  roleFacts: postgresRoleFacts,
   isMissingTable: (err) => (err as { code?: string } | null)?.code === "42P01",
 };

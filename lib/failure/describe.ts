@@ -15,6 +15,8 @@ export function describeFailure(
   let text: string;
   if (e.name === "TaskSqlRejected") {
     text = `${raw} Fix the task's SQL and create the task again.`;
+  } else if (e.name === "ValueTooLarge") {
+    text = raw;
   } else if (connection && c.reason !== undefined) {
     const what = stage === "upload" ? "file storage" : "the database";
     text = `Could not reach ${what} (${c.reason}). Nothing was exported; try again later or ask an operator.`;

@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from "node:stream";
 import { headerLine } from "./layout.js";
+import { MAX_FIRST_RECORD_BYTES, tooLarge } from "./limits.js";
 
 // States of the scanner over PostgreSQL's COPY CSV output.
 const FIELD_START = 0;
@@ -188,8 +189,13 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
             break;
         }
       }
-      // Until the first record is complete the header's width is unknown: hold the output.
+      // Until the first record is complete the header's width is unknown: hold the output,
+      // up to a limit (a first record of hundreds of MB would otherwise be held whole).
       if (width === -1) {
+        if (p > MAX_FIRST_RECORD_BYTES) {
+          done(tooLarge(1, fields + 1, o.header, "16 MB"));
+          return;
+        }
         done();
         return;
       }

@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from "node:stream";
+import { MAX_CELL_CHARS, tooLarge } from "./limits.js";
 import { escapeFormula, valueText } from "./value-text.js";
 
 export interface CsvLayoutOptions {
@@ -61,7 +62,14 @@ export function createCsvLayout(o: CsvLayoutOptions): {
       }
       rowNumber += 1;
       let text = String(rowNumber);
-      for (let i = 0; i < row.length; i++) text += `,${cell(row[i])}`;
+      for (let i = 0; i < row.length; i++) {
+        const c = cell(row[i]);
+        if (c.length > MAX_CELL_CHARS) {
+          done(tooLarge(rowNumber, i + 1, o.header, "16 M characters"));
+          return;
+        }
+        text += `,${c}`;
+      }
       for (let i = row.length + 1; i < width; i++) text += ",";
       pending += `${text}\r\n`;
       if (pending.length >= CHUNK_CHARS) {

@@ -86,6 +86,8 @@ async function main() {
   say(`runtime: ${node.version} (${node.bin})`);
   const mysqlUrl = process.env.OE_MYSQL_URL ?? "";
   const pgUrl = process.env.OE_PG_URL ?? "";
+  // Task SQL runs as the SELECT-only reader the services create, as deployed.
+  const readerUrl = process.env.OE_PG_READER_URL ?? pgUrl;
   const endpoint = process.env.AWS_ENDPOINT_URL ?? "";
   if (!mysqlUrl || !pgUrl || !endpoint) throw new Error("run with `npm run test:package`");
   const name = `oe-pkg-${Date.now().toString(36)}`;
@@ -118,7 +120,7 @@ async function main() {
       dbname: my.pathname.slice(1),
     }),
   );
-  const dataParamArn = await putLocalParameter(where, `/${name}/data-db-url`, pgUrl);
+  const dataParamArn = await putLocalParameter(where, `/${name}/data-db-url`, readerUrl);
   const linkSecretArn = await putLocalSecret(
     where,
     `${name}-link`,
@@ -197,7 +199,7 @@ async function main() {
     for (const [k, v] of Object.entries(vars)) env[k] = resolveValue(v, refs, `${logical}.${k}`);
     // Secrets out of plain values: nothing in a function's environment holds a password.
     for (const [k, v] of Object.entries(env)) {
-      for (const secret of [decodeURIComponent(my.password), new URL(pgUrl).password]) {
+      for (const secret of [decodeURIComponent(my.password), new URL(readerUrl).password]) {
         if (secret && v.includes(secret))
           throw new Error(`${logical}.${k} holds a database password`);
       }
@@ -229,7 +231,8 @@ async function main() {
     );
     if (r.code !== 0 || result === undefined)
       throw new Error(`${logical} failed (exit ${r.code}): ${r.stderr.slice(-1500)}`);
-    lastStdout = r.stdout;
+    // Powertools writes WARN and ERROR lines to stderr (CloudWatch gets both).
+    lastStdout = `${r.stdout}\n${r.stderr}`;
     return JSON.parse(result) as unknown;
   };
   let lastStdout = "";
@@ -269,6 +272,9 @@ async function main() {
     throw new Error(
       `no ExportsSucceeded metric in the worker's output:\n${lastStdout.slice(-1500)}`,
     );
+  // The cold-start check of the data role ran, and found the reader to be one.
+  if (/data role: /.test(lastStdout))
+    throw new Error(`the worker warned about the data role:\n${lastStdout.slice(-1500)}`);
   say(
     `worker metrics (EMF): ExportsSucceeded ${emf?.ExportsSucceeded}, RowsExported ${emf?.RowsExported}, BytesExported ${emf?.BytesExported}`,
   );

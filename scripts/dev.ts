@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { createApp } from "../lib/app.js";
 import { loadConfig } from "../lib/config.js";
 import { createSqlClient } from "../lib/db/client.js";
+import { parseDbUrl } from "../lib/db/url.js";
 import { provisionLocal } from "../lib/local/aws-setup.js";
 import { decodeText } from "../lib/local/decode.js";
 import { serveDownloads } from "../lib/local/download-server.js";
@@ -58,11 +59,18 @@ async function main() {
   const report = await migrate(app.taskDb, config.taskTable);
   say(`migrated: ${JSON.stringify(report)}`);
 
-  const dataDb = createSqlClient(config.dataDb, 1);
+  // The demo table is created by the data database's owner; task SQL then reads it as the
+  // SELECT-only reader (DATA_DB_URL defaults to it), which may not create tables.
+  const owner = process.env.DATA_DB_URL
+    ? config.dataDb
+    : parseDbUrl(env.OE_PG_URL ?? config.dataDb.url);
+  const dataDb = createSqlClient(owner, 1);
   const rows = 1000;
   const table = await loadDemoOrders(dataDb, rows);
   await dataDb.close();
-  say(`demo data: ${rows} rows in ${table} on ${config.dataDb.label}`);
+  say(
+    `demo data: ${rows} rows in ${table} on ${config.dataDb.label}; task SQL runs as ${new URL(config.dataDb.url).username}`,
+  );
 
   const id = await insertTask(app.taskDb, config.taskTable, {
     name: "订单导出",

@@ -4,8 +4,6 @@ import { handleDownload } from "../lib/links/download.js";
 
 // Once per container; a missing setting or unreadable secret fails every call with its name.
 const ready = createDeployedApp("download");
-// Surfaced by the handler's await, with the setting's name, not as an unhandled rejection.
-ready.catch(() => {});
 
 // A Lambda function URL (payload format 2.0): a stable link's click -> 302 / 403 / 410 / 404.
 export const handler = async (

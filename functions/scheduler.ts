@@ -4,8 +4,6 @@ import { runSchedulerLoop } from "../lib/scheduler.js";
 
 // Once per container; a missing setting or unreadable secret fails every call with its name.
 const ready = createDeployedApp("scheduler");
-// Surfaced by the handler's await, with the setting's name, not as an unhandled rejection.
-ready.catch(() => {});
 // Leave this much of the Lambda's time unused, so a pass never runs into the timeout.
 const SAFETY_MS = 5000;
 

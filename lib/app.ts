@@ -11,7 +11,7 @@ import { parseLinkKeys } from "./links/stable-link.js";
 import { createLogger, type Logger } from "./logger.js";
 import { secretsOf } from "./redact.js";
 import type { SchedulerDeps } from "./scheduler.js";
-import { createSecretReader, resolveSecrets, type SecretReader } from "./secrets.js";
+import { resolveSecrets, type SecretReader, secretReaderFor } from "./secrets.js";
 import { createDataSource } from "./sources/data-source.js";
 import { TaskStore } from "./tasks/store.js";
 
@@ -97,17 +97,27 @@ export function createApp(
  * the config for this function's role. The download function re-reads the link secret through
  * the cache, so a rotation reaches running containers within SECRET_CACHE_SECONDS.
  */
-export async function createDeployedApp(
+export function createDeployedApp(
   role: Role,
   env: Record<string, string | undefined> = process.env,
   reader?: SecretReader,
 ): Promise<App> {
-  let secrets = reader;
+  const ready = buildDeployedApp(role, env, reader);
+  // Started at module load, awaited by the first call: a failure (a missing setting, an
+  // unreadable secret) reaches that call with its name, never as an unhandled rejection.
+  ready.catch(() => {});
+  return ready;
+}
+
+async function buildDeployedApp(
+  role: Role,
+  env: Record<string, string | undefined>,
+  reader: SecretReader | undefined,
+): Promise<App> {
+  let made = reader;
   const readerOnce = () => {
-    secrets ??= createSecretReader(
-      awsClientConfig({ region: env.AWS_REGION ?? "", endpointUrl: env.AWS_ENDPOINT_URL }),
-    );
-    return secrets;
+    made ??= secretReaderFor(env);
+    return made;
   };
   const config = loadConfig(await resolveSecrets(env, readerOnce), role);
   const linkArn = env.LINK_SECRET_ARN?.trim();

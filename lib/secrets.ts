@@ -2,6 +2,7 @@ import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import { SSMProvider } from "@aws-lambda-powertools/parameters/ssm";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SSMClient } from "@aws-sdk/client-ssm";
+import { awsClientConfig } from "./aws-config.js";
 import { ConfigError } from "./config.js";
 import { urlFromRdsSecret } from "./db/url.js";
 
@@ -57,6 +58,13 @@ export function createSecretReader(clientConfig: {
       return value;
     },
   };
+}
+
+/** A reader for the region and endpoint the environment names (AWS_REGION, AWS_ENDPOINT_URL). */
+export function secretReaderFor(env: Env): SecretReader {
+  return createSecretReader(
+    awsClientConfig({ region: env.AWS_REGION ?? "", endpointUrl: env.AWS_ENDPOINT_URL }),
+  );
 }
 
 /**

@@ -1,23 +1,15 @@
 // npm run doctor: is the data user a real boundary? Connects as DATA_DB_URL (or the secret in
 // DATA_DB_SECRET_ARN) and reports what it may do that an export must not. Exits 1 on a problem.
-import { awsClientConfig } from "../lib/aws-config.js";
 import { loadTaskTableConfig } from "../lib/config.js";
 import { createSqlClient } from "../lib/db/client.js";
 import { parseDbUrl } from "../lib/db/url.js";
 import { checkDataRole } from "../lib/doctor.js";
-import { createSecretReader, resolveSecrets } from "../lib/secrets.js";
+import { resolveSecrets, secretReaderFor } from "../lib/secrets.js";
 import { localEnv } from "./env.js";
 
 async function main() {
   const base = localEnv();
-  const env = await resolveSecrets(base, () =>
-    createSecretReader(
-      awsClientConfig({
-        region: base.AWS_REGION ?? "us-east-1",
-        endpointUrl: base.AWS_ENDPOINT_URL,
-      }),
-    ),
-  );
+  const env = await resolveSecrets(base, () => secretReaderFor(base));
   const { taskDb } = loadTaskTableConfig(env);
   const dataDb = env.DATA_DB_URL ? parseDbUrl(env.DATA_DB_URL) : taskDb;
   console.log(`[doctor] task table: ${taskDb.label}; task SQL runs on: ${dataDb.label}`);

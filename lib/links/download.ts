@@ -85,10 +85,9 @@ export async function handleDownload(
 
 async function answer(deps: DownloadDeps, req: DownloadRequest): Promise<DownloadResponse> {
   if (req.method !== "GET" && req.method !== "HEAD") {
-    return {
-      ...page(405, "Method not allowed", "Open the link in a browser."),
-      headers: { ...TAMPERED.headers, allow: "GET, HEAD" },
-    };
+    const refused = page(405, "Method not allowed", "Open the link in a browser.");
+    refused.headers.allow = "GET, HEAD";
+    return refused;
   }
   const nowSeconds = Math.floor((deps.now ?? Date.now)() / 1000);
   const check = verifyStableLink(await deps.linkKeys(), req.path, req.query, nowSeconds);

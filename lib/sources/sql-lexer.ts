@@ -77,6 +77,16 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
     }
   };
 
+  /** A quoted identifier from its opening quote at `open` to `end`: unquoted, lower-cased. */
+  const quotedIdent = (open: number, end: number, pos: number): Token => {
+    const q = sql[open] as string;
+    const value = sql
+      .slice(open + 1, end - 1)
+      .replaceAll(q + q, q)
+      .toLowerCase();
+    return { kind: "quoted-ident", value, pos };
+  };
+
   const skipBlockComment = (start: number): number => {
     let depth = 1;
     let j = start + 2;
@@ -134,28 +144,14 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
       tokens.push(
         o.doubleQuoteStrings
           ? { kind: "string", value: sql.slice(i, end), pos: i }
-          : {
-              kind: "quoted-ident",
-              value: sql
-                .slice(i + 1, end - 1)
-                .replaceAll('""', '"')
-                .toLowerCase(),
-              pos: i,
-            },
+          : quotedIdent(i, end, i),
       );
       i = end;
       continue;
     }
     if (c === "`" && o.backtickIdentifiers) {
       const end = skipQuoted(i, "`", false);
-      tokens.push({
-        kind: "quoted-ident",
-        value: sql
-          .slice(i + 1, end - 1)
-          .replaceAll("``", "`")
-          .toLowerCase(),
-        pos: i,
-      });
+      tokens.push(quotedIdent(i, end, i));
       i = end;
       continue;
     }
@@ -201,7 +197,7 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
         tokens.push(
           q === "'"
             ? { kind: "string", value: sql.slice(i, end), pos: i }
-            : { kind: "quoted-ident", value: sql.slice(j + 2, end - 1).toLowerCase(), pos: i },
+            : quotedIdent(j + 1, end, i),
         );
         i = end;
         continue;

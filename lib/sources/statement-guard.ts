@@ -10,13 +10,15 @@ export class TaskSqlRejected extends Error {
 const READING_STARTS = new Set(["select", "with", "values", "table"]);
 
 // Words that make a query write, lock or leave the result set, wherever they stand: a
-// data-modifying CTE, SELECT ... INTO (a table, a file, a variable), MySQL's LOCK IN SHARE MODE.
+// data-modifying CTE, SELECT ... INTO (a table, a file, a variable). Each with what to say.
+const writes = (word: string) =>
+  `The task's SQL contains ${word}; an export only reads. Remove the ${word}.`;
 const WRITING_WORDS: Record<string, string> = {
-  insert: "INSERT",
-  update: "UPDATE",
-  delete: "DELETE",
-  merge: "MERGE",
-  into: "INTO",
+  insert: writes("INSERT"),
+  update: writes("UPDATE"),
+  delete: writes("DELETE"),
+  merge: writes("MERGE"),
+  into: "The task's SQL has an INTO clause (a table, a server file or a variable); an export only reads. Remove the INTO clause.",
 };
 
 /**
@@ -74,14 +76,8 @@ export function checkTaskSql(rules: GuardRules, sql: string): void {
           "The task's SQL takes locks (LOCK IN SHARE MODE), which would block the application's writes. Remove that clause.",
         );
       }
-      const word = WRITING_WORDS[t.value];
-      if (word !== undefined) {
-        throw new TaskSqlRejected(
-          word === "INTO"
-            ? "The task's SQL has an INTO clause (a table, a server file or a variable); an export only reads. Remove the INTO clause."
-            : `The task's SQL contains ${word}; an export only reads. Remove the ${word}.`,
-        );
-      }
+      const refusal = WRITING_WORDS[t.value];
+      if (refusal !== undefined) throw new TaskSqlRejected(refusal);
     }
     if (next?.kind === "punct" && next.value === "(") {
       const refusal = rules.refuseFunction(t.value);

@@ -1,8 +1,15 @@
 import type { SqlClient, SqlSession } from "../db/sql-client.js";
 import type { Engine } from "../db/url.js";
 import { DIALECTS } from "../engines/index.js";
-import type { TableName } from "../identifiers.js";
-import { CONTROL_ROW } from "./sql.js";
+import { companionTable, type TableName } from "../identifiers.js";
+
+/** The one row claims, dispatch and the reaper lock (FOR UPDATE) before they touch tasks. */
+export const CONTROL_ROW = "dispatch";
+
+/** `<task table>_lock`, the control row's table. */
+export function controlTable(table: TableName): TableName {
+  return companionTable(table, "lock");
+}
 
 /** Inserts the control row if it is missing (idempotent, safe under concurrency). */
 export async function ensureControlRow(s: SqlSession, engine: Engine, control: TableName) {

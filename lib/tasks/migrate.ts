@@ -1,8 +1,7 @@
 import type { SqlClient, SqlSession } from "../db/sql-client.js";
 import { DIALECTS } from "../engines/index.js";
 import type { TableName } from "../identifiers.js";
-import { ensureControlTable } from "./control.js";
-import { taskSql } from "./sql.js";
+import { controlTable, ensureControlTable } from "./control.js";
 
 export interface MigrationReport {
   created: boolean;
@@ -23,8 +22,9 @@ export async function migrate(db: SqlClient, table: TableName): Promise<Migratio
     const res = await s.query<{ name: string; type: string }>(text, values);
     return new Map(res.rows.map((r) => [r.name.toLowerCase(), r.type.toLowerCase()]));
   };
-  return db
-    .withLock(`offline-export:migrate:${table.schema ?? ""}.${table.name}`, async (s) => {
+  const migrated = await db.withLock(
+    `offline-export:migrate:${table.schema ?? ""}.${table.name}`,
+    async (s) => {
       const report: MigrationReport = { created: false, added: [], widened: [], indexed: false };
       let cols = await readColumns(s);
       if (cols.size === 0) {
@@ -53,9 +53,8 @@ export async function migrate(db: SqlClient, table: TableName): Promise<Migratio
         report.indexed = true;
       }
       return report;
-    })
-    .then(async (report) => {
-      await ensureControlTable(db, taskSql(DIALECTS[db.engine], table).control);
-      return report;
-    });
+    },
+  );
+  await ensureControlTable(db, controlTable(table));
+  return migrated;
 }

@@ -1,6 +1,7 @@
 import type { Dialect, Sql } from "../engines/dialect.js";
-import { companionTable, quoteTable, type TableName } from "../identifiers.js";
+import { quoteTable, type TableName } from "../identifiers.js";
 import { STATUS } from "../status.js";
+import { CONTROL_ROW, controlTable } from "./control.js";
 
 export type { Sql };
 
@@ -44,8 +45,6 @@ export function notExcludedType(
  * the few pieces that differ. The table name was checked by parseTableName; column names are
  * fixed here; values are parameters.
  */
-export const CONTROL_ROW = "dispatch";
-
 export function taskSql(dialect: Dialect, table: TableName) {
   const t = quoteTable(dialect.quoteIdent, table);
   const c = dialect.quoteIdent;
@@ -70,7 +69,7 @@ export function taskSql(dialect: Dialect, table: TableName) {
   // How long the task waited from insert to its latest claim (the pickup-latency metric).
   const waited = `${dialect.sql.secondsBetween(c("created_at"), c("started_at"))} AS ${c("waited_seconds")}`;
 
-  const control = companionTable(table, "lock");
+  const control = controlTable(table);
   const ctl = quoteTable(dialect.quoteIdent, control);
 
   return {

@@ -1,21 +1,24 @@
 import type { SqlClient } from "../../db/sql-client.js";
 import type { RoleFacts } from "../dialect.js";
 
-const FILE_ROLES = ["pg_read_server_files", "pg_write_server_files", "pg_execute_server_program"];
+// Roles that reach server files and programs, or other sessions' queries.
+const POWER_ROLES = [
+  "pg_read_server_files",
+  "pg_write_server_files",
+  "pg_execute_server_program",
+  "pg_signal_backend",
+];
 
 /** What the connected PostgreSQL role may do, from the catalogues. */
 export async function postgresRoleFacts(db: SqlClient): Promise<RoleFacts> {
   const me = await db.query<{ u: string; s: boolean }>(
     "SELECT current_user AS u, rolsuper AS s FROM pg_roles WHERE rolname = current_user",
   );
-  const files: string[] = [];
-  for (const role of [...FILE_ROLES, "pg_signal_backend"]) {
-    const r = await db.query<{ m: boolean }>(
-      "SELECT pg_has_role(current_user, $1, 'MEMBER') AS m",
-      [role],
-    );
-    if (r.rows[0]?.m) files.push(role);
-  }
+  // One round trip; unnest keeps the order of POWER_ROLES.
+  const held = await db.query<{ r: string }>(
+    "SELECT r FROM unnest($1::text[]) WITH ORDINALITY AS x(r, n) WHERE pg_has_role(current_user, r, 'MEMBER') ORDER BY n",
+    [POWER_ROLES],
+  );
   const writes = await db.query<{ t: string }>(
     `SELECT n.nspname || '.' || c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -31,7 +34,7 @@ export async function postgresRoleFacts(db: SqlClient): Promise<RoleFacts> {
   return {
     user: String(me.rows[0]?.u ?? ""),
     superuser: Boolean(me.rows[0]?.s),
-    serverFiles: files,
+    serverFiles: held.rows.map((x) => x.r),
     writes: [
       ...writes.rows.map((r) => `INSERT/UPDATE/DELETE on ${r.t}`),
       ...(create.rows[0]?.c ? ["CREATE in schema public"] : []),

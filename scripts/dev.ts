@@ -5,10 +5,11 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { createApp } from "../lib/app.js";
+import { type App, createApp } from "../lib/app.js";
 import { loadConfig } from "../lib/config.js";
 import { createSqlClient } from "../lib/db/client.js";
 import { parseDbUrl } from "../lib/db/url.js";
+import type { DownloadDeps } from "../lib/links/download.js";
 import { provisionLocal } from "../lib/local/aws-setup.js";
 import { decodeText } from "../lib/local/decode.js";
 import { serveDownloads } from "../lib/local/download-server.js";
@@ -20,6 +21,22 @@ import { localEnv } from "./env.js";
 
 const say = (s: string) => console.log(`[dev] ${s}`);
 const DOWNLOAD_PORT = Number(process.env.DOWNLOAD_PORT ?? 54580);
+
+/**
+ * The download endpoint's port, taken before any other connection is opened (54580 sits in
+ * Linux's ephemeral range, where this process's own client sockets could land). If the default
+ * is busy anyway, any free port will do; an explicit DOWNLOAD_PORT must be free.
+ */
+async function listenForDownloads(deps: () => DownloadDeps) {
+  try {
+    return await serveDownloads(deps, DOWNLOAD_PORT);
+  } catch (err) {
+    if ((err as { code?: string }).code !== "EADDRINUSE" || process.env.DOWNLOAD_PORT) throw err;
+    const server = await serveDownloads(deps, 0);
+    say(`port ${DOWNLOAD_PORT} is taken; serving downloads on ${server.url} instead`);
+    return server;
+  }
+}
 
 /** One link key per checkout, kept in .cache/, so links from earlier runs still verify. */
 function devLinkSecret(): string {
@@ -35,6 +52,11 @@ async function main() {
   const env = localEnv();
   const bucket = env.EXPORT_BUCKET as string;
   const queueName = "offline-export-dev-tasks";
+  let app: App | undefined;
+  const downloads = await listenForDownloads(() => {
+    if (!app) throw new Error("the app is still starting");
+    return app.downloadDeps;
+  });
   say(`S3/SQS at ${env.AWS_ENDPOINT_URL ?? "AWS"}: bucket ${bucket}, queue ${queueName} (+ DLQ)`);
   const { queueUrl } = await provisionLocal({
     region: env.AWS_REGION as string,
@@ -48,12 +70,11 @@ async function main() {
   const config = loadConfig({
     LINK_MODE: "stable",
     LINK_SECRET: devLinkSecret(),
-    LINK_BASE_URL: `http://127.0.0.1:${DOWNLOAD_PORT}`,
+    LINK_BASE_URL: downloads.url,
     ...env,
     EXPORT_QUEUE_URL: env.EXPORT_QUEUE_URL ?? queueUrl,
   });
-  const app = createApp(config);
-  const downloads = await serveDownloads(app.downloadDeps, DOWNLOAD_PORT);
+  app = createApp(config);
   say(`download function serving ${downloads.url} (as its function URL would)`);
   say(`task table ${config.taskTable.name} in ${config.taskDb.label}`);
   const report = await migrate(app.taskDb, config.taskTable);

@@ -2,8 +2,8 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { awsClientConfig } from "./aws-config.js";
 import { type Config, loadConfig, type Role } from "./config.js";
-import { createSqlClient } from "./db/client.js";
-import type { SqlClient } from "./db/sql-client.js";
+import type { DbClient } from "./engines/dialect.js";
+import { createDataSource, createSqlClient } from "./engines/index.js";
 import type { ExportDeps } from "./export/types.js";
 import type { DownloadDeps } from "./links/download.js";
 import type { LinkKeys } from "./links/stable-link.js";
@@ -12,12 +12,11 @@ import { createLogger, type Logger } from "./logger.js";
 import { secretsOf } from "./redact.js";
 import type { SchedulerDeps } from "./scheduler.js";
 import { resolveSecrets, type SecretReader, secretReaderFor } from "./secrets.js";
-import { createDataSource } from "./sources/data-source.js";
 import { TaskStore } from "./tasks/store.js";
 
 export interface App {
   config: Config;
-  taskDb: SqlClient;
+  taskDb: DbClient;
   s3: S3Client;
   sqs: SQSClient;
   logger: Logger;

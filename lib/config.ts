@@ -2,6 +2,7 @@ import { type DbUrl, parseDbUrl } from "./db/url.js";
 import { TEXT_ENCODINGS, type TextEncoding } from "./formats/encoding/encoder.js";
 import { DEFAULT_FORMAT, FORMAT_NAMES, type FormatName } from "./formats/index.js";
 import { parseTableName, type TableName } from "./identifiers.js";
+import { LINK_MODES, type LinkMode } from "./links/export-link.js";
 import { type LinkKeys, parseLinkKeys } from "./links/stable-link.js";
 
 /** S3 refuses presigned URLs that live longer than 7 days. */
@@ -41,9 +42,6 @@ export const DEFAULTS = {
   UPLOAD_QUEUE_SIZE: 2,
   PG_COPY: true,
 } as const;
-
-export const LINK_MODES = ["presigned", "stable"] as const;
-export type LinkMode = (typeof LINK_MODES)[number];
 
 /** Which function reads the config: each is deployed with only the settings it uses. */
 export type Role = "scheduler" | "worker" | "download" | "all";

@@ -1,8 +1,6 @@
-import { createSqlClient } from "./db/client.js";
-import type { SqlClient } from "./db/sql-client.js";
 import type { DbUrl } from "./db/url.js";
-import type { RoleFacts } from "./engines/dialect.js";
-import { DIALECTS } from "./engines/index.js";
+import type { DbClient, RoleFacts } from "./engines/dialect.js";
+import { createSqlClient } from "./engines/index.js";
 import type { Logger } from "./logger.js";
 
 export interface Finding {
@@ -59,9 +57,9 @@ export function judgeDataRole(taskDb: DbUrl, dataDb: DbUrl, facts: RoleFacts): F
 export async function checkDataRole(
   taskDb: DbUrl,
   dataDb: DbUrl,
-  client: SqlClient,
+  client: DbClient,
 ): Promise<Finding[]> {
-  return judgeDataRole(taskDb, dataDb, await DIALECTS[dataDb.engine].roleFacts(client));
+  return judgeDataRole(taskDb, dataDb, await client.dialect.roleFacts(client));
 }
 
 /**

@@ -1,9 +1,9 @@
 // npm run doctor: is the data user a real boundary? Connects as DATA_DB_URL (or the secret in
 // DATA_DB_SECRET_ARN) and reports what it may do that an export must not. Exits 1 on a problem.
 import { loadTaskTableConfig } from "../lib/config.js";
-import { createSqlClient } from "../lib/db/client.js";
 import { parseDbUrl } from "../lib/db/url.js";
 import { checkDataRole } from "../lib/doctor.js";
+import { createSqlClient } from "../lib/engines/index.js";
 import { resolveSecrets, secretReaderFor } from "../lib/secrets.js";
 import { localEnv } from "./env.js";
 

@@ -1,6 +1,6 @@
 // npm run migrate: create or upgrade the task table at TASK_DB_URL (TASK_TABLE). Idempotent.
 import { loadTaskTableConfig } from "../lib/config.js";
-import { createSqlClient } from "../lib/db/client.js";
+import { createSqlClient } from "../lib/engines/index.js";
 import { migrate } from "../lib/tasks/migrate.js";
 
 async function main() {

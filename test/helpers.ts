@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { type App, createApp } from "../lib/app.js";
 import { type Config, loadConfig } from "../lib/config.js";
-import { createSqlClient } from "../lib/db/client.js";
-import type { SqlClient } from "../lib/db/sql-client.js";
 import { type Engine, parseDbUrl } from "../lib/db/url.js";
+import type { DbClient as SqlClient } from "../lib/engines/dialect.js";
+import { createSqlClient } from "../lib/engines/index.js";
 import { provisionLocal } from "../lib/local/aws-setup.js";
 import { runLocal } from "../lib/local/local-runner.js";
 import { insertTask } from "../lib/local/task-admin.js";

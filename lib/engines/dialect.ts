@@ -2,7 +2,7 @@ import type { SqlClient } from "../db/sql-client.js";
 import type { DbUrl, Engine } from "../db/url.js";
 import type { Classified } from "../failure/kinds.js";
 import type { TableName } from "../identifiers.js";
-import type { LexOptions } from "../sources/sql-lexer.js";
+import type { GuardRules } from "../sources/statement-guard.js";
 import type { DataSource, SourceOptions } from "../sources/types.js";
 
 /** A statement and its parameters: values never enter the SQL text. */
@@ -63,14 +63,6 @@ export interface RoleFacts {
   unusualSettings: string[];
 }
 
-/** The engine's part of the task-SQL guard (lib/sources/statement-guard.ts). */
-export interface GuardRules {
-  /** How the server lexes SQL, in the escape mode the source pins. */
-  lex: LexOptions;
-  /** Why task SQL may not call this function (lower-cased name), or undefined. */
-  refuseFunction(name: string): string | undefined;
-}
-
 /**
  * Everything that differs between database engines, in one typed record per engine
  * (lib/engines/<engine>/index.ts), looked up through a Record<Engine, Dialect>: an engine
@@ -90,4 +82,12 @@ export interface Dialect {
   /** The error says a table does not exist. */
   isMissingTable(err: unknown): boolean;
   roleFacts(db: SqlClient): Promise<RoleFacts>;
+}
+
+/**
+ * A pooled SQL client that carries its engine's dialect: the task store, migrate and the
+ * doctor ask `db.dialect` for SQL pieces and error meanings instead of looking the engine up.
+ */
+export interface DbClient extends SqlClient {
+  dialect: Dialect;
 }

@@ -1,5 +1,8 @@
-import type { Engine } from "../db/url.js";
-import type { Dialect } from "./dialect.js";
+import type { DbUrl, Engine } from "../db/url.js";
+import { type Classified, classifyNetwork } from "../failure/kinds.js";
+import { guardedSource } from "../sources/data-source.js";
+import type { DataSource, SourceOptions } from "../sources/types.js";
+import type { DbClient, Dialect } from "./dialect.js";
 import { mysqlDialect } from "./mysql/index.js";
 import { postgresDialect } from "./postgres/index.js";
 
@@ -8,3 +11,36 @@ export const DIALECTS: Record<Engine, Dialect> = {
   mysql: mysqlDialect,
   postgres: postgresDialect,
 };
+
+/** A pooled connection that died while idle (Lambda frozen, database restarted): worth one retry. */
+export function isStaleConnection(dialect: Dialect, err: unknown): boolean {
+  return (dialect.classify(err) ?? classifyNetwork(err))?.kind === "lost";
+}
+
+/**
+ * What an error means, whichever engine (or the network) raised it. Called once where a
+ * failure is caught; the result is passed on (failure/policy.ts, failure/describe.ts).
+ */
+export function classifyError(err: unknown): Classified {
+  for (const dialect of Object.values(DIALECTS)) {
+    const c = dialect.classify(err);
+    if (c) return c;
+  }
+  return classifyNetwork(err) ?? { kind: "other" };
+}
+
+/** A pooled client for the database `db` names, carrying its dialect. */
+export function createSqlClient(db: DbUrl, poolSize = 4): DbClient {
+  const dialect = DIALECTS[db.engine];
+  const client = dialect.createClient(db, {
+    poolSize,
+    isStaleConnection: (err) => isStaleConnection(dialect, err),
+  });
+  return Object.assign(client, { dialect });
+}
+
+/** The data database, with task SQL checked by its engine's guard before it is sent. */
+export function createDataSource(db: DbUrl, o: SourceOptions): DataSource {
+  const dialect = DIALECTS[db.engine];
+  return guardedSource(dialect.createSource(db, o), dialect.guard);
+}

@@ -1,3 +1,4 @@
+import { classifyError } from "../engines/index.js";
 import { describeFailure } from "../failure/describe.js";
 import { deadlineMsg, decide, isTransient, StageError } from "../failure/policy.js";
 import type { Task } from "../tasks/store.js";
@@ -26,11 +27,12 @@ export async function recordFailure(
   }
   const { stage, cause } =
     failure instanceof StageError ? failure : new StageError("export", failure);
-  const reason = describeFailure(cause, stage, {
+  const kind = classifyError(cause);
+  const reason = describeFailure(cause, kind, stage, {
     timeoutSeconds: settings.statementTimeoutSeconds,
     secrets: deps.secrets,
   });
-  const decision = decide(task.attempts, isTransient(cause, stage), reason, settings);
+  const decision = decide(task.attempts, isTransient(cause, kind, stage), reason, settings);
   if (decision.action === "retry") {
     logger.warn("transient failure; task sent back for another attempt", {
       taskId: id,

@@ -1,16 +1,16 @@
 import { MSG_MAX_CHARS, redact, truncate } from "../redact.js";
-import { asErrorLike } from "./kinds.js";
-import { classify, type Stage } from "./policy.js";
+import { asErrorLike, type Classified } from "./kinds.js";
+import type { Stage } from "./policy.js";
 
 /** Turns any error into a sentence a person can act on, without credentials or hosts. */
 export function describeFailure(
   err: unknown,
+  c: Classified,
   stage: Stage,
   o: { timeoutSeconds: number; secrets: readonly string[] },
 ): string {
   const e = asErrorLike(err);
   const raw = String(e.sqlMessage ?? e.message ?? err);
-  const c = classify(err);
   const connection = c.kind === "unreachable" || c.kind === "lost" || c.kind === "refused";
   let text: string;
   if (e.name === "TaskSqlRejected") {

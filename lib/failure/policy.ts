@@ -1,6 +1,5 @@
-import { DIALECTS } from "../engines/index.js";
 import { MSG_MAX_CHARS, truncate } from "../redact.js";
-import { asErrorLike, type Classified, classifyNetwork } from "./kinds.js";
+import { asErrorLike, type Classified } from "./kinds.js";
 
 /** Where an export failed, so the message can say what the person should do about it. */
 export type Stage = "query" | "upload" | "export";
@@ -28,32 +27,19 @@ export const DLQ_MAX_RECEIVE_COUNT = 3;
 /** Writing a finished export's row: tries, and the first pause (doubling) between them. */
 const COMPLETION_RETRY = { tries: 4, firstDelayMs: 500 } as const;
 
-/** The engine that knows the error, else Node's network errors, else "other". */
-export function classify(err: unknown): Classified {
-  for (const dialect of Object.values(DIALECTS)) {
-    const c = dialect.classify(err);
-    if (c) return c;
-  }
-  return classifyNetwork(err) ?? { kind: "other" };
-}
-
 /**
  * Whether a failure is worth another attempt: the database or storage was unreachable, cut
  * off or overloaded. A bad query, a timeout or a refused write is not: it would fail again.
+ * `c` is the error as classified where it was caught (engines/index.ts, classifyError).
  */
-export function isTransient(err: unknown, stage: Stage): boolean {
-  const { kind } = classify(err);
+export function isTransient(err: unknown, c: Classified, stage: Stage): boolean {
+  const { kind } = c;
   if (kind === "unreachable" || kind === "lost") return true;
   if (stage !== "upload") return false;
   const e = asErrorLike(err);
   const status = e.$metadata?.httpStatusCode;
   if (status === undefined) return e.name === "TimeoutError" || e.name === "RequestTimeout";
   return status >= 500 || status === 408 || status === 429;
-}
-
-/** A pooled connection that died while idle (Lambda frozen, database restarted): worth one retry. */
-export function isStaleConnection(err: unknown): boolean {
-  return classify(err).kind === "lost";
 }
 
 export interface AttemptSettings {

@@ -1,12 +1,20 @@
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { Config } from "../config.js";
 import { presignDownload } from "../storage.js";
-import { mintStableLink, objectName } from "./stable-link.js";
+import { type LinkKeys, mintStableLink, objectName } from "./stable-link.js";
 
-export type LinkSettings = Pick<
-  Config,
-  "bucket" | "linkMode" | "linkTtlSeconds" | "linkBaseUrl" | "linkKeys" | "stableLinkTtlSeconds"
->;
+/** presigned: filepath is an S3 presigned URL. stable: a signed link to the download function. */
+export const LINK_MODES = ["presigned", "stable"] as const;
+export type LinkMode = (typeof LINK_MODES)[number];
+
+/** What minting a finished export's link needs (config.ts documents each). */
+export interface LinkSettings {
+  bucket: string;
+  linkMode: LinkMode;
+  linkTtlSeconds: number;
+  linkBaseUrl: string | undefined;
+  linkKeys: LinkKeys | undefined;
+  stableLinkTtlSeconds: number;
+}
 
 /** The link stored in `filepath` for a finished export, in the configured mode. */
 export async function exportLink(

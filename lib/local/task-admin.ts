@@ -1,5 +1,4 @@
-import type { SqlClient } from "../db/sql-client.js";
-import { DIALECTS } from "../engines/index.js";
+import type { DbClient } from "../engines/dialect.js";
 import { quoteTable, type TableName } from "../identifiers.js";
 import { STATUS } from "../status.js";
 import { notExcludedType, sqlParams } from "../tasks/sql.js";
@@ -16,8 +15,8 @@ export interface NewTask {
 }
 
 /** Inserts a task exactly as the PHP app does; returns its id. */
-export async function insertTask(db: SqlClient, table: TableName, f: NewTask): Promise<number> {
-  const d = DIALECTS[db.engine];
+export async function insertTask(db: DbClient, table: TableName, f: NewTask): Promise<number> {
+  const d = db.dialect;
   const c = d.quoteIdent;
   const { values, p } = sqlParams(d);
   const text = `INSERT INTO ${quoteTable(c, table)} (${c("name")}, ${c("title")}, ${c("query")}, ${c("creater_name")}) VALUES (${p(f.name)}, ${p(f.title)}, ${p(f.query)}, ${p(f.createrName)})${d.sql.returningId(c("id"))}`;
@@ -27,11 +26,11 @@ export async function insertTask(db: SqlClient, table: TableName, f: NewTask): P
 
 /** Pending or processing tasks (pending ones of excluded types do not count): 0 means idle. */
 export async function countOpen(
-  db: SqlClient,
+  db: DbClient,
   table: TableName,
   excludeTypes: string[],
 ): Promise<number> {
-  const d = DIALECTS[db.engine];
+  const d = db.dialect;
   const c = d.quoteIdent;
   const { values, p } = sqlParams(d);
   const text = `SELECT COUNT(*) AS n FROM ${quoteTable(c, table)} WHERE ${c("status")} = ${p(STATUS.processing)} OR (${c("status")} = ${p(STATUS.pending)}${notExcludedType(d, p, excludeTypes)})`;

@@ -1,22 +1,18 @@
-import type { DbUrl } from "../db/url.js";
-import { DIALECTS } from "../engines/index.js";
-import { checkTaskSql } from "./statement-guard.js";
-import type { DataSource, SourceOptions } from "./types.js";
+import { checkTaskSql, type GuardRules } from "./statement-guard.js";
+import type { DataSource } from "./types.js";
 
-/** The data database, with task SQL checked (statement-guard.ts) before it is sent. */
-export function createDataSource(db: DbUrl, o: SourceOptions): DataSource {
-  const dialect = DIALECTS[db.engine];
-  const inner = dialect.createSource(db, o);
+/** A data source whose task SQL is checked (statement-guard.ts) before it is sent. */
+export function guardedSource(inner: DataSource, rules: GuardRules): DataSource {
   const openRendered = inner.openRendered;
   return {
     label: inner.label,
     open(sql) {
-      checkTaskSql(dialect.guard, sql);
+      checkTaskSql(rules, sql);
       return inner.open(sql);
     },
     ...(openRendered && {
       openRendered(sql, rendering) {
-        checkTaskSql(dialect.guard, sql);
+        checkTaskSql(rules, sql);
         return openRendered(sql, rendering);
       },
     }),

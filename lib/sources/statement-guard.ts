@@ -1,5 +1,12 @@
-import type { GuardRules } from "../engines/dialect.js";
-import { LexError, lexSql, type Token } from "./sql-lexer.js";
+import { LexError, type LexOptions, lexSql, type Token } from "./sql-lexer.js";
+
+/** An engine's part of the task-SQL guard (lib/engines/<engine>/guard.ts). */
+export interface GuardRules {
+  /** How the server lexes SQL, in the escape mode the source pins. */
+  lex: LexOptions;
+  /** Why task SQL may not call this function (lower-cased name), or undefined. */
+  refuseFunction(name: string): string | undefined;
+}
 
 /** Task SQL that is refused before it reaches the database. */
 export class TaskSqlRejected extends Error {

@@ -1,6 +1,5 @@
-import type { SqlClient, SqlSession } from "../db/sql-client.js";
-import type { Engine } from "../db/url.js";
-import { DIALECTS } from "../engines/index.js";
+import type { SqlSession } from "../db/sql-client.js";
+import type { DbClient, Dialect } from "../engines/dialect.js";
 import { companionTable, type TableName } from "../identifiers.js";
 
 /** The one row claims, dispatch and the reaper lock (FOR UPDATE) before they touch tasks. */
@@ -12,13 +11,13 @@ export function controlTable(table: TableName): TableName {
 }
 
 /** Inserts the control row if it is missing (idempotent, safe under concurrency). */
-export async function ensureControlRow(s: SqlSession, engine: Engine, control: TableName) {
-  const seed = DIALECTS[engine].schema.seedControl(control, CONTROL_ROW);
+export async function ensureControlRow(s: SqlSession, dialect: Dialect, control: TableName) {
+  const seed = dialect.schema.seedControl(control, CONTROL_ROW);
   await s.query(seed.text, seed.values);
 }
 
 /** Creates the control table `<task table>_lock` and its row (migrate, or first use). */
-export async function ensureControlTable(db: SqlClient, control: TableName): Promise<void> {
-  await db.query(DIALECTS[db.engine].schema.createControl(control));
-  await ensureControlRow(db, db.engine, control);
+export async function ensureControlTable(db: DbClient, control: TableName): Promise<void> {
+  await db.query(db.dialect.schema.createControl(control));
+  await ensureControlRow(db, db.dialect, control);
 }

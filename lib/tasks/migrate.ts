@@ -1,5 +1,5 @@
-import type { SqlClient, SqlSession } from "../db/sql-client.js";
-import { DIALECTS } from "../engines/index.js";
+import type { SqlSession } from "../db/sql-client.js";
+import type { DbClient } from "../engines/dialect.js";
 import type { TableName } from "../identifiers.js";
 import { controlTable, ensureControlTable } from "./control.js";
 
@@ -14,8 +14,8 @@ export interface MigrationReport {
  * Creates the task table, or upgrades the seed's table in place. Idempotent: it looks at
  * information_schema and only changes what is missing (MySQL 8 has no ADD COLUMN IF NOT EXISTS).
  */
-export async function migrate(db: SqlClient, table: TableName): Promise<MigrationReport> {
-  const { schema } = DIALECTS[db.engine];
+export async function migrate(db: DbClient, table: TableName): Promise<MigrationReport> {
+  const { schema } = db.dialect;
   // Everything on the locked session: a second pool connection may not exist (pool of one).
   const readColumns = async (s: SqlSession) => {
     const { text, values } = schema.columns(table);

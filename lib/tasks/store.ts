@@ -1,6 +1,6 @@
-import type { SqlClient, SqlSession } from "../db/sql-client.js";
-import { DIALECTS } from "../engines/index.js";
-import { classify, workerStoppedMsg } from "../failure/policy.js";
+import type { SqlSession } from "../db/sql-client.js";
+import type { DbClient } from "../engines/dialect.js";
+import { workerStoppedMsg } from "../failure/policy.js";
 import type { TableName } from "../identifiers.js";
 import { ensureControlRow, ensureControlTable } from "./control.js";
 import { type CompleteFields, type Sql, taskSql } from "./sql.js";
@@ -67,10 +67,10 @@ export class TaskStore {
   private readonly sql;
 
   constructor(
-    private readonly db: SqlClient,
+    private readonly db: DbClient,
     table: TableName,
   ) {
-    this.sql = taskSql(DIALECTS[db.engine], table);
+    this.sql = taskSql(db.dialect, table);
   }
 
   /**
@@ -82,7 +82,7 @@ export class TaskStore {
       this.db.transaction(async (s) => {
         let got = await run(s, this.sql.lockControl());
         if (got.rows.length === 0) {
-          await ensureControlRow(s, this.db.engine, this.sql.control);
+          await ensureControlRow(s, this.db.dialect, this.sql.control);
           got = await run(s, this.sql.lockControl());
         }
         return fn(s);
@@ -90,7 +90,7 @@ export class TaskStore {
     try {
       return await attempt();
     } catch (err) {
-      if (!DIALECTS[this.db.engine].isMissingTable(err)) throw err;
+      if (!this.db.dialect.isMissingTable(err)) throw err;
       await ensureControlTable(this.db, this.sql.control);
       return attempt();
     }
@@ -198,7 +198,7 @@ export class TaskStore {
       return (await run(this.db, statement(clean))).affected === 1;
     } catch (err) {
       // The server refused the value itself (bad character for the column), not the connection.
-      if (classify(err).kind !== "data") throw err;
+      if (this.db.dialect.classify(err)?.kind !== "data") throw err;
       return (await run(this.db, statement(asciiOnly(clean)))).affected === 1;
     }
   }

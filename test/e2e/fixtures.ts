@@ -1,5 +1,5 @@
 import { parse } from "csv-parse/sync";
-import type { SqlClient } from "../../lib/db/sql-client.js";
+import type { DbClient as SqlClient } from "../../lib/engines/dialect.js";
 import type { TextEncoding } from "../../lib/formats/encoding/encoder.js";
 import { decodeText } from "../../lib/local/decode.js";
 import { ph, seriesSql, uniqueName } from "../helpers.js";

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import type { SqlClient } from "../../lib/db/sql-client.js";
+import type { DbClient as SqlClient } from "../../lib/engines/dialect.js";
 
 /**
  * Restarts PostgreSQL for real when scripts/services.sh started it (a fast shutdown drops every

@@ -5,13 +5,12 @@ import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { after, before, describe, it } from "node:test";
 import mysql from "mysql2/promise";
-import { createSqlClient } from "../../lib/db/client.js";
-import type { SqlClient } from "../../lib/db/sql-client.js";
 import { parseDbUrl } from "../../lib/db/url.js";
+import type { DbClient as SqlClient } from "../../lib/engines/dialect.js";
+import { classifyError, createDataSource, createSqlClient } from "../../lib/engines/index.js";
 import { mysqlSource } from "../../lib/engines/mysql/source.js";
 import { postgresSource } from "../../lib/engines/postgres/source.js";
 import { describeFailure } from "../../lib/failure/describe.js";
-import { createDataSource } from "../../lib/sources/data-source.js";
 import type { DataSource } from "../../lib/sources/types.js";
 import { ENGINES, serviceUrl, sqlClient, uniqueName } from "../helpers.js";
 
@@ -67,7 +66,7 @@ for (const engine of ENGINES) {
       assert.ok(err, "the query did not finish");
       assert.ok(seconds < 5, `stopped after ${seconds} s, not at the query's 8 s`);
       assert.match(
-        describeFailure(err, "query", { timeoutSeconds: 2, secrets: [] }),
+        describeFailure(err, classifyError(err), "query", { timeoutSeconds: 2, secrets: [] }),
         /longer than the 2-second limit/,
       );
       assert.equal(

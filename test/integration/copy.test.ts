@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import type { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { after, before, describe, it } from "node:test";
-import type { SqlClient } from "../../lib/db/sql-client.js";
 import { parseDbUrl } from "../../lib/db/url.js";
+import type { DbClient as SqlClient } from "../../lib/engines/dialect.js";
+import { createDataSource } from "../../lib/engines/index.js";
 import { postgresSource } from "../../lib/engines/postgres/source.js";
 import { createCopyCsvLayout } from "../../lib/formats/csv/copy-csv.js";
 import { createCsvLayout } from "../../lib/formats/csv/layout.js";
-import { createDataSource } from "../../lib/sources/data-source.js";
 import type { DataSource, RowStream } from "../../lib/sources/types.js";
 import { serviceUrl, sqlClient, uniqueName } from "../helpers.js";
 

@@ -2,9 +2,9 @@
 // the local owner (superuser, FILE, writes) does not.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createSqlClient } from "../../lib/db/client.js";
 import { parseDbUrl } from "../../lib/db/url.js";
 import { checkDataRole } from "../../lib/doctor.js";
+import { createSqlClient } from "../../lib/engines/index.js";
 import { ENGINES, readerUrl, serviceUrl } from "../helpers.js";
 
 for (const engine of ENGINES) {

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { SqlClient } from "../../lib/db/sql-client.js";
 import { parseDbUrl } from "../../lib/db/url.js";
+import type { DbClient as SqlClient } from "../../lib/engines/dialect.js";
+import { classifyError, createDataSource } from "../../lib/engines/index.js";
 import { mysqlSource } from "../../lib/engines/mysql/source.js";
 import { postgresSource } from "../../lib/engines/postgres/source.js";
 import { describeFailure } from "../../lib/failure/describe.js";
 import { isTransient } from "../../lib/failure/policy.js";
-import { createDataSource } from "../../lib/sources/data-source.js";
 import type { DataSource } from "../../lib/sources/types.js";
 import { ENGINES, seriesSql, serviceUrl, sqlClient, uniqueName } from "../helpers.js";
 
@@ -105,11 +105,15 @@ for (const engine of ENGINES) {
       });
       for (const sql of writes) {
         const err = await readError(unguarded, sql);
-        const msg = describeFailure(err, "query", { timeoutSeconds: 2, secrets: [] });
+        const msg = describeFailure(err, classifyError(err), "query", {
+          timeoutSeconds: 2,
+          secrets: [],
+        });
         assert.match(msg, /read-only|READ ONLY/i, `${sql}: ${msg}`);
       }
       // And the guarded source refuses the obvious ones before they reach the server.
-      const refused = describeFailure(await readError(source, `DELETE FROM ${t}`), "query", {
+      const deleteError = await readError(source, `DELETE FROM ${t}`);
+      const refused = describeFailure(deleteError, classifyError(deleteError), "query", {
         timeoutSeconds: 2,
         secrets: [],
       });
@@ -140,7 +144,7 @@ for (const engine of ENGINES) {
       );
       assert.ok(Date.now() - started < 8000, "stopped well before the query would end");
       assert.match(
-        describeFailure(err, "query", { timeoutSeconds: 2, secrets: [] }),
+        describeFailure(err, classifyError(err), "query", { timeoutSeconds: 2, secrets: [] }),
         /longer than the 2-second limit/,
       );
     });
@@ -203,7 +207,7 @@ for (const engine of ENGINES) {
       await s.close();
       assert.ok(err, "the stream must error, not end or hang");
       assert.ok(rows < 100_000, `stopped early (${rows} rows)`);
-      assert.equal(isTransient(err, "query"), true, `retryable: ${err?.code}`);
+      assert.equal(isTransient(err, classifyError(err), "query"), true, `retryable: ${err?.code}`);
     });
   });
 }

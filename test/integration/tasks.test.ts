@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { SqlClient } from "../../lib/db/sql-client.js";
+import type { DbClient as SqlClient } from "../../lib/engines/dialect.js";
 import { parseTableName, type TableName } from "../../lib/identifiers.js";
 import { countOpen, insertTask } from "../../lib/local/task-admin.js";
 import { STATUS } from "../../lib/status.js";

@@ -67,6 +67,39 @@ describe("layout", () => {
     assert.deepEqual(cycles, []);
   });
 
+  it("has no two-way tie between lib/ folders: the folders stand in floors (engines above db, sources, failure)", () => {
+    // A folder of lib/ is one unit; a file directly in lib/ is its own.
+    const unit = (f: string) => f.split("/").slice(0, 2).join("/");
+    const ties = new Map<string, Set<string>>();
+    for (const [f, targets] of graph) {
+      for (const g of targets) {
+        if (unit(f) === unit(g)) continue;
+        const set = ties.get(unit(f)) ?? new Set<string>();
+        set.add(unit(g));
+        ties.set(unit(f), set);
+      }
+    }
+    const circles: string[] = [];
+    const state = new Map<string, "open" | "done">();
+    const visit = (u: string, path: string[]) => {
+      if (state.get(u) === "done") return;
+      if (state.get(u) === "open") {
+        circles.push([...path.slice(path.indexOf(u)), u].join(" -> "));
+        return;
+      }
+      state.set(u, "open");
+      for (const v of ties.get(u) ?? []) visit(v, [...path, u]);
+      state.set(u, "done");
+    };
+    for (const u of ties.keys()) visit(u, []);
+    assert.deepEqual(circles, []);
+    // The lower folders never reach up into the engine registry.
+    for (const low of ["lib/db", "lib/sources", "lib/failure"])
+      assert.ok(!ties.get(low)?.has("lib/engines"), `${low} imports lib/engines`);
+    // And the check can fail: engines does reach down into sources.
+    assert.ok(ties.get("lib/engines")?.has("lib/sources"));
+  });
+
   it("never lets the deployed functions reach local-only code (lib/local) or lib/ reach functions/", () => {
     const deployed = reachable(tsFiles("functions"));
     const local = [...deployed].filter((f) => f.startsWith(join("lib", "local")));

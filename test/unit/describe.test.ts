@@ -1,15 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { classifyError } from "../../lib/engines/index.js";
 import { describeFailure } from "../../lib/failure/describe.js";
 import { MSG_MAX_CHARS, secretsOf } from "../../lib/redact.js";
 
 const secrets = secretsOf(["postgres://exporter:S3cr%40t!@db.internal.example:5432/app"]);
 const o = { timeoutSeconds: 30, secrets };
 
+const withCancel = (err: object) => Object.assign(new Error("cancel"), err);
+
 describe("describeFailure", () => {
   it("keeps the database's reason for a bad query", () => {
     const err = Object.assign(new Error('relation "nope" does not exist'), { code: "42P01" });
-    const msg = describeFailure(err, "query", o);
+    const msg = describeFailure(err, classifyError(err), "query", o);
     assert.match(msg, /^The query failed: relation "nope" does not exist \[42P01\]\./);
   });
 
@@ -20,7 +23,7 @@ describe("describeFailure", () => {
       sqlMessage: "Table 'app.nope' doesn't exist",
     });
     assert.match(
-      describeFailure(err, "query", o),
+      describeFailure(err, classifyError(err), "query", o),
       /Table 'app\.nope' doesn't exist \[ER_NO_SUCH_TABLE\]/,
     );
   });
@@ -28,7 +31,7 @@ describe("describeFailure", () => {
   it("explains timeouts on both engines", () => {
     for (const err of [{ code: "57014" }, { errno: 1969 }, { errno: 3024 }]) {
       assert.match(
-        describeFailure(Object.assign(new Error("cancel"), err), "query", o),
+        describeFailure(withCancel(err), classifyError(withCancel(err)), "query", o),
         /longer than the 30-second limit/,
       );
     }
@@ -38,7 +41,10 @@ describe("describeFailure", () => {
     const err = Object.assign(new Error("cannot execute DELETE in a read-only transaction"), {
       code: "25006",
     });
-    assert.match(describeFailure(err, "query", o), /exports are read-only: cannot execute DELETE/);
+    assert.match(
+      describeFailure(err, classifyError(err), "query", o),
+      /exports are read-only: cannot execute DELETE/,
+    );
   });
 
   it("never shows hosts, ports or passwords of a connection failure", () => {
@@ -46,7 +52,7 @@ describe("describeFailure", () => {
       new Error("connect ECONNREFUSED 10.1.2.3:5432 db.internal.example S3cr@t!"),
       { code: "ECONNREFUSED" },
     );
-    const msg = describeFailure(err, "query", o);
+    const msg = describeFailure(err, classifyError(err), "query", o);
     assert.match(msg, /Could not reach the database \(connection refused\)/);
     for (const leak of ["10.1.2.3", "db.internal.example", "S3cr@t!", "5432"])
       assert.ok(!msg.includes(leak), leak);
@@ -56,7 +62,7 @@ describe("describeFailure", () => {
     const err = new Error(
       `boom postgres://exporter:S3cr%40t!@db.internal.example:5432/app ${"x".repeat(5000)}`,
     );
-    const msg = describeFailure(err, "export", o);
+    const msg = describeFailure(err, classifyError(err), "export", o);
     assert.ok(!msg.includes("S3cr"), msg.slice(0, 100));
     assert.ok(!msg.includes("db.internal.example"));
     assert.equal(Array.from(msg).length, MSG_MAX_CHARS);

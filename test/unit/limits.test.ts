@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, it } from "node:test";
+import { classifyError } from "../../lib/engines/index.js";
 import { describeFailure } from "../../lib/failure/describe.js";
 import { createCopyCsvLayout } from "../../lib/formats/csv/copy-csv.js";
 import { createCsvLayout } from "../../lib/formats/csv/layout.js";
@@ -32,7 +33,10 @@ describe("bounded memory for one row", () => {
     assert.ok(err, "failed");
     assert.equal(err.name, "ValueTooLarge");
     assert.ok(fed <= MAX_FIRST_RECORD_BYTES + 2 * chunk.length, `read ${fed} bytes before failing`);
-    const msg = describeFailure(err, "query", { timeoutSeconds: 1, secrets: [] });
+    const msg = describeFailure(err, classifyError(err), "query", {
+      timeoutSeconds: 1,
+      secrets: [],
+    });
     assert.match(msg, /^Row 1, column 2 \(备注\) holds more than 16 MB/);
     assert.match(msg, /LEFT\(column, 10000\)/);
   });

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { classifyError, DIALECTS, isStaleConnection } from "../../lib/engines/index.js";
 import {
-  classify,
   deadlineMsg,
   decide,
-  isStaleConnection,
   isTransient,
   withCompletionRetries,
   workerStoppedMsg,
@@ -22,7 +21,7 @@ describe("isTransient", () => {
       [{ code: "ECONNRESET", message: "socket hang up" }, "upload"],
     ];
     for (const [err, stage] of yes)
-      assert.equal(isTransient(err, stage), true, JSON.stringify(err));
+      assert.equal(isTransient(err, classifyError(err), stage), true, JSON.stringify(err));
     const no: [unknown, "query" | "upload"][] = [
       [{ code: "42P01", message: 'relation "x" does not exist' }, "query"],
       [{ code: "57014" }, "query"],
@@ -32,11 +31,11 @@ describe("isTransient", () => {
       [new Error("Invalid character"), "upload"],
     ];
     for (const [err, stage] of no)
-      assert.equal(isTransient(err, stage), false, JSON.stringify(err));
+      assert.equal(isTransient(err, classifyError(err), stage), false, JSON.stringify(err));
   });
 });
 
-describe("classify", () => {
+describe("classifyError", () => {
   it("asks each engine about its own driver's errors, then Node's network errors", () => {
     const cases: [unknown, string][] = [
       [{ code: "57P01" }, "lost"],
@@ -60,14 +59,17 @@ describe("classify", () => {
       [new Error("boom"), "other"],
       [null, "other"],
     ];
-    for (const [err, kind] of cases) assert.equal(classify(err).kind, kind, JSON.stringify(err));
+    for (const [err, kind] of cases)
+      assert.equal(classifyError(err).kind, kind, JSON.stringify(err));
   });
 
   it("retries a pooled query once only when the connection was lost", () => {
-    assert.equal(isStaleConnection({ code: "ECONNRESET" }), true);
-    assert.equal(isStaleConnection({ code: "57P01" }), true);
-    assert.equal(isStaleConnection({ code: "ECONNREFUSED" }), false);
-    assert.equal(isStaleConnection({ code: "42P01" }), false);
+    assert.equal(isStaleConnection(DIALECTS.postgres, { code: "ECONNRESET" }), true);
+    assert.equal(isStaleConnection(DIALECTS.postgres, { code: "57P01" }), true);
+    assert.equal(isStaleConnection(DIALECTS.postgres, { code: "ECONNREFUSED" }), false);
+    assert.equal(isStaleConnection(DIALECTS.postgres, { code: "42P01" }), false);
+    assert.equal(isStaleConnection(DIALECTS.mysql, { code: "PROTOCOL_CONNECTION_LOST" }), true);
+    assert.equal(isStaleConnection(DIALECTS.mysql, { code: "ER_PARSE_ERROR" }), false);
   });
 });
 

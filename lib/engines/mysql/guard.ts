@@ -1,4 +1,4 @@
-import type { GuardRules } from "../dialect.js";
+import type { GuardRules } from "../../sources/statement-guard.js";
 
 // Named locks reach every session (the app's too); LOAD_FILE reads server files; the waits block.
 const REFUSED: [RegExp, string][] = [

@@ -1,4 +1,4 @@
-import type { GuardRules } from "../dialect.js";
+import type { GuardRules } from "../../sources/statement-guard.js";
 
 // Functions a read-only transaction still lets run, and that an export must not call.
 const REFUSED: [RegExp, string][] = [

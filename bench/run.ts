@@ -36,6 +36,8 @@ const TITLE = "序号,编号,订单号,客户,城市,金额,下单时间,备注"
 const endpoint = process.env.AWS_ENDPOINT_URL ?? "";
 const mysqlUrl = process.env.OE_MYSQL_URL ?? "";
 const pgUrl = process.env.OE_PG_URL ?? "";
+// The task table in the task database (scripts/services.sh), apart from the data.
+const taskUrl = process.env.OE_PG_TASK_URL ?? pgUrl;
 if (!endpoint || !mysqlUrl || !pgUrl)
   throw new Error("run with `npm run bench` (it starts the services)");
 // The deployed worker's NODE_OPTIONS, read from serverless.yml and given the way Lambda gives
@@ -89,7 +91,7 @@ const { queueUrl } = await provisionLocal({
   visibilityTimeoutSeconds: 60,
 });
 const baseEnv: Record<string, string> = {
-  TASK_DB_URL: pgUrl,
+  TASK_DB_URL: taskUrl,
   TASK_TABLE: "oe_bench_tasks",
   EXPORT_BUCKET: bucket,
   EXPORT_QUEUE_URL: queueUrl,
@@ -101,7 +103,7 @@ const baseEnv: Record<string, string> = {
   STATEMENT_TIMEOUT_SECONDS: "900",
   POWERTOOLS_LOG_LEVEL: "WARN",
 };
-const taskDb = createSqlClient(parseDbUrl(pgUrl), 1);
+const taskDb = createSqlClient(parseDbUrl(taskUrl), 1);
 const benchConfig = loadConfig({ ...baseEnv, DATA_DB_URL: pgUrl });
 const taskTable = benchConfig.taskTable;
 // For sizing the baselines' objects: a client, not a whole app (and its database pool).

@@ -41,6 +41,13 @@ describe("CSV layout", () => {
     );
   });
 
+  it("quotes a field that holds a bare CR, a bare LF, a comma or a quote, and nothing else", async () => {
+    // A parser that reads both line ends the same would round-trip an unquoted bare CR or LF;
+    // Excel would split the row there. So the bytes themselves are checked.
+    const { bytes } = await render([["a\rb", "c\nd", "e,f", 'g"h', "plain"]], [], "utf8");
+    assert.equal(bytes.toString("utf8"), '1,"a\rb","c\nd","e,f","g""h",plain\r\n');
+  });
+
   it("writes only the header for an empty result", async () => {
     const { bytes, rows } = await render([], ["序号", "名称"], "utf8");
     assert.equal(bytes.toString("utf8"), "序号,名称\r\n");

@@ -3,7 +3,7 @@ import { postgresClient } from "./client.js";
 import { classifyPostgres } from "./errors.js";
 import { postgresGuard } from "./guard.js";
 import { postgresQuoteIdent } from "./quote.js";
-import { postgresRoleFacts } from "./role.js";
+import { postgresRoleFacts, postgresTaskTableSeenFrom } from "./role.js";
 import { postgresSchema } from "./schema.js";
 import { postgresSource } from "./source.js";
 
@@ -26,5 +26,6 @@ export const postgresDialect: Dialect = {
   guard: postgresGuard,
   classify: classifyPostgres,
   roleFacts: postgresRoleFacts,
+  taskTableSeenFrom: postgresTaskTableSeenFrom,
   isMissingTable: (err) => (err as { code?: string } | null)?.code === "42P01",
 };

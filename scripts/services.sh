@@ -188,6 +188,8 @@ REVOKE ALL PRIVILEGES ON test.* FROM PUBLIC;
 REVOKE ALL PRIVILEGES ON \`test\\_%\`.* FROM PUBLIC;
 CREATE USER IF NOT EXISTS '$reader_user'@'127.0.0.1' IDENTIFIED BY '$reader_pass';
 CREATE USER IF NOT EXISTS '$reader_user'@'localhost' IDENTIFIED BY '$reader_pass';
+ALTER USER '$reader_user'@'127.0.0.1' IDENTIFIED BY '$reader_pass';
+ALTER USER '$reader_user'@'localhost' IDENTIFIED BY '$reader_pass';
 GRANT SELECT ON $db_name.* TO '$reader_user'@'127.0.0.1';
 GRANT SELECT ON $db_name.* TO '$reader_user'@'localhost';
 SQL
@@ -200,6 +202,8 @@ DO \$\$ BEGIN
     CREATE ROLE $reader_user LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '$reader_pass';
   END IF;
 END \$\$;
+-- Its password as this script knows it, even if a test of an attack got to change it.
+ALTER ROLE $reader_user PASSWORD '$reader_pass';
 GRANT CONNECT ON DATABASE $db_name TO $reader_user;
 GRANT USAGE ON SCHEMA public TO $reader_user;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO $reader_user;

@@ -4,8 +4,11 @@ import { LexError, type LexOptions, lexSql, type Token } from "./sql-lexer.js";
 export interface GuardRules {
   /** How the server lexes SQL, in the escape mode the source pins. */
   lex: LexOptions;
-  /** Why task SQL may not call this function (lower-cased name), or undefined. */
-  refuseFunction(name: string): string | undefined;
+  /**
+   * Why task SQL may not call this function, or undefined: `name` as the server reads it,
+   * ASCII letters lower-cased; `args`, how many arguments the call passes.
+   */
+  refuseFunction(name: string, args: number): string | undefined;
 }
 
 /** Task SQL that is refused before it reaches the database. */
@@ -38,6 +41,12 @@ const WRITING_WORDS: Record<string, string> = {
  * (the engine's list, lib/engines/<engine>/guard.ts). Each message says what to remove.
  */
 export function checkTaskSql(rules: GuardRules, sql: string): void {
+  // PostgreSQL cannot receive a NUL in query text and MySQL ends comments at one: no SQL needs it.
+  if (sql.includes("\0")) {
+    throw new TaskSqlRejected(
+      "The task's SQL contains a NUL character (code 0). Remove it; write CHR(0) or CHAR(0) for a NUL in data.",
+    );
+  }
   let tokens: Token[];
   try {
     tokens = lexSql(sql, rules.lex);
@@ -63,11 +72,18 @@ export function checkTaskSql(rules: GuardRules, sql: string): void {
   }
   const first = body.find((t) => !(t.kind === "punct" && t.value === "("));
   if (first === undefined) throw new TaskSqlRejected("The task's SQL is empty. Write a SELECT.");
+  const unbalanced = unbalancedBracket(body);
+  if (unbalanced !== undefined) {
+    throw new TaskSqlRejected(
+      `The task's SQL has a ${unbalanced.value} at character ${unbalanced.start + 1} without its partner. Balance the brackets.`,
+    );
+  }
   if (first.kind !== "word" || !READING_STARTS.has(first.value)) {
     throw new TaskSqlRejected(
       `Only a single SELECT (or WITH ... SELECT) can be exported, but the task's SQL starts with ${first.value.slice(0, 40).toUpperCase()}.`,
     );
   }
+  const args = argumentCounts(body);
   for (const [i, t] of body.entries()) {
     if (t.kind !== "word" && t.kind !== "quoted-ident") continue;
     const next = body[i + 1];
@@ -87,12 +103,47 @@ export function checkTaskSql(rules: GuardRules, sql: string): void {
       if (refusal !== undefined) throw new TaskSqlRejected(refusal);
     }
     if (next?.kind === "punct" && next.value === "(") {
-      const refusal = rules.refuseFunction(t.value);
+      const name = t.kind === "word" ? t.value : t.value.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+      const refusal = rules.refuseFunction(name, args.get(i + 1) ?? 0);
       if (refusal !== undefined) {
         throw new TaskSqlRejected(
-          `The task's SQL calls ${t.value}(), which ${refusal}. Remove that call.`,
+          `The task's SQL calls ${name}(), which ${refusal}. Remove that call.`,
         );
       }
     }
   }
+}
+
+const OPENERS: Record<string, string> = { ")": "(", "]": "[" };
+
+/** The first bracket without its partner, or undefined when `(` / `)` and `[` / `]` pair up. */
+function unbalancedBracket(tokens: Token[]): Token | undefined {
+  const open: Token[] = [];
+  for (const t of tokens) {
+    if (t.kind !== "punct") continue;
+    if (t.value === "(" || t.value === "[") open.push(t);
+    else if (t.value === ")" || t.value === "]") {
+      if (open.at(-1)?.value !== OPENERS[t.value]) return t;
+      open.pop();
+    }
+  }
+  return open[0];
+}
+
+/** For each `(` (by token index), how many comma-separated arguments it holds, in one pass. */
+function argumentCounts(tokens: Token[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  const open: { at: number; count: number }[] = [];
+  for (const [i, t] of tokens.entries()) {
+    const top = open.at(-1);
+    if (top && top.count === 0 && !(t.kind === "punct" && (t.value === ")" || t.value === "]")))
+      top.count = 1;
+    if (t.kind !== "punct") continue;
+    if (t.value === "(" || t.value === "[") open.push({ at: i, count: 0 });
+    else if (t.value === ")" || t.value === "]") {
+      const done = open.pop();
+      if (done) counts.set(done.at, done.count);
+    } else if (t.value === "," && top) top.count += 1;
+  }
+  return counts;
 }

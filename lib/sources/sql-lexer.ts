@@ -255,7 +255,7 @@ function decodePostgresEscapes(body: string): string {
       i += octal ? 1 + octal[0].length : 2 + (hex?.[0].length ?? 0);
       continue;
     }
-    const cp = body.codePointAt(i + 1) as number;
+    const cp = body.codePointAt(i + 1) ?? 0x5c; // a lone trailing backslash stays itself
     if (PG_SINGLE[e] !== undefined) cps.push(PG_SINGLE[e].charCodeAt(0));
     else cps.push(cp);
     i += cp > 0xffff ? 3 : 2;

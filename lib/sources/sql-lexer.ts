@@ -297,10 +297,10 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
     code(j + 1) === 0x2d &&
     (o.dashDashFollowers === undefined || j + 2 >= n || is(j + 2, DD_FOLLOW));
 
-  /** Index after the line comment whose text starts at `j`. */
+  /** Index of the character that ends the line comment whose text starts at `j` (or n). */
   const lineCommentEnd = (j: number): number => {
     while (j < n && !is(j, LINE_END)) j += 1;
-    return j < n ? j + 1 : n;
+    return j;
   };
 
   /** Index after the block comment opened at `start`. */

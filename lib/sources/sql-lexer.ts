@@ -126,9 +126,16 @@ function classes(o: LexOptions): Uint8Array {
   return t;
 }
 
+const token = (kind: TokenKind, value: string, start: number, end: number): Token => ({
+  kind,
+  value,
+  start,
+  end,
+});
+
 /** Lower-cases ASCII letters only: both servers leave other letters as written. */
 function foldAscii(s: string): string {
-  return /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 
 /** `s` cut to at most `max` UTF-8 bytes on a character boundary (0: whole). */
@@ -299,8 +306,11 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
 
   /** Index of the character that ends the line comment whose text starts at `j` (or n). */
   const lineCommentEnd = (j: number): number => {
-    while (j < n && !is(j, LINE_END)) j += 1;
-    return j;
+    for (; j < n; j += 1) {
+      const c = sql.charCodeAt(j);
+      if (c < 128 && ((cls[c] as number) & LINE_END) !== 0) return j;
+    }
+    return n;
   };
 
   /** Index after the block comment opened at `start`. */
@@ -329,15 +339,15 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
 
   /** Index of the next token at or after `j`: whitespace and comments skipped. */
   const skipTrivia = (j: number): number => {
-    for (;;) {
-      if (j >= n) return n;
-      if (is(j, WS)) j += 1;
-      else if (dashDashComment(j)) j = lineCommentEnd(j + 2);
-      else if (o.hashComments && code(j) === 0x23) j = lineCommentEnd(j + 1);
-      else if (code(j) === 0x2f && code(j + 1) === 0x2a && !execCommentAt(j))
-        j = blockCommentEnd(j);
+    while (j < n) {
+      const c = sql.charCodeAt(j);
+      if (c < 128 && ((cls[c] as number) & WS) !== 0) j += 1;
+      else if (c === 0x2d && dashDashComment(j)) j = lineCommentEnd(j + 2);
+      else if (c === 0x23 && o.hashComments) j = lineCommentEnd(j + 1);
+      else if (c === 0x2f && code(j + 1) === 0x2a && !execCommentAt(j)) j = blockCommentEnd(j);
       else return j;
     }
+    return n;
   };
 
   /** Index after the quoted run whose opening quote is at `open`; `body` is its text between the quotes. */
@@ -428,49 +438,57 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
       : { kind: "quoted-ident", value: cutToBytes(value, o.nameMaxBytes), start: j, end: tokenEnd };
   };
 
-  for (let i = skipTrivia(0); i < n; i = skipTrivia(i)) {
-    const c = code(i);
-    const start = i;
-    const push = (kind: TokenKind, value: string, end: number) => {
-      tokens.push({ kind, value, start, end });
-      i = end;
-    };
-
-    if (execCommentAt(i)) {
-      push("exec-comment", sql.slice(i), n);
-      break;
+  /** The unquoted name from `i` (digits included when `i` is where a digit name goes on). */
+  const wordAt = (i: number, from: number): Token => {
+    let k = i;
+    let upper = false;
+    let high = false;
+    for (; k < n; k += 1) {
+      const c = sql.charCodeAt(k);
+      if (c >= 128) high = true;
+      else if (k >= from && ((cls[c] as number) & NAME_PART) === 0) break;
+      else if (c >= 65 && c <= 90) upper = true;
     }
+    let text = sql.slice(i, k);
+    if (upper) text = high ? foldAscii(text) : text.toLowerCase();
+    return token("word", cutToBytes(text, o.nameMaxBytes), i, k);
+  };
+
+  /** The token that starts at `i` (not whitespace nor a comment). */
+  const tokenAt = (i: number): Token => {
+    const c = sql.charCodeAt(i);
+    const next = sql.charCodeAt(i + 1);
+    // The commonest token first: a name with no quote or `&` glued to its first letter.
+    if ((c >= 128 || ((cls[c] as number) & NAME_START) !== 0) && next !== 0x27 && next !== 0x26)
+      return wordAt(i, i + 1);
+
+    if (execCommentAt(i)) return token("exec-comment", sql.slice(i), i, n);
     if (c === 0x27) {
       const s = plainString(i);
-      push("string", s.value, s.end);
-      continue;
+      return token("string", s.value, i, s.end);
     }
     if (c === 0x22) {
       if (o.doubleQuoteStrings) {
         const s = plainString(i);
-        push("string", s.value, s.end);
+        return token("string", s.value, i, s.end);
       } else {
         const { end, body } = quoted(i, false);
-        push("quoted-ident", cutToBytes(undouble(body, '"'), o.nameMaxBytes), end);
+        return token("quoted-ident", cutToBytes(undouble(body, '"'), o.nameMaxBytes), i, end);
       }
-      continue;
     }
     if (c === 0x60 && o.backtickIdentifiers) {
       const { end, body } = quoted(i, false);
-      push("quoted-ident", undouble(body, "`"), end);
-      continue;
+      return token("quoted-ident", undouble(body, "`"), i, end);
     }
     if (c === 0x24 && o.dollarQuotes) {
       let k = i + 1;
       while (is(k, DIGIT)) k += 1;
       if (k > i + 1) {
-        push("param", sql.slice(i, k), k);
-        continue;
+        return token("param", sql.slice(i, k), i, k);
       }
       const d = dollarQuote(i);
       if (d) {
-        push("string", d.value, d.end);
-        continue;
+        return token("string", d.value, i, d.end);
       }
     }
     if (c === 0x40 && o.atVariables) {
@@ -480,18 +498,14 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
         k = quoted(k, q !== 0x60 && o.backslashEscapes).end;
       else while (k < n && (namePart(k) || code(k) === 0x2e)) k += 1;
       if (k > i + 1 && !(k === i + 2 && code(i + 1) === 0x40)) {
-        push("variable", sql.slice(i, k), k);
-        continue;
+        return token("variable", sql.slice(i, k), i, k);
       }
     }
     if (is(i, DIGIT) || (c === 0x2e && is(i + 1, DIGIT))) {
       const end = numberEnd(sql, i, is, namePart, o.digitNames);
       if (end < 0) {
-        let k = -end;
-        while (k < n && namePart(k)) k += 1;
-        push("word", cutToBytes(foldAscii(sql.slice(i, k)), o.nameMaxBytes), k);
-      } else push("number", sql.slice(i, end), end);
-      continue;
+        return wordAt(i, -end);
+      } else return token("number", sql.slice(i, end), i, end);
     }
     if (nameStart(i)) {
       const next = code(i + 1);
@@ -499,8 +513,7 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
       // Prefixes glued to their quote: E'..', U&'..', U&"..", N'..', B'..', X'..'.
       if (next === 0x27 && lower === 0x65 && o.escapeStrings) {
         const s = stringAt(i) as { end: number; value: string };
-        push("string", s.value, s.end);
-        continue;
+        return token("string", s.value, i, s.end);
       }
       if (
         lower === 0x75 &&
@@ -509,23 +522,17 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
         (code(i + 2) === 0x27 || code(i + 2) === 0x22)
       ) {
         const t = unicodeLiteral(i);
-        push(t.kind, t.value, t.end);
-        continue;
+        return token(t.kind, t.value, i, t.end);
       }
       if (next === 0x27 && lower === 0x6e) {
         const s = plainString(i + 1);
-        push("string", s.value, s.end);
-        continue;
+        return token("string", s.value, i, s.end);
       }
       if (next === 0x27 && (lower === 0x62 || lower === 0x78)) {
         const { end, body } = quoted(i + 1, false, false);
-        push("string", body, end);
-        continue;
+        return token("string", body, i, end);
       }
-      let k = i + 1;
-      while (k < n && namePart(k)) k += 1;
-      push("word", cutToBytes(foldAscii(sql.slice(i, k)), o.nameMaxBytes), k);
-      continue;
+      return wordAt(i, i + 1);
     }
     let k = i + 1;
     if (is(i, OP)) {
@@ -538,7 +545,13 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
       )
         k += 1;
     }
-    push("punct", sql.slice(i, k), k);
+    return token("punct", sql.slice(i, k), i, k);
+  };
+
+  for (let i = skipTrivia(0); i < n; i = skipTrivia(i)) {
+    const t = tokenAt(i);
+    tokens.push(t);
+    i = t.end;
   }
   return tokens;
 }

@@ -23,13 +23,16 @@ const READING_STARTS = new Set(["select", "with", "values", "table"]);
 // data-modifying CTE, SELECT ... INTO (a table, a file, a variable). Each with what to say.
 const writes = (word: string) =>
   `The task's SQL contains ${word}; an export only reads. Remove the ${word}.`;
-const WRITING_WORDS: Record<string, string> = {
-  insert: writes("INSERT"),
-  update: writes("UPDATE"),
-  delete: writes("DELETE"),
-  merge: writes("MERGE"),
-  into: "The task's SQL has an INTO clause (a table, a server file or a variable); an export only reads. Remove the INTO clause.",
-};
+const WRITING_WORDS = new Map([
+  ["insert", writes("INSERT")],
+  ["update", writes("UPDATE")],
+  ["delete", writes("DELETE")],
+  ["merge", writes("MERGE")],
+  [
+    "into",
+    "The task's SQL has an INTO clause (a table, a server file or a variable); an export only reads. Remove the INTO clause.",
+  ],
+]);
 
 /**
  * Defence in depth in front of the read-only transaction and the SELECT-only data user. The
@@ -72,7 +75,7 @@ export function checkTaskSql(rules: GuardRules, sql: string): void {
   }
   const first = body.find((t) => !(t.kind === "punct" && t.value === "("));
   if (first === undefined) throw new TaskSqlRejected("The task's SQL is empty. Write a SELECT.");
-  const unbalanced = unbalancedBracket(body);
+  const { unbalanced, args } = brackets(body);
   if (unbalanced !== undefined) {
     throw new TaskSqlRejected(
       `The task's SQL has a ${unbalanced.value} at character ${unbalanced.start + 1} without its partner. Balance the brackets.`,
@@ -83,8 +86,8 @@ export function checkTaskSql(rules: GuardRules, sql: string): void {
       `Only a single SELECT (or WITH ... SELECT) can be exported, but the task's SQL starts with ${first.value.slice(0, 40).toUpperCase()}.`,
     );
   }
-  const args = argumentCounts(body);
-  for (const [i, t] of body.entries()) {
+  for (let i = 0; i < body.length; i += 1) {
+    const t = body[i] as Token;
     if (t.kind !== "word" && t.kind !== "quoted-ident") continue;
     const next = body[i + 1];
     if (t.kind === "word") {
@@ -99,12 +102,12 @@ export function checkTaskSql(rules: GuardRules, sql: string): void {
           "The task's SQL takes locks (LOCK IN SHARE MODE), which would block the application's writes. Remove that clause.",
         );
       }
-      const refusal = WRITING_WORDS[t.value];
+      const refusal = WRITING_WORDS.get(t.value);
       if (refusal !== undefined) throw new TaskSqlRejected(refusal);
     }
     if (next?.kind === "punct" && next.value === "(") {
       const name = t.kind === "word" ? t.value : t.value.replace(/[A-Z]+/g, (m) => m.toLowerCase());
-      const refusal = rules.refuseFunction(name, args.get(i + 1) ?? 0);
+      const refusal = rules.refuseFunction(name, args[i + 1] ?? 0);
       if (refusal !== undefined) {
         throw new TaskSqlRejected(
           `The task's SQL calls ${name}(), which ${refusal}. Remove that call.`,
@@ -114,36 +117,23 @@ export function checkTaskSql(rules: GuardRules, sql: string): void {
   }
 }
 
-const OPENERS: Record<string, string> = { ")": "(", "]": "[" };
-
-/** The first bracket without its partner, or undefined when `(` / `)` and `[` / `]` pair up. */
-function unbalancedBracket(tokens: Token[]): Token | undefined {
-  const open: Token[] = [];
-  for (const t of tokens) {
-    if (t.kind !== "punct") continue;
-    if (t.value === "(" || t.value === "[") open.push(t);
-    else if (t.value === ")" || t.value === "]") {
-      if (open.at(-1)?.value !== OPENERS[t.value]) return t;
+/**
+ * One pass over the brackets: the first one without its partner (`(` / `)`, `[` / `]`), and for
+ * each `(` (by token index) how many comma-separated arguments it holds.
+ */
+function brackets(tokens: Token[]): { unbalanced: Token | undefined; args: Int32Array } {
+  const args = new Int32Array(tokens.length);
+  const open: number[] = [];
+  for (let i = 0; i < tokens.length; i += 1) {
+    const t = tokens[i] as Token;
+    const v = t.kind === "punct" ? t.value : "";
+    const top = open.length > 0 ? (open[open.length - 1] as number) : -1;
+    if (top >= 0 && args[top] === 0 && v !== ")" && v !== "]") args[top] = 1;
+    if (v === "(" || v === "[") open.push(i);
+    else if (v === ")" || v === "]") {
+      if (top < 0 || tokens[top]?.value !== (v === ")" ? "(" : "[")) return { unbalanced: t, args };
       open.pop();
-    }
+    } else if (v === "," && top >= 0) args[top] = (args[top] as number) + 1;
   }
-  return open[0];
-}
-
-/** For each `(` (by token index), how many comma-separated arguments it holds, in one pass. */
-function argumentCounts(tokens: Token[]): Map<number, number> {
-  const counts = new Map<number, number>();
-  const open: { at: number; count: number }[] = [];
-  for (const [i, t] of tokens.entries()) {
-    const top = open.at(-1);
-    if (top && top.count === 0 && !(t.kind === "punct" && (t.value === ")" || t.value === "]")))
-      top.count = 1;
-    if (t.kind !== "punct") continue;
-    if (t.value === "(" || t.value === "[") open.push({ at: i, count: 0 });
-    else if (t.value === ")" || t.value === "]") {
-      const done = open.pop();
-      if (done) counts.set(done.at, done.count);
-    } else if (t.value === "," && top) top.count += 1;
-  }
-  return counts;
+  return { unbalanced: open.length > 0 ? tokens[open[0] as number] : undefined, args };
 }

@@ -31,6 +31,8 @@ describe("task SQL guard", () => {
       "SELECT 1 -- ; DROP TABLE t",
       "SELECT update_time, inserted_by, for_user FROM t WHERE deleted = 0",
       "SELECT 'it''s' AS q",
+      // Names that are also Object.prototype's keys are plain names.
+      "SELECT constructor, tostring, __proto__, hasownproperty FROM t",
     ];
     for (const sql of both) {
       assert.doesNotThrow(() => checkTaskSql(postgres, sql), sql);

@@ -299,6 +299,17 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
   const lexError = (what: string, at: number) =>
     new LexError(`${what} starting at character ${at + 1} is not closed`);
 
+  /** `decode()`, its LexError saying where the literal starts. */
+  const at = (start: number, decode: () => string): string => {
+    try {
+      return decode();
+    } catch (err) {
+      if (err instanceof LexError)
+        throw new LexError(`${err.message} in the literal at character ${start + 1}`);
+      throw err;
+    }
+  };
+
   const dashDashComment = (j: number): boolean =>
     code(j) === 0x2d &&
     code(j + 1) === 0x2d &&
@@ -377,7 +388,9 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
     return {
       end,
       value:
-        o.escapeStyle === "e-string" ? decodePostgresEscapes(body) : decodeMysqlEscapes(body, q),
+        o.escapeStyle === "e-string"
+          ? at(open, () => decodePostgresEscapes(body))
+          : decodeMysqlEscapes(body, q),
     };
   };
 
@@ -386,7 +399,7 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
     if (code(j) === 0x27) return plainString(j);
     if (o.escapeStrings && (sql[j] === "e" || sql[j] === "E") && code(j + 1) === 0x27) {
       const { end, body } = quoted(j + 1, true);
-      return { end, value: decodePostgresEscapes(body) };
+      return { end, value: at(j, () => decodePostgresEscapes(body)) };
     }
     if (o.dollarQuotes && code(j) === 0x24) {
       const d = dollarQuote(j);
@@ -432,7 +445,7 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
       esc = s.value;
       tokenEnd = s.end;
     }
-    const value = decodeUnicodeEscapes(undouble(body, q), esc);
+    const value = at(j, () => decodeUnicodeEscapes(undouble(body, q), esc));
     return q === "'"
       ? { kind: "string", value, start: j, end: tokenEnd }
       : { kind: "quoted-ident", value: cutToBytes(value, o.nameMaxBytes), start: j, end: tokenEnd };

@@ -258,6 +258,12 @@ describe("task SQL guard", () => {
     refused(postgres, "SELECT /* /* */ 1", /comment starting at character 8 is not closed/);
     refused(postgres, "SELECT $x$ abc", /\$x\$ quote/);
     refused(mysql, "SELECT `abc", /unterminated/);
+    refused(
+      postgres,
+      'SELECT 1 AS U&"a\\006"',
+      /invalid Unicode escape in the literal at character 13/,
+    );
+    refused(postgres, "SELECT E'\\xff'", /not valid UTF-8 in the literal at character 8/);
   });
 
   it("lexes both string-escape modes: the sources pin the one the guard used", () => {

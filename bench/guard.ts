@@ -1,6 +1,7 @@
-// The task-SQL guard (lexer and checks) on a 100 KB query of each engine, bundled by the
-// benchmark and run with plain `node` in a fresh process, as a Lambda runs it once per task:
-// the first call (code not yet optimised) and the median of later calls, as JSON.
+// The task-SQL guard (lexer and checks) on a query of each engine of the size given (characters,
+// argv[2]), bundled by the benchmark and run with plain `node` in a fresh process, as a Lambda
+// runs it once per task: the first call (code not yet optimised) and the median of later calls,
+// as JSON.
 import { DIALECTS } from "../lib/engines/index.js";
 import { checkTaskSql } from "../lib/sources/statement-guard.js";
 
@@ -11,7 +12,7 @@ const BRANCH = {
   mysql:
     "SELECT o.id, o.order_no, c.name AS `客户`, 'it''s -- no comment' AS s, \"a \\\" b\" AS d, '\\n' AS e /* note */ FROM orders o JOIN customers c ON c.id = o.customer_id -- why\nWHERE o.amount >= 10.5 AND DATE(o.created_at) > '2024-01-01' # why\nUNION ALL ",
 };
-const SIZE = 100_000;
+const SIZE = Number(process.argv[2] ?? 100_000);
 
 const figures = Object.entries(BRANCH).map(([engine, branch]) => {
   const sql = `${branch.repeat(Math.ceil(SIZE / branch.length))}SELECT 1, 2, 3, 4, 5, 6, 7`;

@@ -242,10 +242,13 @@ for (const r of results) {
     ].join(" | ")} |`,
   );
 }
-const guard = JSON.parse(
-  spawnSync(NODE_BIN, [".bench/guard.mjs"], { encoding: "utf8" }).stdout,
-) as { engine: string; chars: number; firstMs: number; medianMs: number }[];
-console.log("\nThe task-SQL guard on one query, in a fresh process (once per task):\n");
+const guard = [2_000, 100_000].flatMap(
+  (size) =>
+    JSON.parse(
+      spawnSync(NODE_BIN, [".bench/guard.mjs", String(size)], { encoding: "utf8" }).stdout,
+    ) as { engine: string; chars: number; firstMs: number; medianMs: number }[],
+);
+console.log("\nThe task-SQL guard on one query, each size in a fresh process (once per task):\n");
 console.log("| engine | query chars | first call ms | later calls, median ms |\n|---|---|---|---|");
 for (const g of guard)
   console.log(

@@ -68,6 +68,19 @@ await build({
   },
   logLevel: "warning",
 });
+await build({
+  entryPoints: ["bench/guard.ts"],
+  outfile: ".bench/guard.mjs",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  external: ["pg-native"],
+  banner: {
+    js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+  },
+  logLevel: "warning",
+});
 
 for (const [engine, url] of [
   ["postgres", pgUrl],
@@ -231,6 +244,18 @@ for (const r of results) {
     ].join(" | ")} |`,
   );
 }
+const guard = [2_000, 100_000].flatMap(
+  (size) =>
+    JSON.parse(
+      spawnSync(NODE_BIN, [".bench/guard.mjs", String(size)], { encoding: "utf8" }).stdout,
+    ) as { engine: string; chars: number; firstMs: number; medianMs: number }[],
+);
+console.log("\nThe task-SQL guard on one query, each size in a fresh process (once per task):\n");
+console.log("| engine | query chars | first call ms | later calls, median ms |\n|---|---|---|---|");
+for (const g of guard)
+  console.log(
+    `| ${g.engine} | ${g.chars.toLocaleString("en-US")} | ${g.firstMs.toFixed(1)} | ${g.medianMs.toFixed(1)} |`,
+  );
 console.log(`\nMemory, ${SMALL} -> ${ROWS} rows:`);
 for (const f of flat) console.log(`- ${f}`);
 

@@ -35,6 +35,17 @@ export function parseDbUrl(value: string): DbUrl {
   return { engine, url, label: `${engine}://${u.host}/${db}` };
 }
 
+const DEFAULT_PORTS: Record<Engine, string> = { mysql: "3306", postgres: "5432" };
+
+/** Whether two URLs reach the same database server: engine, host and port (databases may differ). */
+export function sameServer(a: DbUrl, b: DbUrl): boolean {
+  const server = (d: DbUrl) => {
+    const u = new URL(d.url);
+    return `${d.engine}://${u.hostname.toLowerCase()}:${u.port || DEFAULT_PORTS[d.engine]}`;
+  };
+  return server(a) === server(b);
+}
+
 // Engine names as RDS / Aurora write them in a generated secret's "engine".
 const RDS_ENGINES: Record<string, string> = {
   mysql: "mysql",

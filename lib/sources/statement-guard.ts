@@ -4,7 +4,7 @@ import { LexError, type LexOptions, lexSql, type Token } from "./sql-lexer.js";
 export interface GuardRules {
   /** How the server lexes SQL, in the escape mode the source pins. */
   lex: LexOptions;
-  /** Why task SQL may not call this function (lower-cased name), or undefined. */
+  /** Why task SQL may not call this function (lower-cased name, schema-qualified where the server showed a schema), or undefined. */
   refuseFunction(name: string): string | undefined;
 }
 

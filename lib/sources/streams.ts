@@ -1,5 +1,5 @@
 import type { EventEmitter } from "node:events";
-import { PassThrough, type Readable } from "node:stream";
+import { PassThrough, type Readable, type TransformOptions } from "node:stream";
 import { WORKER_TIMEOUT_CODE } from "../failure/kinds.js";
 
 /** Runs close at most once and never lets it hang the export. */
@@ -24,7 +24,7 @@ export function onceClose(fn: () => Promise<void>, timeoutMs = 5000): () => Prom
  */
 export function failFast(
   inner: Readable,
-  buffering: { objectMode: boolean; highWaterMark: number },
+  buffering: { objectMode: boolean; highWaterMark: number; flush?: TransformOptions["flush"] },
   connection: EventEmitter,
   errorsFrom: EventEmitter[] = [],
 ): Readable {

@@ -31,6 +31,9 @@ export const postgresGuard: GuardRules = {
     backtickIdentifiers: false,
   },
   refuseFunction(name) {
-    return REFUSED.find(([re]) => re.test(name))?.[1];
+    // A schema-qualified name (pg_catalog.pg_cancel_backend, an extension's ext.dblink) is
+    // judged by its function name: the same function in any schema is refused.
+    const bare = name.slice(name.lastIndexOf(".") + 1);
+    return REFUSED.find(([re]) => re.test(bare))?.[1];
   },
 };

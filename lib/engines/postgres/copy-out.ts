@@ -25,7 +25,9 @@ export async function copyOut(
  * (rows, another COPY) threw a TypeError inside the socket's data handler and took the process
  * down. Here every message one COPY does not send fails the stream instead, and the stream ends
  * only at ReadyForQuery after exactly one CommandComplete, so a second statement can never pass
- * for a finished export.
+ * for a finished export. (The server sends a query string's answers when its output buffer
+ * fills, at a NOTICE, or at the end: a trailing statement that runs on keeps the stream open
+ * until the time limit stops it.)
  */
 export function watchCopy(copy: CopyStream): CopyStream {
   const stream = copy as CopyStream & Record<string, unknown>;

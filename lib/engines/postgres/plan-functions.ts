@@ -22,6 +22,7 @@ const NAME_FIELDS = new Set([
   "Index Name",
   "CTE Name",
   "Subplan Name",
+  // A Function Scan's function, also shown as its "Function Call".
   "Function Name",
   "Sampling Method",
   "Sort Method",
@@ -71,13 +72,7 @@ export function planFunctions(plan: unknown): Set<string> {
     } else if (Array.isArray(v)) {
       for (const x of v) walk(x, key);
     } else if (v !== null && typeof v === "object") {
-      const node = v as Record<string, unknown>;
-      // A Function Scan's own fields name its function (VERBOSE also shows the call).
-      if (typeof node["Function Name"] === "string") {
-        const schema = typeof node.Schema === "string" ? `${node.Schema}.` : "";
-        names.add(`${schema}${node["Function Name"]}`.toLowerCase());
-      }
-      for (const [k, x] of Object.entries(node)) walk(x, k);
+      for (const [k, x] of Object.entries(v)) walk(x, k);
     }
   };
   walk(plan, "");

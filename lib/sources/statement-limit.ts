@@ -56,11 +56,10 @@ export class StatementLimit {
     done(this.error);
   };
 
-  /** The stream the limit fails (at once if it fired during the checks); it disarms when the stream ends or closes. */
+  /** The stream the limit fails (at once if it fired during the checks); it disarms when the stream closes. */
   watch(stream: Readable): void {
     this.stream = stream;
     if (this.stopping) stream.destroy(this.error);
-    stream.once("end", () => this.disarm());
     stream.once("close", () => this.disarm());
   }
 

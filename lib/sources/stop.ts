@@ -32,7 +32,7 @@ export interface StopTiming {
   pollMs: number;
 }
 
-export const STOP_TIMING: StopTiming = { graceMs: 3000, goneMs: 10_000, pollMs: 100 };
+export const STOP_TIMING: StopTiming = { graceMs: 3000, goneMs: 10_000, pollMs: 25 };
 
 /** The longest a stop takes, connection attempts included: a close waits this long at most. */
 export const STOP_BOUND_MS = STOP_TIMING.goneMs + 10_000;

@@ -16,7 +16,6 @@ export class UnexpectedMessage extends Error {
  * is replaced by the next query.
  */
 class ParseProof implements pg.Submittable {
-  private settled = false;
   constructor(
     private readonly text: string,
     private readonly settle: (err?: unknown) => void,
@@ -27,9 +26,8 @@ class ParseProof implements pg.Submittable {
     connection.sync();
   }
 
+  // The first answer decides; the promise behind `settle` ignores any later one.
   private finish(err?: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
     this.settle(err);
   }
 

@@ -156,9 +156,9 @@ describe("postgres: the server's function check in the source, as the reader", (
       "SELECT 1 FROM generate_series(1, 2) g WHERE query_to_xml('SELECT 1', true, true, '') IS NULL",
       /calls query_to_xml\(\), which runs SQL given as text/,
     ],
-    // Where the plan cannot see: a quoted call must be one the plan shows.
-    [`SELECT 1 LIMIT U&"pg_\\0063ancel_backend"(0)::int`, /calls a function by a quoted name/],
-    [`VALUES ("pg_cancel_backend"(0)), (true)`, /calls a function by a quoted name/],
+    // Where the plan cannot see: a U& call must be one the plan shows.
+    [`SELECT 1 LIMIT U&"pg_\\0063ancel_backend"(0)::int`, /calls a function by a U& name/],
+    [`VALUES (U&"pg_\\0063ancel_backend"(0)), (true)`, /calls a function by a U& name/],
   ];
   for (const [sql, message] of REFUSED) {
     for (const copy of [false, true]) {
@@ -168,11 +168,12 @@ describe("postgres: the server's function check in the source, as the reader", (
     }
   }
 
-  it("lets ordinary calls through, quoted ones too when the plan shows them", async () => {
+  it("lets ordinary calls through, quoted ones, CTEs and aliases with column names too", async () => {
     for (const sql of [
       "SELECT lower('A'), now(), md5('x')",
-      `SELECT "lower"(x) FROM (VALUES ('A'), ('B')) v(x)`,
+      `SELECT "lower"(x), U&"lower"(x) FROM (VALUES ('A'), ('B')) v(x)`,
       "SELECT g FROM generate_series(1, 3) g LIMIT 2",
+      `WITH "订单"(编号) AS (SELECT 1) SELECT * FROM "订单", (SELECT 2) AS "s"(n), generate_series(1, 2) AS "g"(m)`,
     ]) {
       assert.equal(await run(checked, sql), undefined, sql);
     }

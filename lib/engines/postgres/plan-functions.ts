@@ -80,12 +80,13 @@ export function planFunctions(plan: unknown): Set<string> {
 }
 
 /**
- * Functions the task SQL calls by a quoted name (`"f"(`, `U&"..."(`) that the plan does not
- * show. EXPLAIN VERBOSE leaves some expressions out (LIMIT and OFFSET counts, window frame
- * offsets, the rows of a multi-row VALUES list), and the lexer does not decode every quoted
- * spelling, so such a call is judged by neither: it is refused instead.
+ * Functions the task SQL calls by a `U&"..."` name that the plan does not show. EXPLAIN VERBOSE
+ * leaves some expressions out (LIMIT and OFFSET counts, window frame offsets, the rows of a
+ * multi-row VALUES list), and the lexer reads every spelling of a name but U&'s escapes, so
+ * such a call is judged by neither: it is refused instead. (A `"quoted"(` name may also be a
+ * CTE or an alias with column names; the lexer judges those names as written.)
  */
-export function unseenQuotedCalls(taskSql: string, plan: Set<string>): string[] {
+export function unseenEscapedCalls(taskSql: string, plan: Set<string>): string[] {
   let tokens: Token[];
   try {
     tokens = lexSql(taskSql, postgresGuard.lex);
@@ -93,8 +94,12 @@ export function unseenQuotedCalls(taskSql: string, plan: Set<string>): string[] 
     return [];
   }
   const shown = new Set([...plan].map((n) => n.replace(/^.*\./, "")));
+  const escaped = (t: Token) => /^u&/i.test(taskSql.slice(t.pos, t.pos + 2));
   return tokens
-    .filter((t, i) => t.kind === "quoted-ident" && isOpen(tokens[i + 1]) && !shown.has(t.value))
+    .filter(
+      (t, i) =>
+        t.kind === "quoted-ident" && escaped(t) && isOpen(tokens[i + 1]) && !shown.has(t.value),
+    )
     .map((t) => t.value);
 }
 
@@ -121,10 +126,10 @@ export async function checkPlanFunctions(
       );
     }
   }
-  const unseen = unseenQuotedCalls(sql, names);
+  const unseen = unseenEscapedCalls(sql, names);
   if (unseen.length > 0) {
     throw new TaskSqlRejected(
-      `The task's SQL calls a function by a quoted name (${unseen[0]?.slice(0, 60)}) where the database's check cannot see it. Write the name without quotes.`,
+      `The task's SQL calls a function by a U& name (${unseen[0]?.slice(0, 60)}) where the database's check cannot see it. Write the name plainly.`,
     );
   }
 }

@@ -147,7 +147,7 @@ describe("postgres: a stop the task's role cannot dodge", () => {
       await bystander.end().catch(() => {});
       assert.equal(cut, true, "a bystander session of the role was terminated");
       const { err } = await consume(s);
-      assert.match(msgOf(err, 3), /longer than the 3-second limit and was cancelled/);
+      assert.match(msgOf(err, 3), /longer than the 3-second limit and was cancelled\./);
       assert.equal(await until(async () => !(await present(pid as number)), 5000), true);
       assert.deepEqual(log.lines, []);
     } finally {
@@ -182,6 +182,9 @@ describe("postgres: a stop the task's role cannot dodge", () => {
     }
   });
 
+  const LIFTED_SLEEP =
+    "SELECT pg_backend_pid(), set_config('statement_timeout', '0', true), CASE WHEN g > 1 THEN pg_sleep(30) END FROM generate_series(1, 2) g";
+
   it("falls back to the data user's login when the monitor may not signal, and warns once", {
     timeout: 30_000,
   }, async () => {
@@ -195,17 +198,36 @@ describe("postgres: a stop the task's role cannot dodge", () => {
         log,
       });
       for (let i = 0; i < 2; i++) {
-        const s = await source.open(
-          "SELECT pg_backend_pid(), set_config('statement_timeout', '0', true), CASE WHEN g > 1 THEN pg_sleep(30) END FROM generate_series(1, 2) g",
-        );
-        const { first, err } = await consume(s);
-        assert.match(msgOf(err, 1), /and was cancelled/);
+        const { first, err } = await consume(await source.open(LIFTED_SLEEP));
+        assert.match(msgOf(err, 1), /and was cancelled\./);
         assert.equal(await present(Number(first?.[0])), false);
       }
       assert.equal(log.lines.length, 1, log.lines.join("\n"));
       assert.match(log.lines[0] ?? "", /warn: the monitor login may not stop/);
     } finally {
       await admin.query(`DROP ROLE IF EXISTS ${weak.name}`);
+    }
+  });
+
+  it("stops from a monitor that is only a member of the data role (the README's grant)", {
+    timeout: 30_000,
+  }, async () => {
+    const member = await ownRole(admin, "oe_member_monitor");
+    try {
+      await admin.query(`GRANT ${new URL(readerUrl("postgres")).username} TO ${member.name}`);
+      const log = recordingLog();
+      const source = postgresSource(parseDbUrl(readerUrl("postgres")), {
+        statementTimeoutSeconds: 1,
+        batchRows: 1,
+        monitor: member.url,
+        log,
+      });
+      const { first, err } = await consume(await source.open(LIFTED_SLEEP));
+      assert.match(msgOf(err, 1), /and was cancelled\./);
+      assert.equal(await present(Number(first?.[0])), false);
+      assert.deepEqual(log.lines, [], "no fallback");
+    } finally {
+      await admin.query(`DROP ROLE IF EXISTS ${member.name}`);
     }
   });
 
@@ -296,13 +318,56 @@ describe("mysql: the stop, the limit and lock waits", () => {
       }, 3000);
       assert.equal(seen, true, "the query started");
       const { err } = await consume(s);
-      assert.match(msgOf(err, 2), /longer than the 2-second limit and was cancelled/);
+      assert.match(msgOf(err, 2), /longer than the 2-second limit and was cancelled\./);
       assert.equal(await present(id), false, "the thread is gone");
       assert.deepEqual(log.lines, [], "stopped from the monitor, not the data user's login");
     } finally {
       if (id > 0 && (await present(id))) await admin.query(`KILL ${id}`);
     }
   });
+
+  for (const granted of [true, false]) {
+    it(granted
+      ? "stops from a monitor with only CONNECTION ADMIN and PROCESS (the README's grant)"
+      : "falls back to the data user's login when the monitor may not kill, and warns", {
+      timeout: 30_000,
+    }, async () => {
+      const user = uniqueName("oe_mon").toLowerCase().slice(0, 32);
+      const marker = uniqueName("granted");
+      await admin.query(`CREATE USER '${user}'@'localhost' IDENTIFIED BY 'mon-pw'`);
+      await admin.query(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY 'mon-pw'`);
+      let id = 0;
+      try {
+        for (const host of granted ? ["localhost", "127.0.0.1"] : [])
+          await admin.query(`GRANT CONNECTION ADMIN, PROCESS ON *.* TO '${user}'@'${host}'`);
+        const u = new URL(serviceUrl("mysql"));
+        u.username = user;
+        u.password = "mon-pw";
+        const log = recordingLog();
+        const source = mysqlSource(parseDbUrl(readerUrl("mysql")), {
+          statementTimeoutSeconds: 2,
+          monitor: parseDbUrl(u.toString()),
+          log,
+        });
+        const s = await source.open(
+          `/*!SET STATEMENT max_statement_time=0 FOR*/ SELECT SLEEP(20), '${marker}'`,
+        );
+        await until(async () => {
+          id = await threadOf(marker);
+          return id > 0;
+        }, 3000);
+        const { err } = await consume(s);
+        assert.match(msgOf(err, 2), /and was cancelled\./);
+        assert.equal(await present(id), false);
+        if (granted) assert.deepEqual(log.lines, [], "no fallback");
+        else assert.match(log.lines.join("\n"), /^warn: the monitor login may not stop/);
+      } finally {
+        if (id > 0 && (await present(id))) await admin.query(`KILL ${id}`);
+        for (const host of ["localhost", "127.0.0.1"])
+          await admin.query(`DROP USER IF EXISTS '${user}'@'${host}'`);
+      }
+    });
+  }
 
   it("never ends a result cut short by the limit as a success (BENCHMARK returns 0)", {
     timeout: 30_000,

@@ -30,7 +30,10 @@ export function mysqlStopTarget(
 
 async function mysqlControl(url: string, id: number): Promise<SessionControl> {
   if (!Number.isSafeInteger(id)) throw new Error("the data connection has no thread id");
-  const c = mysql.createConnection({ uri: url, connectTimeout: 5000 });
+  // No database: KILL and the process list need none, and the monitor may have no grant on it.
+  const server = new URL(url);
+  server.pathname = "/";
+  const c = mysql.createConnection({ uri: server.toString(), connectTimeout: 5000 });
   c.on("error", () => {});
   const run = (sql: string) =>
     new Promise<unknown>((resolve, reject) =>

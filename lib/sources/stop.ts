@@ -70,25 +70,39 @@ export function createStopper(o: {
       }
     };
     let c: SessionControl | undefined;
+    /** The stop from the data user's own login, which task SQL can signal: warned once. */
+    const asDataUser = async (why: string, fields: Record<string, unknown>) => {
+      warnOnce(
+        `${why}; queries are stopped from the data user's own login, which task SQL can signal`,
+        {
+          ...t.describe,
+          ...fields,
+        },
+      );
+      await c?.close().catch(() => {});
+      c = await t.connect("data");
+      await c.cancel();
+      return c;
+    };
     try {
       if (!o.hasMonitor) {
-        warnOnce(
-          "no monitor login for the data database: queries are stopped from the data user's own login, which task SQL can signal; set DATA_DB_MONITOR_URL (or DATA_DB_MONITOR_SECRET_ARN)",
-          t.describe,
+        c = await asDataUser(
+          "no monitor login for the data database (set DATA_DB_MONITOR_URL or DATA_DB_MONITOR_SECRET_ARN)",
+          {},
         );
-      }
-      c = await t.connect(o.hasMonitor ? "monitor" : "data");
-      try {
-        await c.cancel();
-      } catch (err) {
-        if (!o.hasMonitor || !t.notAllowed(err)) throw err;
-        warnOnce(
-          "the monitor login may not stop the data user's queries (PostgreSQL: pg_signal_backend or membership in the data role; MySQL: CONNECTION ADMIN or SUPER, and PROCESS); falling back to the data user's own login, which task SQL can signal",
-          { ...t.describe, error: err },
-        );
-        await c.close().catch(() => {});
-        c = await t.connect("data");
-        await c.cancel();
+      } else {
+        try {
+          c = await t.connect("monitor");
+          await c.cancel();
+        } catch (err) {
+          if (c !== undefined && !t.notAllowed(err)) throw err;
+          c = await asDataUser(
+            c === undefined
+              ? "the monitor login could not log in"
+              : "the monitor login may not stop the data user's queries (PostgreSQL: pg_signal_backend or membership in the data role; MySQL: CONNECTION ADMIN or SUPER, and PROCESS)",
+            { error: err },
+          );
+        }
       }
       t.dropOwn();
       if (await gone(c, started + timing.graceMs)) return "cancelled";

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import type pg from "pg";
 import { proveOneStatement, UnexpectedMessage } from "../../lib/engines/postgres/one-statement.js";
@@ -62,5 +64,23 @@ describe("proveOneStatement: Parse and Sync, nothing that runs", () => {
     const { client, sent } = clientAnswering(() => {});
     await assert.rejects(proveOneStatement(client, "SELECT 1\0; DROP TABLE t"), /NUL character/);
     assert.deepEqual(sent, []);
+  });
+});
+
+describe("the simple query protocol carries task SQL in one place", () => {
+  it("imports pg-copy-streams only in copy-out.ts, which proves its text first", () => {
+    const root = join(import.meta.dirname, "..", "..", "lib");
+    const files = readdirSync(root, { recursive: true, encoding: "utf8" }).filter((f) =>
+      f.endsWith(".ts"),
+    );
+    const importers = files.filter((f) =>
+      /from\s+["']pg-copy-streams["']/.test(readFileSync(join(root, f), "utf8")),
+    );
+    assert.deepEqual(importers, [join("engines", "postgres", "copy-out.ts")]);
+    const copyOut = readFileSync(join(root, "engines", "postgres", "copy-out.ts"), "utf8");
+    assert.match(
+      copyOut,
+      /await proveOneStatement\(client, text\);\s+return client\.query\(watchCopy\(copyTo\(text/,
+    );
   });
 });

@@ -12,6 +12,7 @@ function fakeSession(o: {
   stopsOnTerminate?: boolean;
   monitorAllowed?: boolean;
   connectFails?: boolean;
+  monitorLoginFails?: boolean;
 }) {
   const calls: string[] = [];
   let present = true;
@@ -42,6 +43,8 @@ function fakeSession(o: {
     async connect(as) {
       calls.push(`connect ${as}`);
       if (o.connectFails) throw new Error("ECONNREFUSED");
+      if (as === "monitor" && o.monitorLoginFails)
+        throw new Error("password authentication failed");
       return control(as);
     },
     notAllowed: (err) => (err as { code?: string }).code === "NOPE",
@@ -139,13 +142,32 @@ describe("createStopper: cancel, then terminate, then an alarm", () => {
     assert.match(log.lines[0]?.message ?? "", /DATA_DB_MONITOR_URL/);
   });
 
+  it("falls back to the data user's login when the monitor cannot log in", async () => {
+    const log = recordingLog();
+    const s = fakeSession({ stopsOnCancel: true, monitorLoginFails: true });
+    const stop = createStopper({ hasMonitor: true, log, timing: FAST });
+    assert.equal(await stop(s.target), "cancelled");
+    assert.deepEqual(s.calls, [
+      "connect monitor",
+      "connect data",
+      "cancel as data",
+      "drop own",
+      "close data",
+    ]);
+    assert.match(log.lines[0]?.message ?? "", /monitor login could not log in/);
+  });
+
   it("drops its own end and warns when it cannot reach the server", async () => {
     const log = recordingLog();
     const s = fakeSession({ connectFails: true });
     const stop = createStopper({ hasMonitor: true, log, timing: FAST });
     assert.equal(await stop(s.target), "unconfirmed");
-    assert.deepEqual(s.calls, ["connect monitor", "drop own"]);
-    assert.equal(log.lines[0]?.level, "warn");
+    assert.deepEqual(s.calls, ["connect monitor", "connect data", "drop own"]);
+    assert.deepEqual(
+      log.lines.map((l) => l.level),
+      ["warn", "warn"],
+    );
+    assert.match(log.lines[1]?.message ?? "", /could not reach the database to stop a query/);
   });
 });
 

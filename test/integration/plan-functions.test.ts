@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { after, before, describe, it } from "node:test";
+import mysql from "mysql2/promise";
 import pg from "pg";
 import { parseDbUrl } from "../../lib/db/url.js";
 import type { DbClient as SqlClient } from "../../lib/engines/dialect.js";
@@ -13,7 +14,7 @@ import { planFunctions } from "../../lib/engines/postgres/plan-functions.js";
 import { postgresSource } from "../../lib/engines/postgres/source.js";
 import { describeFailure } from "../../lib/failure/describe.js";
 import type { DataSource } from "../../lib/sources/types.js";
-import { readerUrl, serviceUrl, sqlClient } from "../helpers.js";
+import { readerUrl, serviceUrl, sqlClient, uniqueName } from "../helpers.js";
 
 const drain = () => new Writable({ objectMode: true, write: (_c, _e, cb) => cb() });
 
@@ -227,5 +228,53 @@ describe("postgres: the server's function check in the source, as the reader", (
       msgOf(await run(guarded, `SELECT U&"pg_\\0063ancel_backend"(0)`, true)),
       /stops other sessions' queries/,
     );
+  });
+});
+
+// Why MySQL/MariaDB gets no server-side function check: facts of MariaDB 10.11, as the reader.
+describe("mysql: EXPLAIN runs parts of the query, and names resolve only as builtins", () => {
+  let reader: mysql.Connection;
+  let admin: mysql.Connection;
+  const held = async (lock: string) => {
+    const [rows] = await admin.query<mysql.RowDataPacket[]>("SELECT IS_USED_LOCK(?) AS h", [lock]);
+    return rows[0]?.h !== null;
+  };
+  before(async () => {
+    reader = await mysql.createConnection({ uri: readerUrl("mysql") });
+    admin = await mysql.createConnection({ uri: serviceUrl("mysql") });
+  });
+  after(async () => {
+    await reader.end();
+    await admin.end();
+  });
+
+  it("runs a derived table and a constant subquery while it only explains", async () => {
+    const derived = uniqueName("oe_explain_d");
+    const constant = uniqueName("oe_explain_c");
+    const t = uniqueName("oe_explain_t");
+    await admin.query(`CREATE TABLE ${t} (id INT PRIMARY KEY)`);
+    try {
+      await admin.query(`INSERT INTO ${t} VALUES (1), (2)`);
+      await reader.query(`EXPLAIN SELECT * FROM (SELECT GET_LOCK('${derived}', 0) AS x) d`);
+      // The key's value is needed to plan the lookup: the optimizer runs the subquery.
+      await reader.query(
+        `EXPLAIN SELECT * FROM ${t} WHERE id = (SELECT 1 FROM DUAL WHERE GET_LOCK('${constant}', 0))`,
+      );
+      assert.equal(await held(derived), true, "EXPLAIN took the derived table's lock");
+      assert.equal(await held(constant), true, "EXPLAIN took the subquery's lock");
+      await reader.query("SELECT RELEASE_ALL_LOCKS()");
+    } finally {
+      await admin.query(`DROP TABLE ${t}`);
+    }
+  });
+
+  it("runs a builtin named in backticks, and takes a qualified name for a stored function", async () => {
+    const lock = uniqueName("oe_backtick");
+    await reader.query(`SELECT \`GET_LOCK\`('${lock}', 0)`);
+    assert.equal(await held(lock), true, "the backticked name ran the builtin");
+    await reader.query("SELECT RELEASE_ALL_LOCKS()");
+    await assert.rejects(reader.query(`SELECT offline_export.GET_LOCK('${lock}', 0)`), {
+      message: /execute command denied .* routine 'offline_export\.GET_LOCK'/,
+    });
   });
 });

@@ -99,7 +99,7 @@ export function createStopper(o: {
           c = await asDataUser(
             c === undefined
               ? "the monitor login could not log in"
-              : "the monitor login may not stop the data user's queries (PostgreSQL: pg_signal_backend or membership in the data role; MySQL: CONNECTION ADMIN or SUPER, and PROCESS)",
+              : "the monitor login may not stop the data user's queries (PostgreSQL: pg_signal_backend or membership in the data role; MySQL: CONNECTION ADMIN or SUPER)",
             { error: err },
           );
         }

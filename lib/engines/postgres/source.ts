@@ -124,8 +124,8 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
     /**
      * The fast path: the server writes the CSV itself (`COPY (sql) TO STDOUT`), several times
      * faster than decoding rows in JavaScript (npm run bench). Only when switched on (PG_COPY)
-     * and for SQL that copyableSql can prove is safe to wrap; otherwise undefined, and the
-     * caller uses open().
+     * and for SQL that passes copyableSql's first filter; otherwise undefined, and the caller
+     * uses open(). The server proves the wrapped text is one statement (copy-out.ts).
      */
     async openRendered(sql, rendering): Promise<RenderedStream | undefined> {
       if (rendering !== "rfc4180-csv" || o.serverRendering === false) return undefined;

@@ -85,7 +85,7 @@ export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
         await run("SET SESSION net_write_timeout = 900");
         await run(`SET SESSION innodb_lock_wait_timeout = ${LOCK_WAIT_SECONDS}`);
         await run(`SET SESSION lock_wait_timeout = ${LOCK_WAIT_SECONDS}`);
-        // Under SERIALIZABLE (a server or user default) InnoDB reads take shared row locks,
+        // Under SERIALIZABLE (a server default may say so) InnoDB reads take shared row locks,
         // even in a read-only transaction, and would block the application's writes.
         await run("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
         await run("SET SESSION TRANSACTION READ ONLY");

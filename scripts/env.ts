@@ -12,6 +12,9 @@ export function localEnv(
     TASK_DB_URL: base.TASK_DB_URL ?? base.OE_MYSQL_TASK_URL ?? base.OE_MYSQL_URL,
     // Task SQL runs as the SELECT-only reader that scripts/services.sh creates.
     DATA_DB_URL: base.DATA_DB_URL ?? base.OE_PG_READER_URL ?? base.OE_PG_URL ?? base.TASK_DB_URL,
+    // The runaway-query stop comes from the PostgreSQL owner, whom the reader cannot signal.
+    DATA_DB_MONITOR_URL:
+      base.DATA_DB_MONITOR_URL ?? (base.DATA_DB_URL === undefined ? base.OE_PG_URL : undefined),
     EXPORT_BUCKET: base.EXPORT_BUCKET ?? "offline-export-dev",
     AWS_REGION: base.AWS_REGION ?? "us-east-1",
   };

@@ -6,9 +6,10 @@ export interface GuardRules {
   lex: LexOptions;
   /**
    * Why task SQL may not call this function, or undefined: `name` as the server reads it,
-   * ASCII letters lower-cased; `args`, how many arguments the call passes.
+   * ASCII letters lower-cased, schema-qualified where the server's plan showed a schema;
+   * `args`, how many arguments the call passes, where known (the lexer knows, a plan does not).
    */
-  refuseFunction(name: string, args: number): string | undefined;
+  refuseFunction(name: string, args?: number): string | undefined;
 }
 
 /** Task SQL that is refused before it reaches the database. */

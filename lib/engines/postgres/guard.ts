@@ -41,8 +41,12 @@ export const postgresGuard: GuardRules = {
     operatorChars: "~!@#^&|`?+-*/%<>=:",
   },
   refuseFunction(name, args) {
-    // ts_rewrite(query, 'SELECT ...') runs its second argument; the three-tsquery form does not.
-    if (name === "ts_rewrite" && args !== 3) return "runs SQL given as text";
-    return REFUSED.find(([re]) => re.test(name))?.[1];
+    // A schema-qualified name (pg_catalog.pg_cancel_backend, an extension's ext.dblink) is
+    // judged by its function name: the same function in any schema is refused.
+    const bare = name.slice(name.lastIndexOf(".") + 1);
+    // ts_rewrite(query, 'SELECT ...') runs its second argument; the three-tsquery form does
+    // not. Where the count is unknown (a plan), it is refused.
+    if (bare === "ts_rewrite" && args !== 3) return "runs SQL given as text";
+    return REFUSED.find(([re]) => re.test(bare))?.[1];
   },
 };

@@ -33,8 +33,7 @@ export function copyableSql(sql: string): string | undefined {
     }
   }
   if (depth !== 0 || end === 0) return undefined;
-  // Up to the last token: trailing semicolons and comments stay outside the wrapper.
-  const body = sql.slice(0, (tokens[end - 1] as Token).end);
+  const body = end === tokens.length ? sql : sql.slice(0, (tokens[end] as Token).start);
   return body.trim() === "" ? undefined : body;
 }
 

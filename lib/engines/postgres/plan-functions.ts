@@ -41,7 +41,9 @@ export function calledNames(tokens: Token[]): string[] {
     const dot = tokens[i - 1];
     const schema = tokens[i - 2];
     const qualified = dot?.kind === "punct" && dot.value === "." && isName(schema);
-    out.push(qualified ? `${(schema as Token).value}.${t.value}` : t.value);
+    // Quoted names keep their case in the lexer; the deny-list is matched in lower case.
+    const name = qualified ? `${(schema as Token).value}.${t.value}` : t.value;
+    out.push(name.replace(/[A-Z]+/g, (m) => m.toLowerCase()));
   }
   return out;
 }
@@ -82,9 +84,10 @@ export function planFunctions(plan: unknown): Set<string> {
 /**
  * Functions the task SQL calls by a `U&"..."` name that the plan does not show. EXPLAIN VERBOSE
  * leaves some expressions out (LIMIT and OFFSET counts, window frame offsets, the rows of a
- * multi-row VALUES list), and the lexer reads every spelling of a name but U&'s escapes, so
- * such a call is judged by neither: it is refused instead. (A `"quoted"(` name may also be a
- * CTE or an alias with column names; the lexer judges those names as written.)
+ * multi-row VALUES list), where only the lexer's reading of the name judges the call; escapes
+ * are where a lexer and the server are likeliest to part, so such a call is refused rather
+ * than trusted to the lexer's decoding. (A `"quoted"(` name may also be a CTE or an alias with
+ * column names; the lexer judges those names as written.)
  */
 export function unseenEscapedCalls(taskSql: string, plan: Set<string>): string[] {
   let tokens: Token[];

@@ -88,16 +88,9 @@ describe("title width", () => {
     });
     const collect = async (layout: ReturnType<typeof createCsvLayout>) => {
       let text = "";
-      await pipeline(
-        Readable.from([
-          ["1", "2"],
-          ["3", "4"],
-        ]),
-        ...layout.stages,
-        async (src) => {
-          for await (const chunk of src) text += chunk;
-        },
-      );
+      await pipeline(Readable.from([[["1", "2"]], [["3", "4"]]]), ...layout.stages, async (src) => {
+        for await (const chunk of src) text += chunk;
+      });
       return text;
     };
     assert.equal(await collect(few), "序号,a,\r\n1,1,2\r\n2,3,4\r\n");

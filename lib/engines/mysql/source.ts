@@ -1,8 +1,10 @@
 import { isUtf8 } from "node:buffer";
 import mysql from "mysql2";
 import type { DbUrl } from "../../db/url.js";
+import { BATCH_BYTES, BATCH_ROWS } from "../../sources/row-limits.js";
 import { enforceTimeout, failFast, onceClose } from "../../sources/streams.js";
 import type { DataSource, SourceOptions } from "../../sources/types.js";
+import { mysqlRowBatches } from "./row-batches.js";
 import { PIN_SQL_MODE } from "./session.js";
 
 type TypeCastFn = Exclude<NonNullable<mysql.ConnectionOptions["typeCast"]>, boolean>;
@@ -78,12 +80,11 @@ export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
         await run("SET SESSION net_write_timeout = 900");
         await run("SET SESSION TRANSACTION READ ONLY");
         await run("START TRANSACTION READ ONLY");
-        const batchRows = o.batchRows ?? 2000;
-        const rows = failFast(
-          conn.query(sql).stream({ highWaterMark: batchRows }),
-          { objectMode: true, highWaterMark: batchRows },
-          conn,
-        );
+        const batches = mysqlRowBatches(conn, sql, {
+          bytes: BATCH_BYTES,
+          rows: o.batchRows ?? BATCH_ROWS,
+        });
+        const rows = failFast(batches, { objectMode: true, highWaterMark: 1 }, conn);
         enforceTimeout(rows, o.statementTimeoutSeconds, cancel);
         const close = onceClose(async () => {
           // A finished stream ends politely; an unfinished query is killed on the server (a

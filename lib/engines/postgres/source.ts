@@ -1,15 +1,12 @@
-import type { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
-import QueryStream from "pg-query-stream";
 import type { DbUrl } from "../../db/url.js";
+import { BATCH_BYTES, BATCH_ROWS } from "../../sources/row-limits.js";
 import { enforceTimeout, failFast, onceClose } from "../../sources/streams.js";
 import type { DataSource, RenderedStream, SourceOptions } from "../../sources/types.js";
 import { copyableSql, copyStatement } from "./copy-sql.js";
-
-// Every column as PostgreSQL's own text output (timestamps, numerics, booleans as psql shows them).
-const RAW_TEXT = { getTypeParser: () => (value: string) => value };
+import { RowQuery } from "./row-query.js";
 
 // COPY output is buffered up to this many bytes ahead of a slow upload.
 const COPY_BUFFER_BYTES = 1024 * 1024;
@@ -80,15 +77,12 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
     async open(sql) {
       const { client, cancel, closeWhen } = await begin();
       // The extended protocol runs exactly one statement: "a; b" is refused by the server.
-      const batchSize = o.batchRows ?? 2000;
+      // Every column comes as PostgreSQL's own text output (timestamps, numerics, booleans as
+      // psql shows them); the query reports the server's own error (57P01 on a restart).
       const query = client.query(
-        new QueryStream(sql, [], { rowMode: "array", batchSize, types: RAW_TEXT }),
+        new RowQuery(sql, { bytes: BATCH_BYTES, rows: o.batchRows ?? BATCH_ROWS }),
       );
-      // The cursor reports the server's own error (57P01 on a restart) before the socket closes.
-      const cursor = (query as unknown as { cursor: EventEmitter }).cursor;
-      const rows = failFast(query, { objectMode: true, highWaterMark: batchSize }, client, [
-        cursor,
-      ]);
+      const rows = failFast(query.rows, { objectMode: true, highWaterMark: 1 }, client);
       enforceTimeout(rows, o.statementTimeoutSeconds, cancel);
       return { rows, close: closeWhen(rows) };
     },

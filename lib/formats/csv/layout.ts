@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from "node:stream";
-import { MAX_CELL_CHARS, tooLarge } from "./limits.js";
+import { ValueTooLarge } from "../../failure/too-large.js";
+import { MAX_CELL_CHARS } from "./limits.js";
 import { escapeFormula, valueText } from "./value-text.js";
 
 export interface CsvLayoutOptions {
@@ -26,7 +27,7 @@ function csvField(text: string): string {
 const CHUNK_CHARS = 64 * 1024;
 
 /**
- * Rows (arrays of values, in the query's column order) in, CSV text out: RFC 4180 quoting,
+ * Batches of rows (arrays of values, in the query's column order) in, CSV text out: RFC 4180 quoting,
  * CRLF line ends, a 1-based row number in front of every data row. Returned as the stages to
  * put in a pipeline, so backpressure and errors flow through.
  *
@@ -48,37 +49,45 @@ export function createCsvLayout(o: CsvLayoutOptions): {
   let rowNumber = 0;
   let width = 0;
   let pending = "";
+  /** One row's line (and, before the first, the header), or the error that stops the file. */
+  const line = (row: unknown[]): Error | undefined => {
+    if (rowNumber === 0) {
+      width = Math.max(header.length, row.length + 1);
+      if (header.length > 0) {
+        if (header.length !== row.length + 1) o.onWidthMismatch?.(header.length, row.length);
+        pending += headerLine(header, width);
+      }
+    }
+    rowNumber += 1;
+    let text = String(rowNumber);
+    for (let i = 0; i < row.length; i++) {
+      const c = cell(row[i]);
+      if (c.length > MAX_CELL_CHARS) return new ValueTooLarge(rowNumber, i + 1, MAX_CELL_CHARS);
+      text += `,${c}`;
+    }
+    for (let i = row.length + 1; i < width; i++) text += ",";
+    pending += `${text}\r\n`;
+    return undefined;
+  };
   const writer = new Transform({
     writableObjectMode: true,
+    // One batch waits while one is written: a batch is already bounded in bytes by the source.
+    writableHighWaterMark: 1,
     // Strings downstream: the encoder takes text.
     readableObjectMode: true,
-    transform(row: unknown[], _enc: BufferEncoding, done: TransformCallback) {
-      if (rowNumber === 0) {
-        width = Math.max(header.length, row.length + 1);
-        if (header.length > 0) {
-          if (header.length !== row.length + 1) o.onWidthMismatch?.(header.length, row.length);
-          pending += headerLine(header, width);
-        }
-      }
-      rowNumber += 1;
-      let text = String(rowNumber);
-      for (let i = 0; i < row.length; i++) {
-        const c = cell(row[i]);
-        if (c.length > MAX_CELL_CHARS) {
-          done(tooLarge(rowNumber, i + 1, o.header, "16 M characters"));
+    transform(batch: unknown[][], _enc: BufferEncoding, done: TransformCallback) {
+      for (const row of batch) {
+        const err = line(row);
+        if (err) {
+          done(err);
           return;
         }
-        text += `,${c}`;
+        if (pending.length >= CHUNK_CHARS) {
+          this.push(pending);
+          pending = "";
+        }
       }
-      for (let i = row.length + 1; i < width; i++) text += ",";
-      pending += `${text}\r\n`;
-      if (pending.length >= CHUNK_CHARS) {
-        const out = pending;
-        pending = "";
-        done(null, out);
-      } else {
-        done();
-      }
+      done();
     },
     flush(done: TransformCallback) {
       // No rows: the file still has its header line.

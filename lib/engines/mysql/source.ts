@@ -1,11 +1,12 @@
 import { isUtf8 } from "node:buffer";
 import mysql from "mysql2";
 import type { DbUrl } from "../../db/url.js";
-import { BATCH_BYTES, BATCH_ROWS } from "../../sources/row-limits.js";
+import { BATCH_BYTES, BATCH_ROWS, MAX_ROW_BYTES } from "../../sources/row-limits.js";
 import { enforceTimeout, failFast, onceClose } from "../../sources/streams.js";
 import type { DataSource, SourceOptions } from "../../sources/types.js";
 import { mysqlRowBatches } from "./row-batches.js";
 import { PIN_SQL_MODE } from "./session.js";
+import { guardMysqlSocket } from "./wire-guard.js";
 
 type TypeCastFn = Exclude<NonNullable<mysql.ConnectionOptions["typeCast"]>, boolean>;
 
@@ -85,6 +86,7 @@ export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
           rows: o.batchRows ?? BATCH_ROWS,
         });
         const rows = failFast(batches, { objectMode: true, highWaterMark: 1 }, conn);
+        guardMysqlSocket(conn, rows, o.maxRowBytes ?? MAX_ROW_BYTES);
         enforceTimeout(rows, o.statementTimeoutSeconds, cancel);
         const close = onceClose(async () => {
           // A finished stream ends politely; an unfinished query is killed on the server (a

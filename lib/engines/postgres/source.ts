@@ -2,11 +2,12 @@ import type { Readable } from "node:stream";
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import type { DbUrl } from "../../db/url.js";
-import { BATCH_BYTES, BATCH_ROWS } from "../../sources/row-limits.js";
+import { BATCH_BYTES, BATCH_ROWS, MAX_ROW_BYTES } from "../../sources/row-limits.js";
 import { enforceTimeout, failFast, onceClose } from "../../sources/streams.js";
 import type { DataSource, RenderedStream, SourceOptions } from "../../sources/types.js";
 import { copyableSql, copyStatement } from "./copy-sql.js";
 import { RowQuery } from "./row-query.js";
+import { guardPgSocket } from "./wire-guard.js";
 
 // COPY output is buffered up to this many bytes ahead of a slow upload.
 const COPY_BUFFER_BYTES = 1024 * 1024;
@@ -83,6 +84,7 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
         new RowQuery(sql, { bytes: BATCH_BYTES, rows: o.batchRows ?? BATCH_ROWS }),
       );
       const rows = failFast(query.rows, { objectMode: true, highWaterMark: 1 }, client);
+      guardPgSocket(client, rows, o.maxRowBytes ?? MAX_ROW_BYTES);
       enforceTimeout(rows, o.statementTimeoutSeconds, cancel);
       return { rows, close: closeWhen(rows) };
     },
@@ -100,6 +102,7 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
       const { client, cancel, closeWhen } = await begin();
       const copy = client.query(copyTo(copyStatement(body)));
       const bytes = failFast(copy, { objectMode: false, highWaterMark: COPY_BUFFER_BYTES }, client);
+      guardPgSocket(client, bytes, o.maxRowBytes ?? MAX_ROW_BYTES);
       enforceTimeout(bytes, o.statementTimeoutSeconds, cancel);
       return { bytes, close: closeWhen(bytes) };
     },

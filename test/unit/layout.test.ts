@@ -73,6 +73,42 @@ describe("CSV layout", () => {
   });
 });
 
+describe("long cells", () => {
+  // Longer than a slice (64 K characters), with quotes, commas, CRLF and surrogate pairs
+  // falling on slice boundaries.
+  const unit = 'ab"c,\r\n😀';
+  const long = unit.repeat(Math.ceil(200_000 / unit.length)).slice(0, 200_001);
+  const plain = "x".repeat(65_535) + "😀".repeat(3) + "y".repeat(100_000);
+  const rows = [
+    ["short", long, "after"],
+    [plain, "=cmd|' /C calc'!A0" + "z".repeat(70_000), null],
+    ["last", "", "x"],
+  ];
+
+  it("are written exactly as short ones (quoted, quotes doubled, pairs intact), in pieces", async () => {
+    const header = ["#", "a", "b", "c"];
+    for (const formulas of [false, true]) {
+      const pieces: string[] = [];
+      const { stages } = createCsvLayout({ header, escapeFormulas: formulas });
+      await pipeline(Readable.from([rows]), ...stages, async (src) => {
+        for await (const p of src) pieces.push(p as string);
+      });
+      const q = (t: string) => (/[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t);
+      const f = (t: string) => (formulas && /^[=+\-@\t\r]/.test(t) ? `'${t}` : t);
+      const expected = `#,a,b,c\r\n${rows
+        .map((r, i) => [String(i + 1), ...r.map((v) => q(f(v ?? "")))].join(","))
+        .join("\r\n")}\r\n`;
+      const text = pieces.join("");
+      assert.ok(text === expected, `same text (formulas ${formulas})`);
+      const parsed = parse(text) as string[][];
+      assert.deepEqual(parsed[1]?.[2], long);
+      // No piece holds a whole long cell: each is a slice (quotes doubled) and what was pending.
+      const largest = Math.max(...pieces.map((p) => p.length));
+      assert.ok(largest <= 3 * 64 * 1024, `largest piece ${largest} characters`);
+    }
+  });
+});
+
 describe("title width", () => {
   it("pads the shorter side so every line has as many fields, and reports the mismatch", async () => {
     const seen: [number, number][] = [];

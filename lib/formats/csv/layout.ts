@@ -1,7 +1,5 @@
 import { Transform, type TransformCallback } from "node:stream";
-import { ValueTooLarge } from "../../failure/too-large.js";
-import { MAX_CELL_CHARS } from "./limits.js";
-import { escapeFormula, valueText } from "./value-text.js";
+import { escapeFormula, formulaPrefix, valueText } from "./value-text.js";
 
 export interface CsvLayoutOptions {
   /** Header labels; the first heads the row-number column. Empty: no header line. */
@@ -23,7 +21,10 @@ function csvField(text: string): string {
 }
 
 // Text is handed downstream in pieces of about this many characters, not line by line:
-// per-chunk stream overhead was a third of the CSV stage's time (npm run bench).
+// per-chunk stream overhead was a third of the CSV stage's time (npm run bench). A longer
+// cell is written in slices of this size: quoting it whole (a global replace) or joining it
+// into its line made copies several times its size, more than the heap holds for a cell of
+// quotes of a few MB (npm run bench:rows).
 const CHUNK_CHARS = 64 * 1024;
 
 /**
@@ -42,15 +43,31 @@ export function createCsvLayout(o: CsvLayoutOptions): {
   stages: [Transform];
   rowCount: () => number;
 } {
-  const cell = o.escapeFormulas
-    ? (v: unknown) => csvField(escapeFormula(valueText(v)))
-    : (v: unknown) => csvField(valueText(v));
+  const formulas = o.escapeFormulas;
   const header = o.escapeFormulas ? o.header.map(escapeFormula) : o.header;
   let rowNumber = 0;
   let width = 0;
   let pending = "";
-  /** One row's line (and, before the first, the header), or the error that stops the file. */
-  const line = (row: unknown[]): Error | undefined => {
+  let emit: (text: string) => void = () => {};
+  const flushIfFull = () => {
+    if (pending.length >= CHUNK_CHARS) {
+      emit(pending);
+      pending = "";
+    }
+  };
+  /** A cell longer than a chunk, after its comma: quoted and handed on slice by slice. */
+  const longCell = (text: string) => {
+    const quoted = NEEDS_QUOTES.test(text);
+    pending += `,${quoted ? '"' : ""}${formulas ? formulaPrefix(text) : ""}`;
+    for (let at = 0; at < text.length; at += CHUNK_CHARS) {
+      const slice = text.slice(at, at + CHUNK_CHARS);
+      pending += quoted ? slice.replace(QUOTE, '""') : slice;
+      flushIfFull();
+    }
+    if (quoted) pending += '"';
+  };
+  /** One row's line (and, before the first, the header). */
+  const line = (row: unknown[]) => {
     if (rowNumber === 0) {
       width = Math.max(header.length, row.length + 1);
       if (header.length > 0) {
@@ -61,13 +78,17 @@ export function createCsvLayout(o: CsvLayoutOptions): {
     rowNumber += 1;
     let text = String(rowNumber);
     for (let i = 0; i < row.length; i++) {
-      const c = cell(row[i]);
-      if (c.length > MAX_CELL_CHARS) return new ValueTooLarge(rowNumber, i + 1, MAX_CELL_CHARS);
-      text += `,${c}`;
+      const v = valueText(row[i]);
+      if (v.length > CHUNK_CHARS) {
+        pending += text;
+        text = "";
+        longCell(v);
+      } else {
+        text += `,${csvField(formulas ? escapeFormula(v) : v)}`;
+      }
     }
     for (let i = row.length + 1; i < width; i++) text += ",";
     pending += `${text}\r\n`;
-    return undefined;
   };
   const writer = new Transform({
     writableObjectMode: true,
@@ -77,15 +98,8 @@ export function createCsvLayout(o: CsvLayoutOptions): {
     readableObjectMode: true,
     transform(batch: unknown[][], _enc: BufferEncoding, done: TransformCallback) {
       for (const row of batch) {
-        const err = line(row);
-        if (err) {
-          done(err);
-          return;
-        }
-        if (pending.length >= CHUNK_CHARS) {
-          this.push(pending);
-          pending = "";
-        }
+        line(row);
+        flushIfFull();
       }
       done();
     },
@@ -96,6 +110,7 @@ export function createCsvLayout(o: CsvLayoutOptions): {
       done();
     },
   });
+  emit = (text) => writer.push(text);
   return { stages: [writer], rowCount: () => rowNumber };
 }
 

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, it } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { parse } from "csv-parse/sync";
 import iconv from "iconv-lite";
 import { createCsvLayout } from "../../lib/formats/csv/layout.js";
@@ -81,7 +83,7 @@ describe("long cells", () => {
   const plain = "x".repeat(65_535) + "😀".repeat(3) + "y".repeat(100_000);
   const rows = [
     ["short", long, "after"],
-    [plain, "=cmd|' /C calc'!A0" + "z".repeat(70_000), null],
+    [plain, `=cmd|' /C calc'!A0${"z".repeat(70_000)}`, null],
     ["last", "", "x"],
   ];
 
@@ -106,6 +108,30 @@ describe("long cells", () => {
       const largest = Math.max(...pieces.map((p) => p.length));
       assert.ok(largest <= 3 * 64 * 1024, `largest piece ${largest} characters`);
     }
+  });
+});
+
+describe("quote-heavy cells", () => {
+  it("hold their output as flat text, not a heap node per quote", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    // Short cells of quotes (one batch of them) and one long one: 4 M quote characters in all.
+    const short = Array.from({ length: 2000 }, () => ['"'.repeat(1000)]);
+    const long = [['"'.repeat(2 * 1024 * 1024)]];
+    const { stages } = createCsvLayout({ header: [], escapeFormulas: false });
+    const held: string[] = [];
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    // The reader keeps every piece, as a stream buffer does while the encoder is behind.
+    await pipeline(Readable.from([short, long]), ...stages, async (src) => {
+      for await (const p of src) held.push(p as string);
+    });
+    gc();
+    const grew = process.memoryUsage().heapUsed - before;
+    const chars = held.reduce((n, p) => n + p.length, 0);
+    assert.ok(chars > 8_000_000, `${chars} characters out`);
+    // Flat one-byte text is a byte a character; a replace's result held 16 per quote.
+    assert.ok(grew < 2 * chars, `heap grew ${grew} bytes for ${chars} characters`);
   });
 });
 

@@ -10,22 +10,33 @@ export interface CsvLayoutOptions {
 }
 
 const NEEDS_QUOTES = /[",\r\n]/;
-const QUOTE = /"/g;
+
+/**
+ * Quotes doubled. Split and join, not a global replace: V8 builds a replace's result as one
+ * concatenation per match, about 32 bytes of heap per quote until something flattens it, and
+ * a batch of cells full of quotes waits in the stream buffers that way (a cell of 4 MB of
+ * quotes took over 100 MB; npm run bench:rows). A join is one flat string.
+ */
+function doubleQuotes(text: string): string {
+  return text.includes('"') ? text.split('"').join('""') : text;
+}
 
 /**
  * One RFC 4180 field: quoted only if it holds a comma, a quote, CR or LF (a bare LF or CR
  * must be quoted too, or Excel splits the row), quotes doubled. Empty and NULL are both empty.
  */
 function csvField(text: string): string {
-  return NEEDS_QUOTES.test(text) ? `"${text.replace(QUOTE, '""')}"` : text;
+  return NEEDS_QUOTES.test(text) ? `"${doubleQuotes(text)}"` : text;
 }
 
 // Text is handed downstream in pieces of about this many characters, not line by line:
-// per-chunk stream overhead was a third of the CSV stage's time (npm run bench). A longer
-// cell is written in slices of this size: quoting it whole (a global replace) or joining it
-// into its line made copies several times its size, more than the heap holds for a cell of
-// quotes of a few MB (npm run bench:rows).
+// per-chunk stream overhead was a third of the CSV stage's time (npm run bench).
 const CHUNK_CHARS = 64 * 1024;
+
+// A longer cell is quoted and handed on in slices of this many characters, so the scratch of
+// quoting it (a split's array: a pointer per quote) stays in the young generation and the
+// cell is not copied into one long line.
+const SLICE_CHARS = 16 * 1024;
 
 /**
  * Batches of rows (arrays of values, in the query's column order) in, CSV text out: RFC 4180 quoting,
@@ -55,13 +66,13 @@ export function createCsvLayout(o: CsvLayoutOptions): {
       pending = "";
     }
   };
-  /** A cell longer than a chunk, after its comma: quoted and handed on slice by slice. */
+  /** A cell longer than a slice, after its comma: quoted and handed on slice by slice. */
   const longCell = (text: string) => {
     const quoted = NEEDS_QUOTES.test(text);
     pending += `,${quoted ? '"' : ""}${formulas ? formulaPrefix(text) : ""}`;
-    for (let at = 0; at < text.length; at += CHUNK_CHARS) {
-      const slice = text.slice(at, at + CHUNK_CHARS);
-      pending += quoted ? slice.replace(QUOTE, '""') : slice;
+    for (let at = 0; at < text.length; at += SLICE_CHARS) {
+      const slice = text.slice(at, at + SLICE_CHARS);
+      pending += quoted ? doubleQuotes(slice) : slice;
       flushIfFull();
     }
     if (quoted) pending += '"';
@@ -79,7 +90,7 @@ export function createCsvLayout(o: CsvLayoutOptions): {
     let text = String(rowNumber);
     for (let i = 0; i < row.length; i++) {
       const v = valueText(row[i]);
-      if (v.length > CHUNK_CHARS) {
+      if (v.length > SLICE_CHARS) {
         pending += text;
         text = "";
         longCell(v);

@@ -1,6 +1,6 @@
 // npm run bench:rows [-- --sizes 4,8,16 --count 5 --kinds ascii,quotes,cjk,cells --paths pg-rows,pg-copy,mysql --limit-mb 1024]
 // What a row of a given size costs the worker: each size exported as `count` such rows in a
-// row, in its own node process under the deployed NODE_OPTIONS (OE_BENCH_NODE picks the node
+// row (after a small first one), in its own node process under the deployed NODE_OPTIONS (OE_BENCH_NODE picks the node
 // binary), with the row limit set to --limit-mb (by default out of the way) so the size itself
 // is what is measured. Prints how each ended and the process's peak RSS and heap. This is how
 // MAX_ROW_BYTES (lib/sources/row-limits.ts) was chosen.
@@ -37,10 +37,15 @@ if (!endpoint || !urls.mysql || !urls.postgres || !taskUrl)
 const NODE_OPTIONS = process.env.OE_BENCH_NODE_OPTIONS ?? deployedNodeOptions("serverless.yml");
 const NODE_BIN = process.env.OE_BENCH_NODE ?? process.execPath;
 
-/** `count` rows of about `bytes` bytes each (as the server sends them), of one kind. */
+/**
+ * A small first row (so the COPY path's hold of the first record is not what is measured),
+ * then `count` rows of about `bytes` bytes each as the server sends them, of one kind.
+ */
 function rowSql(engine: Engine, kind: string, bytes: number): string {
   const rep = (ch: string, n: number) =>
-    engine === "postgres" ? `repeat('${ch}', ${n})` : `REPEAT('${ch}', ${n})`;
+    engine === "postgres"
+      ? `CASE WHEN s.n = 0 THEN '' ELSE repeat('${ch}', ${n}) END`
+      : `IF(s.n = 0, '', REPEAT('${ch}', ${n}))`;
   // MariaDB makes no string over max_allowed_packet (16 MB here): wider rows take more cells.
   const perCell = engine === "mysql" ? 15 * MB : bytes;
   const cells = (n: number, ch: string, chBytes: number) => {
@@ -57,8 +62,8 @@ function rowSql(engine: Engine, kind: string, bytes: number): string {
           : cells(1, "x", 1);
   const series =
     engine === "postgres"
-      ? `generate_series(1, ${count}) s(n)`
-      : `(SELECT seq AS n FROM seq_1_to_${count}) s`;
+      ? `generate_series(0, ${count}) s(n)`
+      : `(SELECT seq AS n FROM seq_0_to_${count}) s`;
   return `SELECT s.n, ${values} FROM ${series}`;
 }
 

@@ -2,6 +2,7 @@
 // The wide-row shapes that used to crash the worker, each exported by the worker in its own
 // node process under the deployed NODE_OPTIONS (OE_BENCH_NODE picks the node binary): prints
 // how each ended (exported / failed with its msg / crashed) and the process's peak RSS.
+import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../lib/config.js";
 import { type Engine, parseDbUrl } from "../lib/db/url.js";
@@ -56,11 +57,12 @@ const config = loadConfig({ ...baseEnv, DATA_DB_URL: taskUrl });
 await taskDb.query(`DROP TABLE IF EXISTS ${baseEnv.TASK_TABLE}`);
 await migrate(taskDb, config.taskTable);
 
+const version = spawnSync(NODE_BIN, ["--version"], { encoding: "utf8" }).stdout.trim();
 console.log(
-  `\nnpm run bench:wide (worker on Node ${process.versions.node === NODE_BIN ? "" : NODE_BIN}; NODE_OPTIONS ${NODE_OPTIONS}; ${new Date().toISOString()})\n`,
+  `\nnpm run bench:wide (worker on Node ${version}; NODE_OPTIONS ${NODE_OPTIONS}; ${new Date().toISOString()})\n`,
 );
-console.log("| shape | path | ended | rows | peak RSS MB | wall s | msg |");
-console.log("|---|---|---|---|---|---|---|");
+console.log("| shape | path | ended | rows | peak RSS MB | peak heap used MB | wall s | msg |");
+console.log("|---|---|---|---|---|---|---|---|");
 for (const shape of wideShapes()) {
   if (args.only && !`${shape.name} ${shape.path}`.includes(args.only)) continue;
   log(`${shape.name} (${shape.path})`);
@@ -85,7 +87,7 @@ for (const shape of wideShapes()) {
         )?.[0] ?? r.stderr.slice(-200).replace(/\s+/g, " ")
       }`;
   console.log(
-    `| ${shape.name} | ${shape.engine} ${shape.path} | ${ended} | ${r.report?.outcome.rows ?? "-"} | ${r.report?.peakRssMb.toFixed(0) ?? "-"} | ${r.wallSeconds.toFixed(1)} | ${(r.report?.outcome.msg ?? "").slice(0, 160)} |`,
+    `| ${shape.name} | ${shape.engine} ${shape.path} | ${ended} | ${r.report?.outcome.rows ?? "-"} | ${r.report?.peakRssMb.toFixed(0) ?? "-"} | ${r.report?.peaks.heapUsed ?? "-"} | ${r.wallSeconds.toFixed(1)} | ${(r.report?.outcome.msg ?? "").slice(0, 160)} |`,
   );
 }
 await taskDb.close();

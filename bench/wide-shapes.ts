@@ -22,13 +22,27 @@ function series(engine: Engine, count: number): string {
 const repeat = (engine: Engine, ch: string, n: number) =>
   engine === "postgres" ? `repeat('${ch}', ${n})` : `REPEAT('${ch}', ${n})`;
 
+const PATHS = [
+  ["postgres", "rows"],
+  ["postgres", "copy"],
+  ["mysql", "rows"],
+] as const;
+
+/** Many short values: 20 M values in 20,000 rows, on each path. */
+export function narrowShapes(): WideShape[] {
+  return PATHS.map(([engine, path]) => ({
+    name: "20,000 rows of 1,000 one-character columns",
+    engine,
+    path,
+    sql: `SELECT ${Array.from({ length: 1000 }, (_, i) => `'x' AS c${i + 1}`).join(", ")} FROM ${series(engine, 20000)}`,
+    rows: 20000,
+  }));
+}
+
+/** The issue's shapes, on each path. */
 export function wideShapes(): WideShape[] {
   const out: WideShape[] = [];
-  for (const [engine, path] of [
-    ["postgres", "rows"],
-    ["postgres", "copy"],
-    ["mysql", "rows"],
-  ] as const) {
+  for (const [engine, path] of PATHS) {
     const kb = engine === "postgres" ? 32 : 64;
     out.push({
       name: `5,000 rows of ${kb} KB`,
@@ -43,13 +57,6 @@ export function wideShapes(): WideShape[] {
       path,
       sql: `SELECT 1 AS n, ${repeat(engine, "x", 300_000_000)} AS big`,
       rows: 1,
-    });
-    out.push({
-      name: "20,000 rows of 1,000 one-character columns",
-      engine,
-      path,
-      sql: `SELECT ${Array.from({ length: 1000 }, (_, i) => `'x' AS c${i + 1}`).join(", ")} FROM ${series(engine, 20000)}`,
-      rows: 20000,
     });
     out.push({
       name: "one row of 20 cells of 15M characters",

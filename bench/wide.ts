@@ -11,7 +11,7 @@ import { provisionLocal } from "../lib/local/aws-setup.js";
 import { deployedNodeOptions } from "../lib/local/deployment.js";
 import { insertTask } from "../lib/local/task-admin.js";
 import { migrate } from "../lib/tasks/migrate.js";
-import { wideShapes } from "./wide-shapes.js";
+import { narrowShapes, wideShapes } from "./wide-shapes.js";
 import { bundleExportOne, runExportOne } from "./worker-process.js";
 
 const { values: args } = parseArgs({
@@ -63,7 +63,7 @@ console.log(
 );
 console.log("| shape | path | ended | rows | peak RSS MB | peak heap used MB | wall s | msg |");
 console.log("|---|---|---|---|---|---|---|---|");
-for (const shape of wideShapes()) {
+for (const shape of [...wideShapes(), ...narrowShapes()]) {
   if (args.only && !`${shape.name} ${shape.path}`.includes(args.only)) continue;
   log(`${shape.name} (${shape.path})`);
   const id = await insertTask(taskDb, config.taskTable, {

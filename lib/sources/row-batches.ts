@@ -4,7 +4,7 @@ import type { Row } from "./types.js";
 /**
  * What one value costs in heap besides its bytes (a string's header, its slot in the row): a
  * row's size for batching is its bytes plus this per value, so rows of many short values
- * (a thousand one-character columns) make batches of fewer rows.
+ * make batches of fewer rows.
  */
 export const VALUE_OVERHEAD_BYTES = 24;
 

@@ -13,9 +13,8 @@ const NEEDS_QUOTES = /[",\r\n]/;
 
 /**
  * Quotes doubled. Split and join, not a global replace: V8 builds a replace's result as one
- * concatenation per match, about 32 bytes of heap per quote until something flattens it
- * (4 MB of quotes held over 100 MB while it waited in a stream buffer; npm run bench:rows).
- * A join is one flat string.
+ * concatenation per match, a heap object per quote until something flattens it; a join is
+ * one flat string.
  */
 function doubleQuotes(text: string): string {
   return text.includes('"') ? text.split('"').join('""') : text;
@@ -45,7 +44,7 @@ const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
  * RFC 4180 quoting, CRLF line ends, a 1-based row number in front of every data row. Returned
  * as the stages to put in a pipeline, so backpressure and errors flow through. Bytes, not
  * strings: a batch's output waits in the stream buffer until the encoder takes it, and as
- * bytes it is flat and off the V8 heap (as strings it was a tree of a node per value).
+ * bytes it is flat and off the V8 heap (as strings it is a tree of a heap object per value).
  *
  * A title with more or fewer labels than the query has columns (plus the row number) is kept
  * as written, and the shorter side is padded with empty fields, so every line has the same

@@ -4,12 +4,15 @@
 // how each ended (exported / failed with its msg / crashed) and the process's peak RSS.
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
+import { S3Client } from "@aws-sdk/client-s3";
+import { awsClientConfig } from "../lib/aws-config.js";
 import { loadConfig } from "../lib/config.js";
 import { type Engine, parseDbUrl } from "../lib/db/url.js";
 import { createSqlClient } from "../lib/engines/index.js";
 import { provisionLocal } from "../lib/local/aws-setup.js";
 import { deployedNodeOptions } from "../lib/local/deployment.js";
 import { insertTask } from "../lib/local/task-admin.js";
+import { deleteObject } from "../lib/storage.js";
 import { migrate } from "../lib/tasks/migrate.js";
 import { narrowShapes, wideShapes } from "./wide-shapes.js";
 import { bundleExportOne, runExportOne } from "./worker-process.js";
@@ -56,6 +59,8 @@ const config = loadConfig({ ...baseEnv, DATA_DB_URL: taskUrl });
 // A fresh task table: a crashed export leaves its task processing.
 await taskDb.query(`DROP TABLE IF EXISTS ${baseEnv.TASK_TABLE}`);
 await migrate(taskDb, config.taskTable);
+// Each export's file is deleted once measured: the emulator keeps objects on this machine's disk.
+const s3 = new S3Client(awsClientConfig(config));
 
 const version = spawnSync(NODE_BIN, ["--version"], { encoding: "utf8" }).stdout.trim();
 console.log(
@@ -79,6 +84,7 @@ for (const shape of [...wideShapes(), ...narrowShapes()]) {
     PG_COPY: shape.path === "copy" ? "true" : "false",
     NODE_OPTIONS,
   });
+  if (r.report?.outcome.key) await deleteObject(s3, bucket, r.report.outcome.key);
   const ended = r.report
     ? r.report.outcome.kind
     : `crashed (exit ${r.status ?? r.signal}): ${
@@ -91,3 +97,4 @@ for (const shape of [...wideShapes(), ...narrowShapes()]) {
   );
 }
 await taskDb.close();
+s3.destroy();

@@ -8,8 +8,10 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { S3Client } from "@aws-sdk/client-s3";
 import { type WideShape, wideShapes } from "../../bench/wide-shapes.js";
 import { bundleExportOne, runExportOne } from "../../bench/worker-process.js";
+import { awsClientConfig } from "../../lib/aws-config.js";
 import type { Engine } from "../../lib/db/url.js";
 import { parseTableName } from "../../lib/identifiers.js";
 import { provisionLocal } from "../../lib/local/aws-setup.js";
@@ -17,6 +19,7 @@ import { deployedNodeOptions } from "../../lib/local/deployment.js";
 import { insertTask } from "../../lib/local/task-admin.js";
 import { MAX_ROW_BYTES } from "../../lib/sources/row-limits.js";
 import { STATUS } from "../../lib/status.js";
+import { deleteObject } from "../../lib/storage.js";
 import { migrate } from "../../lib/tasks/migrate.js";
 import { readerUrl, serviceUrl, sqlClient, uniqueName } from "../helpers.js";
 
@@ -43,6 +46,12 @@ describe("the worker process under the deployed NODE_OPTIONS: no data shape cras
   const bundle = join(dir, "export-one.mjs");
   const dbs = { mysql: sqlClient("mysql"), postgres: sqlClient("postgres") };
   let queueUrl = "";
+  const s3 = new S3Client(
+    awsClientConfig({
+      region: process.env.AWS_REGION ?? "us-east-1",
+      endpointUrl: process.env.AWS_ENDPOINT_URL,
+    }),
+  );
   before(async () => {
     await bundleExportOne(bundle);
     ({ queueUrl } = await provisionLocal({
@@ -55,6 +64,7 @@ describe("the worker process under the deployed NODE_OPTIONS: no data shape cras
     for (const db of Object.values(dbs)) await migrate(db, parseTableName(table));
   });
   after(async () => {
+    s3.destroy();
     for (const db of Object.values(dbs)) {
       await db.query(`DROP TABLE IF EXISTS ${table}`);
       await db.query(`DROP TABLE IF EXISTS ${table}_lock`);
@@ -127,6 +137,8 @@ describe("the worker process under the deployed NODE_OPTIONS: no data shape cras
           `Row ${want.row}, column ${want.column}${label ? ` (${label})` : ""} makes the row larger than ${MAX_ROW_BYTES / MB} MB, the most one exported row may hold. Leave that column out or shorten it in the SQL (for example LEFT(column, 10000) or substr(column, 1, 10000)) and create the task again.`,
         );
       }
+      // The emulator keeps objects on this machine's disk: a few hundred MB per run otherwise.
+      if (r.report.outcome.key) await deleteObject(s3, name, r.report.outcome.key);
       console.log(
         `# ${shape.engine} ${shape.path}, ${shape.name}: ${r.report.outcome.kind}, peak RSS ${r.report.peakRssMb.toFixed(0)} MB, ${r.wallSeconds.toFixed(1)} s (${NODE === process.execPath ? `node ${process.version}` : NODE})`,
       );

@@ -2,10 +2,20 @@
 // `node`, as Lambda runs the bundle: exports one task and reports its figures as JSON.
 import { createApp } from "../lib/app.js";
 import { loadConfig } from "../lib/config.js";
+import { createDataSource } from "../lib/engines/index.js";
 import { exportTask } from "../lib/export/export-task.js";
 import { createLogger } from "../lib/logger.js";
 
-const app = createApp(loadConfig(), createLogger([], "bench"));
+const config = loadConfig();
+const app = createApp(config, createLogger([], "bench"));
+// Only for measuring (npm run bench:rows): a different row limit than the product's, to find
+// what a row of a given size costs with the guard out of the way.
+if (process.env.OE_BENCH_MAX_ROW_BYTES)
+  app.exportDeps.source = createDataSource(config.dataDb, {
+    statementTimeoutSeconds: config.statementTimeoutSeconds,
+    serverRendering: config.pgCopy,
+    maxRowBytes: Number(process.env.OE_BENCH_MAX_ROW_BYTES),
+  });
 // Where the memory is, sampled: V8 heap vs Buffers (external) vs the rest.
 const peak = { heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
 const sampler = setInterval(() => {

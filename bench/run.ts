@@ -15,6 +15,7 @@ import { provisionLocal } from "../lib/local/aws-setup.js";
 import { deployedNodeOptions } from "../lib/local/deployment.js";
 import { insertTask } from "../lib/local/task-admin.js";
 import { createLogger } from "../lib/logger.js";
+import { deleteObject } from "../lib/storage.js";
 import { migrate } from "../lib/tasks/migrate.js";
 import { runBaseline } from "./baseline.js";
 import { BENCH_TABLE, benchQuery, ensureBenchData } from "./data.js";
@@ -135,6 +136,8 @@ const results: Row[] = [];
 
 async function objectSize(key: string): Promise<number> {
   const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  // Measured: the emulator keeps objects on this machine's disk.
+  await deleteObject(s3, bucket, key);
   return head.ContentLength ?? 0;
 }
 
@@ -206,6 +209,7 @@ for (const engine of ["postgres", "mysql"] as const) {
         createrName: "bench",
       });
       const r = worker(p.url, id, p.env);
+      await deleteObject(s3, bucket, r.key);
       rss.push(r.peakRssMb);
       if (n === ROWS)
         results.push({

@@ -2,6 +2,7 @@ import { classifyError } from "../engines/index.js";
 import { describeFailure } from "../failure/describe.js";
 import { deadlineMsg, decide, isTransient, StageError } from "../failure/policy.js";
 import type { Task } from "../tasks/store.js";
+import { parseTitle } from "../tasks/title.js";
 import type { ExportDeps, ExportOutcome } from "./types.js";
 import { Interrupted } from "./watchdog.js";
 
@@ -31,6 +32,7 @@ export async function recordFailure(
   const reason = describeFailure(cause, kind, stage, {
     timeoutSeconds: settings.statementTimeoutSeconds,
     secrets: deps.secrets,
+    labels: parseTitle(task.title),
   });
   const decision = decide(task.attempts, isTransient(cause, kind, stage), reason, settings);
   if (decision.action === "retry") {

@@ -1,6 +1,15 @@
 import { MSG_MAX_CHARS, redact, truncate } from "../redact.js";
 import { asErrorLike, type Classified, type StopOutcome } from "./kinds.js";
 import type { Stage } from "./policy.js";
+import { ResponseTooLarge, ValueTooLarge } from "./too-large.js";
+
+const mb = (bytes: number) => `${Math.round((bytes / 1024 ** 2) * 10) / 10} MB`;
+
+/** Row, column and its title label: what to leave out or shorten. */
+function tooLargeText(e: ValueTooLarge, labels: readonly string[]): string {
+  const label = labels[e.column];
+  return `Row ${e.row}, column ${e.column}${label ? ` (${label})` : ""} makes the row larger than ${mb(e.limitBytes)}, the most one exported row may hold. Leave that column out or shorten it in the SQL (for example LEFT(column, 10000) or substr(column, 1, 10000)) and create the task again.`;
+}
 
 /** How a query past its time limit was stopped: by the server's own limit, or the worker's stop. */
 const STOPPED: Record<StopOutcome | "server", string> = {
@@ -16,7 +25,12 @@ export function describeFailure(
   err: unknown,
   c: Classified,
   stage: Stage,
-  o: { timeoutSeconds: number; secrets: readonly string[] },
+  o: {
+    timeoutSeconds: number;
+    secrets: readonly string[];
+    /** The task's title labels; the first heads the row number, so labels[n] names column n. */
+    labels?: readonly string[];
+  },
 ): string {
   const e = asErrorLike(err);
   const raw = String(e.sqlMessage ?? e.message ?? err);
@@ -24,8 +38,10 @@ export function describeFailure(
   let text: string;
   if (e.name === "TaskSqlRejected") {
     text = `${raw} Fix the task's SQL and create the task again.`;
-  } else if (e.name === "ValueTooLarge") {
-    text = raw;
+  } else if (err instanceof ValueTooLarge) {
+    text = tooLargeText(err, o.labels ?? []);
+  } else if (err instanceof ResponseTooLarge) {
+    text = `The database answered with a message larger than ${mb(err.limitBytes)}, more than the worker can read (usually an error that quotes a very large value, such as a failed conversion of a long text). Fix the SQL and create the task again.`;
   } else if (connection && c.reason !== undefined) {
     const what = stage === "upload" ? "file storage" : "the database";
     text = `Could not reach ${what} (${c.reason}). Nothing was exported; try again later or ask an operator.`;

@@ -2,7 +2,13 @@ import type { Readable } from "node:stream";
 import type { DbUrl } from "../db/url.js";
 import type { GuardRules } from "./statement-guard.js";
 
-/** A running query: rows as arrays of text values (null for NULL), in the query's column order. */
+/** One row: text values (null for NULL), in the query's column order. */
+export type Row = unknown[];
+
+/**
+ * A running query. `rows` yields batches (arrays of rows), so each stream buffer holds a few
+ * batches of bounded size (row-limits.ts) instead of a count of rows of any size.
+ */
 export interface RowStream {
   rows: Readable;
   /** Ends the read-only transaction and the connection; safe to call more than once. */
@@ -35,8 +41,10 @@ export interface DataSource {
 
 export interface SourceOptions {
   statementTimeoutSeconds: number;
-  /** Rows fetched per round trip (PostgreSQL cursor batch, MySQL stream high-water mark). */
+  /** The most rows in one batch (row-limits.ts BATCH_ROWS). */
   batchRows?: number;
+  /** The most bytes one row may take on the wire (row-limits.ts MAX_ROW_BYTES). */
+  maxRowBytes?: number;
   /** Let the server render the output where it can (PG_COPY). */
   serverRendering?: boolean;
   /**

@@ -55,7 +55,8 @@ for (const engine of ENGINES) {
       const sql =
         engine === "mysql"
           ? `/*!SET STATEMENT max_statement_time=0 FOR*/ SELECT SLEEP(8), '${marker}'`
-          : // The first fetch (2000 rows) switches the limit off for the fetches after it.
+          : // set_config switches the limit off for later statements; the whole result is one
+            // Execute, so the server's timer armed at its start still fires, or the worker's.
             `SELECT set_config('statement_timeout', '0', true), CASE WHEN g = 2500 THEN pg_sleep(8)::text END, '${marker}' FROM generate_series(1, 2500) g`;
       const started = Date.now();
       const s = await unguarded(2).open(sql);

@@ -7,6 +7,7 @@ import { mysqlSource } from "../../lib/engines/mysql/source.js";
 import { postgresSource } from "../../lib/engines/postgres/source.js";
 import { describeFailure } from "../../lib/failure/describe.js";
 import { isTransient } from "../../lib/failure/policy.js";
+import { BATCH_ROWS } from "../../lib/sources/row-limits.js";
 import type { DataSource } from "../../lib/sources/types.js";
 import { ENGINES, seriesSql, serviceUrl, sqlClient, uniqueName } from "../helpers.js";
 
@@ -14,7 +15,7 @@ async function readAll(source: DataSource, sql: string): Promise<unknown[][]> {
   const s = await source.open(sql);
   try {
     const rows: unknown[][] = [];
-    for await (const r of s.rows) rows.push(r as unknown[]);
+    for await (const batch of s.rows) rows.push(...(batch as unknown[][]));
     return rows;
   } finally {
     await s.close();
@@ -157,15 +158,19 @@ for (const engine of ENGINES) {
       const s = await roomy.open(`SELECT s.n, REPEAT('x', 100) FROM ${seriesSql(engine, 200000)}`);
       try {
         let seen = 0;
-        for await (const _ of s.rows) {
-          seen += 1;
-          if (seen === 10) {
+        let batches = 0;
+        for await (const batch of s.rows) {
+          seen += (batch as unknown[][]).length;
+          batches += 1;
+          if (batches === 3) {
             await new Promise((r) => setTimeout(r, 300));
-            // While we waited, the stream may have buffered only up to its high-water mark.
-            assert.ok(s.rows.readableLength <= 5000, `buffered ${s.rows.readableLength} rows`);
+            // While we waited, the stream may have buffered only up to its high-water mark:
+            // one batch (of at most BATCH_ROWS rows), and one more on its way in.
+            assert.ok(s.rows.readableLength <= 2, `buffered ${s.rows.readableLength} batches`);
           }
         }
         assert.equal(seen, 200000);
+        assert.ok(batches >= 200000 / BATCH_ROWS, `${batches} batches`);
       } finally {
         await s.close();
       }
@@ -184,8 +189,8 @@ for (const engine of ENGINES) {
       }).open(slow);
       let rows = 0;
       const ended = new Promise<unknown>((resolve) => {
-        s.rows.on("data", () => {
-          rows += 1;
+        s.rows.on("data", (batch: unknown[][]) => {
+          rows += batch.length;
         });
         s.rows.on("error", resolve);
         s.rows.on("end", () => resolve(undefined));

@@ -1,4 +1,5 @@
-// Rows through the CSV format's writer (layout + encoder), as the exporter runs it.
+// Rows through the CSV format's writer (layout + encoder), as the exporter runs it: in one
+// batch, or in batches of `batchRows`.
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { csvFormat } from "../../lib/formats/csv/format.js";
@@ -9,6 +10,7 @@ export async function render(
   header: string[],
   encoding: TextEncoding = "gb18030",
   escapeFormulas = false,
+  batchRows = rows.length,
 ) {
   const writer = csvFormat.createWriter({
     header,
@@ -22,6 +24,9 @@ export async function render(
       done();
     },
   });
-  await pipeline([Readable.from(rows), ...writer.stages, sink]);
+  const batches: unknown[][][] = [];
+  for (let i = 0; i < rows.length; i += Math.max(batchRows, 1))
+    batches.push(rows.slice(i, i + batchRows));
+  await pipeline([Readable.from(batches), ...writer.stages, sink]);
   return { bytes: Buffer.concat(chunks), rows: writer.rowCount() };
 }

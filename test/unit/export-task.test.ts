@@ -86,7 +86,7 @@ function world(o: {
     open:
       o.open ??
       (async () => ({
-        rows: o.rows ? o.rows() : Readable.from([["甲"], ["乙"]]),
+        rows: o.rows ? o.rows() : Readable.from([[["甲"], ["乙"]]]),
         close: async () => {
           closed += 1;
         },

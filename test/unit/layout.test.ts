@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, it } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { parse } from "csv-parse/sync";
 import iconv from "iconv-lite";
 import { createCsvLayout } from "../../lib/formats/csv/layout.js";
@@ -80,6 +82,74 @@ describe("CSV layout", () => {
   });
 });
 
+describe("long cells", () => {
+  // Longer than a slice (64 K characters), with quotes, commas, CRLF and surrogate pairs
+  // falling on slice boundaries.
+  const unit = 'ab"c,\r\n😀';
+  const long = unit.repeat(Math.ceil(200_000 / unit.length)).slice(0, 200_001);
+  const plain = "x".repeat(65_535) + "😀".repeat(3) + "y".repeat(100_000);
+  const rows = [
+    ["short", long, "after"],
+    [plain, `=cmd|' /C calc'!A0${"z".repeat(70_000)}`, null],
+    ["last", "", "x"],
+  ];
+
+  it("are written exactly as short ones (quoted, quotes doubled, pairs intact), in pieces", async () => {
+    const header = ["#", "a", "b", "c"];
+    for (const formulas of [false, true]) {
+      const pieces: Buffer[] = [];
+      const { stages } = createCsvLayout({ header, escapeFormulas: formulas });
+      // Each piece as the layout pushed it: a writable sink takes them one at a time.
+      const sink = new Writable({
+        write(p: Buffer, _e, done) {
+          pieces.push(p);
+          done();
+        },
+      });
+      await pipeline(Readable.from([rows]), ...stages, sink);
+      const q = (t: string) => (/[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t);
+      const f = (t: string) => (formulas && /^[=+\-@\t\r]/.test(t) ? `'${t}` : t);
+      const expected = `#,a,b,c\r\n${rows
+        .map((r, i) => [String(i + 1), ...r.map((v) => q(f(v ?? "")))].join(","))
+        .join("\r\n")}\r\n`;
+      // Every piece is whole characters: each decodes on its own.
+      const text = pieces.map((p) => p.toString("utf8")).join("");
+      assert.ok(text === expected, `same text (formulas ${formulas})`);
+      const parsed = parse(text) as string[][];
+      assert.deepEqual(parsed[1]?.[2], long);
+      // No piece holds a whole long cell: each is a slice (quotes doubled) and what was pending.
+      const largest = Math.max(...pieces.map((p) => p.toString("utf8").length));
+      assert.ok(largest <= 2 * 64 * 1024, `largest piece ${largest} characters`);
+    }
+  });
+});
+
+describe("output held while the encoder is behind", () => {
+  it("is bytes, not a heap tree of a node per value or per quote", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    // Rows of 500 one-character values, rows of a 1,000-quote cell, and one 2 M-quote cell.
+    const narrow = Array.from({ length: 2000 }, () => Array<string>(500).fill("x"));
+    const quotes = Array.from({ length: 2000 }, () => ['"'.repeat(1000)]);
+    const long = [['"'.repeat(2 * 1024 * 1024)]];
+    const { stages } = createCsvLayout({ header: [], escapeFormulas: false });
+    const held: Buffer[] = [];
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    // The reader keeps every piece, as a stream buffer does while the encoder is behind.
+    await pipeline(Readable.from([narrow, quotes, long]), ...stages, async (src) => {
+      for await (const p of src) held.push(p as Buffer);
+    });
+    gc();
+    const grew = process.memoryUsage().heapUsed - before;
+    const bytes = held.reduce((n, p) => n + p.length, 0);
+    assert.ok(bytes > 10_000_000, `${bytes} bytes out`);
+    // Held as strings (a node per value, or per quote after a replace), it took over 8 bytes
+    // of heap per byte of output; as bytes, well under one.
+    assert.ok(grew < bytes, `heap grew ${grew} bytes for ${bytes} bytes of output`);
+  });
+});
+
 describe("title width", () => {
   it("pads the shorter side so every line has as many fields, and reports the mismatch", async () => {
     const seen: [number, number][] = [];
@@ -95,16 +165,9 @@ describe("title width", () => {
     });
     const collect = async (layout: ReturnType<typeof createCsvLayout>) => {
       let text = "";
-      await pipeline(
-        Readable.from([
-          ["1", "2"],
-          ["3", "4"],
-        ]),
-        ...layout.stages,
-        async (src) => {
-          for await (const chunk of src) text += chunk;
-        },
-      );
+      await pipeline(Readable.from([[["1", "2"]], [["3", "4"]]]), ...layout.stages, async (src) => {
+        for await (const chunk of src) text += chunk;
+      });
       return text;
     };
     assert.equal(await collect(few), "序号,a,\r\n1,1,2\r\n2,3,4\r\n");

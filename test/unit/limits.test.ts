@@ -4,9 +4,10 @@ import { pipeline } from "node:stream/promises";
 import { describe, it } from "node:test";
 import { classifyError } from "../../lib/engines/index.js";
 import { describeFailure } from "../../lib/failure/describe.js";
+import { isTransient } from "../../lib/failure/policy.js";
+import { ResponseTooLarge, ValueTooLarge } from "../../lib/failure/too-large.js";
 import { createCopyCsvLayout } from "../../lib/formats/csv/copy-csv.js";
-import { createCsvLayout } from "../../lib/formats/csv/layout.js";
-import { MAX_CELL_CHARS, MAX_FIRST_RECORD_BYTES } from "../../lib/formats/csv/limits.js";
+import { MAX_FIRST_RECORD_BYTES } from "../../lib/formats/csv/limits.js";
 
 const header = ["序号", "编号", "备注"];
 const sink = () => new Writable({ objectMode: true, write: (_c, _e, cb) => cb() });
@@ -31,13 +32,15 @@ describe("bounded memory for one row", () => {
       (e: Error) => e,
     );
     assert.ok(err, "failed");
-    assert.equal(err.name, "ValueTooLarge");
+    assert.ok(err instanceof ValueTooLarge, String(err));
+    assert.deepEqual([err.row, err.column], [1, 2]);
     assert.ok(fed <= MAX_FIRST_RECORD_BYTES + 2 * chunk.length, `read ${fed} bytes before failing`);
     const msg = describeFailure(err, classifyError(err), "query", {
       timeoutSeconds: 1,
       secrets: [],
+      labels: header,
     });
-    assert.match(msg, /^Row 1, column 2 \(备注\) holds more than 16 MB/);
+    assert.match(msg, /^Row 1, column 2 \(备注\) makes the row larger than 8 MB/);
     assert.match(msg, /LEFT\(column, 10000\)/);
   });
 
@@ -49,17 +52,23 @@ describe("bounded memory for one row", () => {
     assert.equal(rowCount(), 2);
   });
 
-  it("row path: a cell past the limit fails naming its row and column", async () => {
-    const rows = [
-      ["1", "ok"],
-      ["2", "x".repeat(MAX_CELL_CHARS + 1)],
-    ];
-    const { stages } = createCsvLayout({ header, escapeFormulas: false });
-    const err = await pipeline(Readable.from(rows), ...stages, sink()).then(
-      () => undefined,
-      (e: Error) => e,
+  it("the msg names the row, the column and its label, and what to do", () => {
+    const say = (err: Error, labels?: string[]) =>
+      describeFailure(err, classifyError(err), "query", { timeoutSeconds: 1, secrets: [], labels });
+    const err = new ValueTooLarge(7, 3, 8 * 1024 * 1024);
+    assert.equal(
+      say(err, ["序号", "编号", "备注", "附件"]),
+      "Row 7, column 3 (附件) makes the row larger than 8 MB, the most one exported row may hold. Leave that column out or shorten it in the SQL (for example LEFT(column, 10000) or substr(column, 1, 10000)) and create the task again.",
     );
-    assert.equal(err?.name, "ValueTooLarge");
-    assert.match(err?.message ?? "", /^Row 2, column 2 \(备注\) holds more than 16 M characters/);
+    // Without a label for the column (no title, or a short one): row and column alone.
+    assert.match(say(err, ["序号"]), /^Row 7, column 3 makes the row larger than 8 MB/);
+    assert.match(say(err), /^Row 7, column 3 makes/);
+    assert.match(
+      say(new ResponseTooLarge(8 * 1024 * 1024)),
+      /^The database answered with a message larger than 8 MB, .*Fix the SQL/,
+    );
+    // Neither is worth another attempt: the same data fails the same way.
+    for (const e of [err, new ResponseTooLarge(1)])
+      assert.equal(isTransient(e, classifyError(e), "query"), false);
   });
 });

@@ -2,12 +2,15 @@ import { isUtf8 } from "node:buffer";
 import mysql from "mysql2";
 import type { DbUrl } from "../../db/url.js";
 import type { StopOutcome } from "../../failure/kinds.js";
+import { BATCH_BYTES, BATCH_ROWS, MAX_ROW_BYTES } from "../../sources/row-limits.js";
 import { StatementLimit } from "../../sources/statement-limit.js";
 import { createStopper, STOP_BOUND_MS } from "../../sources/stop.js";
 import { failFast, onceClose } from "../../sources/streams.js";
 import type { DataSource, SourceOptions } from "../../sources/types.js";
+import { mysqlRowBatches } from "./row-batches.js";
 import { PIN_SQL_MODE } from "./session.js";
 import { mysqlStopTarget } from "./stop.js";
+import { guardMysqlSocket } from "./wire-guard.js";
 
 // Seconds a task waits for a row lock (InnoDB) or a table's metadata lock (a schema change)
 // before it fails, instead of waiting out its whole time limit.
@@ -90,14 +93,15 @@ export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
         await run("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
         await run("SET SESSION TRANSACTION READ ONLY");
         await run("START TRANSACTION READ ONLY");
-        const batchRows = o.batchRows ?? 2000;
         // Started before the query is sent, so it never reads less than the server's clock.
         const limit = new StatementLimit(o.statementTimeoutSeconds, stop);
-        const rows = failFast(
-          conn.query(sql).stream({ highWaterMark: batchRows }),
-          { objectMode: true, highWaterMark: batchRows, flush: limit.flush },
-          conn,
-        );
+        const batches = mysqlRowBatches(conn, sql, {
+          bytes: BATCH_BYTES,
+          rows: o.batchRows ?? BATCH_ROWS,
+        });
+        const buffering = { objectMode: true, highWaterMark: 1, flush: limit.flush };
+        const rows = failFast(batches, buffering, conn);
+        guardMysqlSocket(conn, rows, o.maxRowBytes ?? MAX_ROW_BYTES);
         limit.watch(rows);
         const close = onceClose(async () => {
           // A finished stream ends politely; an unfinished query is killed on the server (a

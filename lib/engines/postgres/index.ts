@@ -7,7 +7,7 @@ import { postgresRoleFacts, postgresTaskTableSeenFrom } from "./role.js";
 import { postgresSchema } from "./schema.js";
 import { postgresSource } from "./source.js";
 
-/** PostgreSQL, through node-postgres (pg, pg-query-stream, pg-copy-streams). */
+/** PostgreSQL, through node-postgres (pg, pg-copy-streams). */
 export const postgresDialect: Dialect = {
   engine: "postgres",
   quoteIdent: postgresQuoteIdent,

@@ -1,9 +1,8 @@
-import type { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
 import pg from "pg";
-import QueryStream from "pg-query-stream";
 import type { DbUrl } from "../../db/url.js";
 import type { StopOutcome } from "../../failure/kinds.js";
+import { BATCH_BYTES, BATCH_ROWS, MAX_ROW_BYTES } from "../../sources/row-limits.js";
 import { StatementLimit } from "../../sources/statement-limit.js";
 import { createStopper, STOP_BOUND_MS } from "../../sources/stop.js";
 import { failFast, onceClose } from "../../sources/streams.js";
@@ -11,10 +10,9 @@ import type { DataSource, RenderedStream, SourceOptions } from "../../sources/ty
 import { copyOut } from "./copy-out.js";
 import { copyableSql, copyStatement } from "./copy-sql.js";
 import { checkPlanFunctions } from "./plan-functions.js";
+import { RowQuery } from "./row-query.js";
 import { postgresStopTarget } from "./stop.js";
-
-// Every column as PostgreSQL's own text output (timestamps, numerics, booleans as psql shows them).
-const RAW_TEXT = { getTypeParser: () => (value: string) => value };
+import { guardPgSocket } from "./wire-guard.js";
 
 // COPY output is buffered up to this many bytes ahead of a slow upload.
 const COPY_BUFFER_BYTES = 1024 * 1024;
@@ -108,15 +106,15 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
       const limit = new StatementLimit(o.statementTimeoutSeconds, stop);
       await checked(client, limit, sql, () => undefined);
       // The extended protocol runs exactly one statement ("a; b" is refused by the server), so
-      // the cursor needs no separate proof; only COPY goes over the simple protocol (copy-out.ts).
-      const batchSize = o.batchRows ?? 2000;
+      // the row query needs no separate proof; only COPY goes over the simple protocol
+      // (copy-out.ts). Every column comes as PostgreSQL's own text output (timestamps, numerics,
+      // booleans as psql shows them); the query reports the server's own error (57P01 on a restart).
       const query = client.query(
-        new QueryStream(sql, [], { rowMode: "array", batchSize, types: RAW_TEXT }),
+        new RowQuery(sql, { bytes: BATCH_BYTES, rows: o.batchRows ?? BATCH_ROWS }),
       );
-      // The cursor reports the server's own error (57P01 on a restart) before the socket closes.
-      const cursor = (query as unknown as { cursor: EventEmitter }).cursor;
-      const buffering = { objectMode: true, highWaterMark: batchSize, flush: limit.flush };
-      const rows = failFast(query, buffering, client, [cursor]);
+      const buffering = { objectMode: true, highWaterMark: 1, flush: limit.flush };
+      const rows = failFast(query.rows, buffering, client);
+      guardPgSocket(client, rows, o.maxRowBytes ?? MAX_ROW_BYTES);
       limit.watch(rows);
       return { rows, close: closeWhen(rows) };
     },
@@ -136,6 +134,7 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
       const copy = await checked(client, limit, body, () => copyOut(client, copyStatement(body)));
       const buffering = { objectMode: false, highWaterMark: COPY_BUFFER_BYTES, flush: limit.flush };
       const bytes = failFast(copy, buffering, client);
+      guardPgSocket(client, bytes, o.maxRowBytes ?? MAX_ROW_BYTES);
       limit.watch(bytes);
       return { bytes, close: closeWhen(bytes) };
     },

@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from "node:stream";
+import { ValueTooLarge } from "../../failure/too-large.js";
 import { headerLine } from "./layout.js";
-import { MAX_FIRST_RECORD_BYTES, tooLarge } from "./limits.js";
+import { MAX_FIRST_RECORD_BYTES } from "./limits.js";
 
 // States of the scanner over PostgreSQL's COPY CSV output.
 const FIELD_START = 0;
@@ -193,7 +194,7 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
       // up to a limit (a first record of hundreds of MB would otherwise be held whole).
       if (width === -1) {
         if (p > MAX_FIRST_RECORD_BYTES) {
-          done(tooLarge(1, fields + 1, o.header, "16 MB"));
+          done(new ValueTooLarge(1, fields + 1, MAX_FIRST_RECORD_BYTES));
           return;
         }
         done();

@@ -24,9 +24,14 @@ const FORMULA_START = /^[=+\-@\t\r]/;
 const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
- * Prefixes a cell that Excel would evaluate as a formula with a single quote (OWASP CSV
- * injection advice), but leaves plain numbers such as -1.5 alone.
+ * What goes in front of a cell that Excel would evaluate as a formula: a single quote (OWASP
+ * CSV injection advice), but nothing for plain numbers such as -1.5.
  */
+export function formulaPrefix(text: string): "" | "'" {
+  return FORMULA_START.test(text) && !PLAIN_NUMBER.test(text) ? "'" : "";
+}
+
+/** The cell with its formulaPrefix. */
 export function escapeFormula(text: string): string {
-  return FORMULA_START.test(text) && !PLAIN_NUMBER.test(text) ? `'${text}` : text;
+  return formulaPrefix(text) + text;
 }

@@ -33,7 +33,7 @@ export function createEncoder(encoding: TextEncoding): Transform {
   });
 }
 
-/** Text (strings, or UTF-8 Buffers from a COPY) in, GB18030 out; see gb18030.ts. */
+/** Text (UTF-8 Buffers from the CSV layout or a COPY, or strings) in, GB18030 out; see gb18030.ts. */
 function gb18030Stream(): Transform {
   let carry = "";
   let carryBytes: Buffer | undefined;

@@ -90,7 +90,8 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
     send: () => T | Promise<T>,
   ): Promise<T> {
     try {
-      if (o.functionRules) await checkPlanFunctions(client, sql, o.functionRules);
+      if (o.functionRules)
+        await checkPlanFunctions(client, sql, o.functionRules, o.maxRowBytes ?? MAX_ROW_BYTES);
       return await send();
     } catch (err) {
       const failure = await limit.failure(err);

@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import type pg from "pg";
 import { ResponseTooLarge, ValueTooLarge } from "../../failure/too-large.js";
 import { guardSocket, type WireScanner } from "../../sources/wire-guard.js";
@@ -182,4 +182,33 @@ export function guardPgSocket(client: pg.Client, rows: Readable, maxBytes: numbe
     connection: { stream: Readable & { destroy(): void } };
   };
   guardSocket(connection.stream, pgWireScanner(maxBytes), rows);
+}
+
+/**
+ * Watches the connection while one request of the worker's own (the plan check) is answered:
+ * any message over `maxBytes` cuts the socket, as for rows, so the driver never gathers it.
+ * `verdict()` says whether that is why the request failed; `done()` stops watching.
+ */
+export function watchPgResponse(
+  client: pg.Client,
+  maxBytes: number,
+): { verdict(): Error | undefined; done(): void } {
+  let verdict: Error | undefined;
+  const rows = new PassThrough();
+  rows.on("error", (err) => {
+    verdict ??= err;
+  });
+  const inner = pgWireScanner(maxBytes);
+  const scanner: WireScanner = {
+    feed(chunk) {
+      const v = inner.feed(chunk);
+      verdict ??= v;
+      return v;
+    },
+  };
+  const { connection } = client as unknown as {
+    connection: { stream: Readable & { destroy(): void } };
+  };
+  guardSocket(connection.stream, scanner, rows);
+  return { verdict: () => verdict, done: () => rows.destroy() };
 }

@@ -228,6 +228,7 @@ describe("postgres: the server's function check in the source, as the reader", (
       monitor: parseDbUrl(serviceUrl("postgres")),
       functionRules: postgresGuard,
       maxRowBytes: 512 * 1024,
+      maxPlanBytes: 1024 * 1024,
     });
     for (const copy of [false, true]) {
       assert.match(

@@ -14,7 +14,7 @@ import { parseExport } from "./fixtures.js";
 const TITLE = "序号,编号,备注";
 const MB = 1024 * 1024;
 
-const rep = (engine: Engine, ch: string, n: number) =>
+const rep = (engine: Engine, ch: string, n: number | string) =>
   engine === "postgres" ? `repeat('${ch}', ${n})` : `REPEAT('${ch}', ${n})`;
 const when = (engine: Engine, cond: string, a: string, b: string) =>
   engine === "postgres" ? `CASE WHEN ${cond} THEN ${a} ELSE ${b} END` : `IF(${cond}, ${a}, ${b})`;
@@ -61,7 +61,10 @@ for (const [engine, path] of [
     it("fails a row over the limit at the first attempt, naming its row, column and label", {
       timeout: 120_000,
     }, async () => {
-      const sql = `SELECT s.n, ${when(engine, "s.n = 3", rep(engine, "x", MAX_ROW_BYTES), "'ok'")} FROM ${seriesSql(engine, 5)} ORDER BY s.n`;
+      // The length depends on the row, so PostgreSQL does not fold it into the plan (the plan
+      // check refuses plans over 16 MB): the value exists only as a row, as a table's would.
+      const len = `${MAX_ROW_BYTES} + 0 * s.n`;
+      const sql = `SELECT s.n, ${when(engine, "s.n = 3", rep(engine, "x", len), "'ok'")} FROM ${seriesSql(engine, 5)} ORDER BY s.n`;
       const id = await h.insertTask({ name: "超宽", title: TITLE, query: sql });
       await h.runUntilIdle(120);
       const row = await h.app.exportDeps.tasks.get(id);

@@ -135,7 +135,7 @@ export async function checkPlanFunctions(
     if (verdict === undefined) throw err;
     if (!(verdict instanceof ValueTooLarge)) throw verdict;
     throw new TaskSqlRejected(
-      `The query plan for the task's SQL is larger than ${Math.round(planBytes / 1024 ** 2)} MB (a very long constant, such as a repeat() of millions of characters, is shown in it whole), too large for the worker to check. Shorten that value in the SQL and create the task again.`,
+      `The query plan for the task's SQL is larger than ${Math.round(planBytes / 1024 ** 2)} MB (a very long constant, such as a repeat() of millions of characters, is shown in it whole), too large for the worker to check. Shorten that value.`,
     );
   } finally {
     watch.done();

@@ -1,9 +1,13 @@
 import { CONTAINER_NAMES, CONTAINERS } from "./container/containers.js";
 import { csvFormat } from "./csv/format.js";
 import type { OutputFormat } from "./format.js";
+import { xlsxFormat } from "./xlsx/format.js";
 
 /** Every output format, by the name EXPORT_FORMAT takes. */
-export const FORMATS = { csv: csvFormat } as const satisfies Record<string, OutputFormat>;
+export const FORMATS = { csv: csvFormat, xlsx: xlsxFormat } as const satisfies Record<
+  string,
+  OutputFormat
+>;
 
 export type FormatName = keyof typeof FORMATS;
 export const FORMAT_NAMES = Object.keys(FORMATS) as FormatName[];

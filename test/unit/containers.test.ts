@@ -146,7 +146,7 @@ describe("containers", () => {
   });
 
   it("lists every format's extension in every container for the upload sweep", () => {
-    for (const ext of ["csv", "csv.gz", "zip"])
+    for (const ext of ["csv", "csv.gz", "zip", "xlsx"])
       assert.ok(FORMAT_EXTENSIONS.includes(ext), ext);
   });
 });

@@ -17,7 +17,7 @@ describe("object keys", () => {
   });
 
   it("parse with every format's extension in every container, dotted ones included", () => {
-    for (const ext of ["csv", "csv.gz", "zip"]) {
+    for (const ext of ["csv", "csv.gz", "zip", "xlsx"]) {
       const key = objectKey("exports/", 7, 1, ext);
       assert.deepEqual(parseObjectKey("exports/", key), { id: 7, attempt: 1 }, ext);
     }

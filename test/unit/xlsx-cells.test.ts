@@ -159,39 +159,36 @@ describe("serial dates (Excel's 1900 date system)", () => {
 
 describe("typed cells", () => {
   it("writes each kind as its Excel type, and text for anything it cannot type", () => {
-    assert.equal(typedCell("B", "2", "12.5", "number"), '<c r="B2"><v>12.5</v></c>');
+    assert.equal(typedCell("B2", "12.5", "number"), '<c r="B2"><v>12.5</v></c>');
     assert.equal(
-      typedCell("B", "2", "12345678901234567", "number"),
+      typedCell("B2", "12345678901234567", "number"),
       '<c r="B2" t="inlineStr"><is><t>12345678901234567</t></is></c>',
     );
     assert.equal(
-      typedCell("C", "2", "2024-01-01", "date"),
+      typedCell("C2", "2024-01-01", "date"),
       `<c r="C2" s="${STYLE.date}"><v>45292</v></c>`,
     );
+    assert.equal(typedCell("C2", "12:00:00", "time"), `<c r="C2" s="${STYLE.time}"><v>0.5</v></c>`);
     assert.equal(
-      typedCell("C", "2", "12:00:00", "time"),
-      `<c r="C2" s="${STYLE.time}"><v>0.5</v></c>`,
-    );
-    assert.equal(
-      typedCell("C", "2", "12:00:00.5", "time"),
+      typedCell("C2", "12:00:00.5", "time"),
       `<c r="C2" s="${STYLE.timeMs}"><v>${(43200.5 / 86400).toString()}</v></c>`,
     );
     assert.equal(
-      typedCell("C", "2", "2024-01-01 12:00:00", "timestamp"),
+      typedCell("C2", "2024-01-01 12:00:00", "timestamp"),
       `<c r="C2" s="${STYLE.dateTime}"><v>45292.5</v></c>`,
     );
     assert.match(
-      typedCell("C", "2", "2024-01-01 12:00:00.001", "timestamp"),
+      typedCell("C2", "2024-01-01 12:00:00.001", "timestamp"),
       new RegExp(`^<c r="C2" s="${STYLE.dateTimeMs}"><v>45292.5000`),
     );
-    assert.equal(typedCell("D", "2", "t", "boolean"), '<c r="D2" t="b"><v>1</v></c>');
-    assert.equal(typedCell("D", "2", "0", "boolean"), '<c r="D2" t="b"><v>0</v></c>');
+    assert.equal(typedCell("D2", "t", "boolean"), '<c r="D2" t="b"><v>1</v></c>');
+    assert.equal(typedCell("D2", "0", "boolean"), '<c r="D2" t="b"><v>0</v></c>');
     assert.equal(
-      typedCell("D", "2", "maybe", "boolean"),
+      typedCell("D2", "maybe", "boolean"),
       '<c r="D2" t="inlineStr"><is><t>maybe</t></is></c>',
     );
     assert.equal(
-      typedCell("E", "2", "0001 kept", "date"),
+      typedCell("E2", "0001 kept", "date"),
       '<c r="E2" t="inlineStr"><is><t>0001 kept</t></is></c>',
     );
   });
@@ -199,13 +196,10 @@ describe("typed cells", () => {
   it("writes text, binary and other kinds as inline strings: never a number, a formula or a date", () => {
     for (const kind of ["text", "binary", "other"] as const) {
       for (const s of ["123", "=1+1", "2024-01-01", "t", "110101199003077777"])
-        assert.equal(
-          typedCell("F", "9", s, kind),
-          `<c r="F9" t="inlineStr"><is><t>${s}</t></is></c>`,
-        );
+        assert.equal(typedCell("F9", s, kind), `<c r="F9" t="inlineStr"><is><t>${s}</t></is></c>`);
     }
     assert.equal(
-      typedCell("F", "9", "\\x00ff", "binary"),
+      typedCell("F9", "\\x00ff", "binary"),
       '<c r="F9" t="inlineStr"><is><t>\\x00ff</t></is></c>',
     );
   });

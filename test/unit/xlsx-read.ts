@@ -18,7 +18,10 @@ export const decodeXstring = (s: string) =>
   s.replace(/_x([0-9A-Fa-f]{4})_/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
 
 export interface PyCell {
+  /** The cell's place: its own r, or one past the previous cell's when it has none. */
   r: string;
+  /** Whether the cell carried its r. */
+  explicit: boolean;
   t: string | null;
   s: string | null;
   v: string | null;
@@ -62,10 +65,24 @@ with zipfile.ZipFile(path) as z:
                 if el.tag == M + "pane":
                     split = el.get("ySplit") if el.get("state") == "frozen" else None
                 elif el.tag == M + "row":
-                    cells = [] if count_only else [{"r": c.get("r"), "t": c.get("t"), "s": c.get("s"),
-                        "v": (c.find(M + "v").text if c.find(M + "v") is not None else None),
-                        "text": ("".join(c.find(M + "is").itertext()) if c.find(M + "is") is not None else None)}
-                        for c in el.iter(M + "c")]
+                    cells, col = [], 0
+                    for c in ([] if count_only else el.iter(M + "c")):
+                        # A cell without r follows the previous one (ECMA-376: r is optional).
+                        ref = c.get("r")
+                        if ref is not None:
+                            col = 0
+                            for ch in ref.rstrip("0123456789"):
+                                col = col * 26 + ord(ch) - 64
+                        else:
+                            col += 1
+                        name, n = "", col
+                        while n > 0:
+                            n, rem = divmod(n - 1, 26)
+                            name = chr(65 + rem) + name
+                        cells.append({"r": name + el.get("r"), "explicit": ref is not None,
+                            "t": c.get("t"), "s": c.get("s"),
+                            "v": (c.find(M + "v").text if c.find(M + "v") is not None else None),
+                            "text": ("".join(c.find(M + "is").itertext()) if c.find(M + "is") is not None else None)})
                     rows.append({"r": el.get("r"), "cells": cells})
                     el.clear()
         all_rows.append(rows)

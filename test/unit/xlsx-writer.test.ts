@@ -204,7 +204,14 @@ describe("XLSX writer", () => {
     );
     // Row 3 (data row 2): the text cell holds controls, the bigint is text, the boolean is b.
     const cells = new Map((rows[2]?.cells ?? []).map((c) => [c.r, c]));
-    assert.deepEqual(cells.get("A3"), { r: "A3", t: null, s: null, v: "2", text: null });
+    assert.deepEqual(cells.get("A3"), {
+      r: "A3",
+      explicit: true,
+      t: null,
+      s: null,
+      v: "2",
+      text: null,
+    });
     assert.equal(cells.get("B3")?.t, "inlineStr");
     assert.equal(cells.get("B3")?.text, "9223372036854775807");
     assert.equal(decodeXstring(cells.get("C3")?.text ?? ""), '=HYPERLINK("http://x")');
@@ -214,11 +221,24 @@ describe("XLSX writer", () => {
     assert.equal(row7.has("F7"), false);
     assert.equal(row7.has("G7"), false);
     assert.equal(row7.get("H7")?.text, "  padded  ");
+    // Only the row's first cell and a cell after a gap name their place; the others follow on.
+    assert.equal(row7.get("H7")?.explicit, true);
+    assert.deepEqual(
+      (rows[6]?.cells ?? []).filter((c) => c.explicit).map((c) => c.r),
+      ["A7", "C7", "H7"],
+    );
     const row5 = new Map((rows[4]?.cells ?? []).map((c) => [c.r, c]));
     assert.equal(decodeXstring(row5.get("C5")?.text ?? ""), "a\u0001b\u0008\u001f");
     const row6 = new Map((rows[5]?.cells ?? []).map((c) => [c.r, c]));
     assert.equal(decodeXstring(row6.get("C6")?.text ?? ""), "line1\r\nline2\ttab");
-    assert.deepEqual(row6.get("H6"), { r: "H6", t: "inlineStr", s: null, v: null, text: "" });
+    assert.deepEqual(row6.get("H6"), {
+      r: "H6",
+      explicit: false,
+      t: "inlineStr",
+      s: null,
+      v: null,
+      text: "",
+    });
   });
 
   it("makes the title row bold and frozen on every sheet", async () => {

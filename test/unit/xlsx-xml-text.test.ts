@@ -3,8 +3,8 @@ import { describe, it } from "node:test";
 import { xmlString } from "../../lib/formats/xlsx/xml-bytes.js";
 import { writeInlineString, xmlText } from "../../lib/formats/xlsx/xml-text.js";
 
-const inlineStringCell = (col: string, row: string, text: string, style?: number) =>
-  xmlString((out) => writeInlineString(out, col, row, text, style));
+const inlineStringCell = (ref: string, text: string, style?: number) =>
+  xmlString((out) => writeInlineString(out, ref, text, style));
 
 /** What a reader of OOXML makes of a cell's text: entities, then `_xHHHH_` (ECMA-376 ST_Xstring). */
 function readBack(xml: string): string {
@@ -96,12 +96,12 @@ describe("cell text in XML", () => {
   });
 
   it("makes an inline-string cell, preserving space at either end", () => {
-    assert.equal(inlineStringCell("B", "2", "x"), '<c r="B2" t="inlineStr"><is><t>x</t></is></c>');
+    assert.equal(inlineStringCell("B2", "x"), '<c r="B2" t="inlineStr"><is><t>x</t></is></c>');
     assert.equal(
-      inlineStringCell("A", "1", " lead", 1),
+      inlineStringCell("A1", " lead", 1),
       '<c r="A1" t="inlineStr" s="1"><is><t xml:space="preserve"> lead</t></is></c>',
     );
-    assert.match(inlineStringCell("C", "3", "trail\n"), /xml:space="preserve"/);
-    assert.doesNotMatch(inlineStringCell("C", "3", "in side"), /xml:space/);
+    assert.match(inlineStringCell("C3", "trail\n"), /xml:space="preserve"/);
+    assert.doesNotMatch(inlineStringCell("C3", "in side"), /xml:space/);
   });
 });

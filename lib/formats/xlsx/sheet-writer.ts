@@ -80,7 +80,7 @@ export function createXlsxLayout(o: XlsxLayoutOptions): {
       out.ascii('<row r="1">');
       for (let i = 0; i < labels.length; i++) {
         const label = labels[i] as string;
-        if (label !== "") writeInlineString(out, letter(i), "1", label, STYLE.header);
+        if (label !== "") writeInlineString(out, `${letter(i)}1`, label, STYLE.header);
       }
       out.ascii("</row>");
     }
@@ -93,6 +93,7 @@ export function createXlsxLayout(o: XlsxLayoutOptions): {
     rowNumber += 1;
     inSheet += 1;
     const r = String(titled ? inSheet + 1 : inSheet);
+    // The row's first cell names its place: some readers (exceljs) count on only from there.
     out.ascii('<row r="');
     out.ascii(r);
     out.ascii('"><c r="A');
@@ -100,12 +101,18 @@ export function createXlsxLayout(o: XlsxLayoutOptions): {
     out.ascii('"><v>');
     out.ascii(String(rowNumber));
     out.ascii("</v></c>");
+    // A cell after a NULL (no cell) carries its reference; the others follow on.
+    let follows = true;
     for (let i = 0; i < row.length; i++) {
       const v = row[i];
-      if (v === null || v === undefined) continue;
+      if (v === null || v === undefined) {
+        follows = false;
+        continue;
+      }
       const text = cellValueText(v);
       if (text.length > MAX_CELL_CHARS) throw new CellTooLong(rowNumber, i + 1, MAX_CELL_CHARS);
-      writeTypedCell(out, letter(i + 1), r, text, kinds?.[i] ?? "other");
+      writeTypedCell(out, follows ? "" : `${letter(i + 1)}${r}`, text, kinds?.[i] ?? "other");
+      follows = true;
     }
     out.ascii("</row>");
   };

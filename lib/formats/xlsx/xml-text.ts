@@ -49,21 +49,24 @@ function edgeSpace(text: string): boolean {
   return a === 32 || a === 9 || a === 10 || a === 13 || z === 32 || z === 9 || z === 10 || z === 13;
 }
 
-/**
- * An inline-string cell at column `col`, row `row`: never read as a formula or a number,
- * whatever the text.
- */
-export function writeInlineString(
-  out: XmlBytes,
-  col: string,
-  row: string,
-  text: string,
-  style?: number,
-): void {
+/** `<c`, with its reference unless it follows the previous cell (`ref` ""). */
+export function openCell(out: XmlBytes, ref: string): void {
+  if (ref === "") {
+    out.ascii("<c");
+    return;
+  }
   out.ascii('<c r="');
-  out.ascii(col);
-  out.ascii(row);
-  out.ascii(style === undefined ? '" t="inlineStr"><is>' : `" t="inlineStr" s="${style}"><is>`);
+  out.ascii(ref);
+  out.ascii('"');
+}
+
+/**
+ * An inline-string cell (`ref` as in openCell): never read as a formula or a number, whatever
+ * the text.
+ */
+export function writeInlineString(out: XmlBytes, ref: string, text: string, style?: number): void {
+  openCell(out, ref);
+  out.ascii(style === undefined ? ' t="inlineStr"><is>' : ` t="inlineStr" s="${style}"><is>`);
   out.ascii(edgeSpace(text) ? '<t xml:space="preserve">' : "<t>");
   out.text(xmlText(text));
   out.ascii("</t></is></c>");

@@ -108,9 +108,8 @@ export function createCsvLayout(o: CsvLayoutOptions): {
     // Strings downstream: the encoder takes text.
     readableObjectMode: true,
     // One chunk of text waits for a slower stage (a compressing container, the upload), not
-    // sixteen: waiting text is V8 heap the collector copies and promotes, and sixteen chunks
-    // cost a gzip or ZIP export more time in garbage collection than in compressing
-    // (npm run bench:formats).
+    // the default sixteen: waiting text is V8 heap the collector copies and promotes, which
+    // cost a gzip or ZIP export more time than compressing (npm run bench:formats).
     readableHighWaterMark: 1,
     transform(batch: unknown[][], _enc: BufferEncoding, done: TransformCallback) {
       for (const row of batch) {

@@ -1,9 +1,8 @@
 /**
  * The sheet's XML written as UTF-8 straight into Buffers of a fixed size, each handed on
- * when full. The XML is several times the size of the same rows as CSV: built as strings
- * (a template per cell, joined per row, flattened to encode), it allocated several kilobytes
- * a row and the garbage collector took more time than the writer (npm run bench:formats).
- * Tags, references and numbers are ASCII and copied a byte at a time; text goes through
+ * when full. Built as strings (a template per cell, joined per row, flattened to encode), the
+ * XML made the garbage collector busier than the writer (npm run bench:formats). Tags,
+ * references and numbers are ASCII and copied a byte at a time; text goes through
  * Buffer.write, which encodes it in place.
  */
 export class XmlBytes {

@@ -5,12 +5,15 @@
 // is what is measured. Prints how each ended and the process's peak RSS and heap. This is how
 // MAX_ROW_BYTES (lib/sources/row-limits.ts) was chosen.
 import { parseArgs } from "node:util";
+import { S3Client } from "@aws-sdk/client-s3";
+import { awsClientConfig } from "../lib/aws-config.js";
 import { loadConfig } from "../lib/config.js";
 import { type Engine, parseDbUrl } from "../lib/db/url.js";
 import { createSqlClient } from "../lib/engines/index.js";
 import { provisionLocal } from "../lib/local/aws-setup.js";
 import { deployedNodeOptions } from "../lib/local/deployment.js";
 import { insertTask } from "../lib/local/task-admin.js";
+import { deleteObject } from "../lib/storage.js";
 import { migrate } from "../lib/tasks/migrate.js";
 import { bundleExportOne, runExportOne } from "./worker-process.js";
 
@@ -95,6 +98,8 @@ const config = loadConfig({ ...baseEnv, DATA_DB_URL: taskUrl });
 // A fresh task table: a crashed export leaves its task processing.
 await taskDb.query(`DROP TABLE IF EXISTS ${baseEnv.TASK_TABLE}`);
 await migrate(taskDb, config.taskTable);
+// Each export's file is deleted once measured: the emulator keeps objects on this machine's disk.
+const s3 = new S3Client(awsClientConfig(config));
 
 const version = (await import("node:child_process"))
   .spawnSync(NODE_BIN, ["--version"], { encoding: "utf8" })
@@ -122,6 +127,7 @@ for (const path of args.paths.split(",")) {
           PG_COPY: path === "pg-copy" ? "true" : "false",
           NODE_OPTIONS,
         });
+        if (res.report?.outcome.key) await deleteObject(s3, bucket, res.report.outcome.key);
         const ended = res.report
           ? `${res.report.outcome.kind}${res.report.outcome.rows !== undefined ? ` ${res.report.outcome.rows} rows` : ""}${res.report.outcome.msg ? `: ${res.report.outcome.msg.slice(0, 60)}` : ""}`
           : `crashed (${res.status ?? res.signal}): ${/heap out of memory|Allocation failed|Invalid string length/i.exec(res.stderr)?.[0] ?? res.stderr.slice(-120).replace(/\s+/g, " ")}`;
@@ -133,3 +139,4 @@ for (const path of args.paths.split(",")) {
   }
 }
 await taskDb.close();
+s3.destroy();

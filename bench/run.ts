@@ -15,6 +15,7 @@ import { provisionLocal } from "../lib/local/aws-setup.js";
 import { deployedNodeOptions } from "../lib/local/deployment.js";
 import { insertTask } from "../lib/local/task-admin.js";
 import { createLogger } from "../lib/logger.js";
+import { deleteObject } from "../lib/storage.js";
 import { migrate } from "../lib/tasks/migrate.js";
 import { runBaseline } from "./baseline.js";
 import { BENCH_TABLE, benchQuery, ensureBenchData } from "./data.js";
@@ -36,6 +37,8 @@ const TITLE = "序号,编号,订单号,客户,城市,金额,下单时间,备注"
 const endpoint = process.env.AWS_ENDPOINT_URL ?? "";
 const mysqlUrl = process.env.OE_MYSQL_URL ?? "";
 const pgUrl = process.env.OE_PG_URL ?? "";
+// The task table in the task database (scripts/services.sh), apart from the data.
+const taskUrl = process.env.OE_PG_TASK_URL ?? pgUrl;
 if (!endpoint || !mysqlUrl || !pgUrl)
   throw new Error("run with `npm run bench` (it starts the services)");
 // The deployed worker's NODE_OPTIONS, read from serverless.yml and given the way Lambda gives
@@ -56,6 +59,19 @@ mkdirSync(".bench", { recursive: true });
 await build({
   entryPoints: ["bench/export-one.ts"],
   outfile: ".bench/export-one.mjs",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  external: ["pg-native"],
+  banner: {
+    js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+  },
+  logLevel: "warning",
+});
+await build({
+  entryPoints: ["bench/guard.ts"],
+  outfile: ".bench/guard.mjs",
   bundle: true,
   platform: "node",
   format: "esm",
@@ -89,7 +105,7 @@ const { queueUrl } = await provisionLocal({
   visibilityTimeoutSeconds: 60,
 });
 const baseEnv: Record<string, string> = {
-  TASK_DB_URL: pgUrl,
+  TASK_DB_URL: taskUrl,
   TASK_TABLE: "oe_bench_tasks",
   EXPORT_BUCKET: bucket,
   EXPORT_QUEUE_URL: queueUrl,
@@ -101,7 +117,7 @@ const baseEnv: Record<string, string> = {
   STATEMENT_TIMEOUT_SECONDS: "900",
   POWERTOOLS_LOG_LEVEL: "WARN",
 };
-const taskDb = createSqlClient(parseDbUrl(pgUrl), 1);
+const taskDb = createSqlClient(parseDbUrl(taskUrl), 1);
 const benchConfig = loadConfig({ ...baseEnv, DATA_DB_URL: pgUrl });
 const taskTable = benchConfig.taskTable;
 // For sizing the baselines' objects: a client, not a whole app (and its database pool).
@@ -120,6 +136,8 @@ const results: Row[] = [];
 
 async function objectSize(key: string): Promise<number> {
   const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  // Measured: the emulator keeps objects on this machine's disk.
+  await deleteObject(s3, bucket, key);
   return head.ContentLength ?? 0;
 }
 
@@ -191,6 +209,7 @@ for (const engine of ["postgres", "mysql"] as const) {
         createrName: "bench",
       });
       const r = worker(p.url, id, p.env);
+      await deleteObject(s3, bucket, r.key);
       rss.push(r.peakRssMb);
       if (n === ROWS)
         results.push({
@@ -229,6 +248,18 @@ for (const r of results) {
     ].join(" | ")} |`,
   );
 }
+const guard = [2_000, 100_000].flatMap(
+  (size) =>
+    JSON.parse(
+      spawnSync(NODE_BIN, [".bench/guard.mjs", String(size)], { encoding: "utf8" }).stdout,
+    ) as { engine: string; chars: number; firstMs: number; medianMs: number }[],
+);
+console.log("\nThe task-SQL guard on one query, each size in a fresh process (once per task):\n");
+console.log("| engine | query chars | first call ms | later calls, median ms |\n|---|---|---|---|");
+for (const g of guard)
+  console.log(
+    `| ${g.engine} | ${g.chars.toLocaleString("en-US")} | ${g.firstMs.toFixed(1)} | ${g.medianMs.toFixed(1)} |`,
+  );
 console.log(`\nMemory, ${SMALL} -> ${ROWS} rows:`);
 for (const f of flat) console.log(`- ${f}`);
 

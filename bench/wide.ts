@@ -2,15 +2,19 @@
 // The wide-row shapes that used to crash the worker, each exported by the worker in its own
 // node process under the deployed NODE_OPTIONS (OE_BENCH_NODE picks the node binary): prints
 // how each ended (exported / failed with its msg / crashed) and the process's peak RSS.
+import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
+import { S3Client } from "@aws-sdk/client-s3";
+import { awsClientConfig } from "../lib/aws-config.js";
 import { loadConfig } from "../lib/config.js";
 import { type Engine, parseDbUrl } from "../lib/db/url.js";
 import { createSqlClient } from "../lib/engines/index.js";
 import { provisionLocal } from "../lib/local/aws-setup.js";
 import { deployedNodeOptions } from "../lib/local/deployment.js";
 import { insertTask } from "../lib/local/task-admin.js";
+import { deleteObject } from "../lib/storage.js";
 import { migrate } from "../lib/tasks/migrate.js";
-import { wideShapes } from "./wide-shapes.js";
+import { narrowShapes, wideShapes } from "./wide-shapes.js";
 import { bundleExportOne, runExportOne } from "./worker-process.js";
 
 const { values: args } = parseArgs({
@@ -55,13 +59,16 @@ const config = loadConfig({ ...baseEnv, DATA_DB_URL: taskUrl });
 // A fresh task table: a crashed export leaves its task processing.
 await taskDb.query(`DROP TABLE IF EXISTS ${baseEnv.TASK_TABLE}`);
 await migrate(taskDb, config.taskTable);
+// Each export's file is deleted once measured: the emulator keeps objects on this machine's disk.
+const s3 = new S3Client(awsClientConfig(config));
 
+const version = spawnSync(NODE_BIN, ["--version"], { encoding: "utf8" }).stdout.trim();
 console.log(
-  `\nnpm run bench:wide (worker on Node ${process.versions.node === NODE_BIN ? "" : NODE_BIN}; NODE_OPTIONS ${NODE_OPTIONS}; ${new Date().toISOString()})\n`,
+  `\nnpm run bench:wide (worker on Node ${version}; NODE_OPTIONS ${NODE_OPTIONS}; ${new Date().toISOString()})\n`,
 );
-console.log("| shape | path | ended | rows | peak RSS MB | wall s | msg |");
-console.log("|---|---|---|---|---|---|---|");
-for (const shape of wideShapes()) {
+console.log("| shape | path | ended | rows | peak RSS MB | peak heap used MB | wall s | msg |");
+console.log("|---|---|---|---|---|---|---|---|");
+for (const shape of [...wideShapes(), ...narrowShapes()]) {
   if (args.only && !`${shape.name} ${shape.path}`.includes(args.only)) continue;
   log(`${shape.name} (${shape.path})`);
   const id = await insertTask(taskDb, config.taskTable, {
@@ -77,6 +84,7 @@ for (const shape of wideShapes()) {
     PG_COPY: shape.path === "copy" ? "true" : "false",
     NODE_OPTIONS,
   });
+  if (r.report?.outcome.key) await deleteObject(s3, bucket, r.report.outcome.key);
   const ended = r.report
     ? r.report.outcome.kind
     : `crashed (exit ${r.status ?? r.signal}): ${
@@ -85,7 +93,8 @@ for (const shape of wideShapes()) {
         )?.[0] ?? r.stderr.slice(-200).replace(/\s+/g, " ")
       }`;
   console.log(
-    `| ${shape.name} | ${shape.engine} ${shape.path} | ${ended} | ${r.report?.outcome.rows ?? "-"} | ${r.report?.peakRssMb.toFixed(0) ?? "-"} | ${r.wallSeconds.toFixed(1)} | ${(r.report?.outcome.msg ?? "").slice(0, 160)} |`,
+    `| ${shape.name} | ${shape.engine} ${shape.path} | ${ended} | ${r.report?.outcome.rows ?? "-"} | ${r.report?.peakRssMb.toFixed(0) ?? "-"} | ${r.report?.peaks.heapUsed ?? "-"} | ${r.wallSeconds.toFixed(1)} | ${(r.report?.outcome.msg ?? "").slice(0, 160)} |`,
   );
 }
 await taskDb.close();
+s3.destroy();

@@ -8,7 +8,9 @@ import { handleSqsBatch } from "../lib/worker.js";
 const ready = createDeployedApp("worker");
 // Also once per container, in the background: warn when task SQL runs as a powerful user.
 const roleChecked = ready
-  .then((app) => warnAboutDataRole(app.config.taskDb, app.config.dataDb, app.logger))
+  .then((app) =>
+    warnAboutDataRole(app.config.taskDb, app.config.dataDb, app.config.taskTable, app.logger),
+  )
   .catch(() => {});
 const metrics = createExportMetrics(process.env.POWERTOOLS_SERVICE_NAME ?? "offline-export");
 

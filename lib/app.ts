@@ -1,7 +1,7 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { awsClientConfig } from "./aws-config.js";
-import { type Config, loadConfig, type Role } from "./config.js";
+import { type Config, loadConfig, monitorFor, type Role } from "./config.js";
 import type { DbClient } from "./engines/dialect.js";
 import { createDataSource, createSqlClient } from "./engines/index.js";
 import type { ExportDeps } from "./export/types.js";
@@ -29,7 +29,7 @@ export interface App {
 /** Strings that must never reach msg or the logs: the configured URLs' passwords and hosts, the signer's key. */
 function configSecrets(config: Config): string[] {
   return [
-    ...secretsOf([config.taskDb.url, config.dataDb.url]),
+    ...secretsOf([config.taskDb.url, config.dataDb.url, config.dataDbMonitor?.url ?? ""]),
     ...(config.linkSigner ? [config.linkSigner.secretAccessKey] : []),
     ...(config.linkKeys ? [config.linkKeys.current, config.linkKeys.previous ?? ""] : []),
   ].filter((s) => s !== "");
@@ -61,6 +61,8 @@ export function createApp(
       source: createDataSource(config.dataDb, {
         statementTimeoutSeconds: config.statementTimeoutSeconds,
         serverRendering: config.pgCopy,
+        monitor: monitorFor(config),
+        log,
       }),
       s3,
       signer,

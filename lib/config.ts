@@ -1,4 +1,4 @@
-import { type DbUrl, parseDbUrl } from "./db/url.js";
+import { type DbUrl, parseDbUrl, sameServer } from "./db/url.js";
 import { TEXT_ENCODINGS, type TextEncoding } from "./formats/encoding/encoder.js";
 import { DEFAULT_FORMAT, FORMAT_NAMES, type FormatName } from "./formats/index.js";
 import { parseTableName, type TableName } from "./identifiers.js";
@@ -49,6 +49,12 @@ export type Role = "scheduler" | "worker" | "download" | "all";
 export interface Config {
   taskDb: DbUrl;
   dataDb: DbUrl;
+  /**
+   * A login that may stop the data user's queries (DATA_DB_MONITOR_URL): the stop at the time
+   * limit comes from it, where the task's SQL can neither see nor signal it. Unset: the task-table
+   * user when the data is on the task table's server, else the data user itself (monitorFor).
+   */
+  dataDbMonitor: DbUrl | undefined;
   taskTable: TableName;
   bucket: string;
   /** "" where the function does not send to the queue (worker, download). */
@@ -170,6 +176,14 @@ export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
   const { taskDb, taskTable } = loadTaskTableConfig(env);
   const dataDbRaw = raw(env, "DATA_DB_URL");
   const dataDb = dataDbRaw === undefined ? taskDb : dbUrl("DATA_DB_URL", dataDbRaw);
+  const monitorRaw = raw(env, "DATA_DB_MONITOR_URL");
+  const dataDbMonitor =
+    monitorRaw === undefined ? undefined : dbUrl("DATA_DB_MONITOR_URL", monitorRaw);
+  if (dataDbMonitor && !sameServer(dataDbMonitor, dataDb)) {
+    throw new ConfigError(
+      "DATA_DB_MONITOR_URL must name the same server (engine, host and port) as DATA_DB_URL.",
+    );
+  }
 
   const format = oneOf(env, "EXPORT_FORMAT", FORMAT_NAMES);
   const encoding = oneOf(env, "CSV_ENCODING", TEXT_ENCODINGS);
@@ -226,6 +240,7 @@ export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
   return {
     taskDb,
     dataDb,
+    dataDbMonitor,
     taskTable,
     bucket: required(env, "EXPORT_BUCKET"),
     queueUrl,
@@ -263,4 +278,16 @@ export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
     uploadQueueSize: integer(env, "UPLOAD_QUEUE_SIZE", 1, 32),
     pgCopy: boolean(env, "PG_COPY"),
   };
+}
+
+/**
+ * Where the stop at the time limit comes from: the monitor login if one is set, else the
+ * task-table user when the data database is on the same server (it is not the data user, so
+ * the task's SQL cannot signal it), else none (the data user's own login, with a warning).
+ */
+export function monitorFor(
+  c: Pick<Config, "taskDb" | "dataDb" | "dataDbMonitor">,
+): DbUrl | undefined {
+  if (c.dataDbMonitor) return c.dataDbMonitor;
+  return sameServer(c.taskDb, c.dataDb) && c.taskDb.url !== c.dataDb.url ? c.taskDb : undefined;
 }

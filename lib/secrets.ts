@@ -8,13 +8,16 @@ import { urlFromRdsSecret } from "./db/url.js";
 
 /**
  * Secrets stay out of the functions' environment: the template gives each function only the
- * ARNs it reads (TASK_DB_SECRET_ARN, DATA_DB_SECRET_ARN, LINK_SECRET_ARN), and the values are
+ * ARNs it reads (TASK_DB_SECRET_ARN, DATA_DB_SECRET_ARN, DATA_DB_MONITOR_SECRET_ARN,
+ * LINK_SECRET_ARN), and the values are
  * read at cold start from Secrets Manager or SSM (SecureString) through Powertools' cache.
- * Plain TASK_DB_URL / DATA_DB_URL / LINK_SECRET remain for local use and win when set.
+ * Plain TASK_DB_URL / DATA_DB_URL / DATA_DB_MONITOR_URL / LINK_SECRET remain for local use and
+ * win when set.
  */
 export const SECRET_REFS = {
   TASK_DB_SECRET_ARN: "TASK_DB_URL",
   DATA_DB_SECRET_ARN: "DATA_DB_URL",
+  DATA_DB_MONITOR_SECRET_ARN: "DATA_DB_MONITOR_URL",
   LINK_SECRET_ARN: "LINK_SECRET",
 } as const;
 

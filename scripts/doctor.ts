@@ -10,12 +10,12 @@ import { localEnv } from "./env.js";
 async function main() {
   const base = localEnv();
   const env = await resolveSecrets(base, () => secretReaderFor(base));
-  const { taskDb } = loadTaskTableConfig(env);
+  const { taskDb, taskTable } = loadTaskTableConfig(env);
   const dataDb = env.DATA_DB_URL ? parseDbUrl(env.DATA_DB_URL) : taskDb;
   console.log(`[doctor] task table: ${taskDb.label}; task SQL runs on: ${dataDb.label}`);
   const client = createSqlClient(dataDb, 1);
   try {
-    const findings = await checkDataRole(taskDb, dataDb, client);
+    const findings = await checkDataRole(taskDb, dataDb, client, taskTable);
     for (const f of findings) console.log(`[doctor] ${f.level.toUpperCase()}: ${f.text}`);
     if (findings.some((f) => f.level === "problem")) process.exitCode = 1;
   } finally {

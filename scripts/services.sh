@@ -23,6 +23,8 @@ pgbin=${OE_PG_BIN:-/usr/lib/postgresql/15/bin}
 db_user=export
 db_pass=export-local-pw
 db_name=offline_export
+# The task tables live in a database of their own that the reader cannot read (README "The data role").
+task_db_name=offline_export_tasks
 # The SELECT-only user task SQL runs as (DATA_DB_URL locally), as the README's GRANT script sets up.
 reader_user=export_reader
 reader_pass=export-reader-pw
@@ -53,6 +55,13 @@ refuse_busy() { # refuse_busy PORT NAME VAR
 
 mysql_url() { echo "${OE_MYSQL_URL:-mysql://$db_user:$db_pass@127.0.0.1:$mysql_port/$db_name}"; }
 pg_url() { echo "${OE_PG_URL:-postgres://$db_user:$db_pass@127.0.0.1:$pg_port/$db_name}"; }
+# Servers given by URL keep their task tables where OE_*_TASK_URL says, else in the same database.
+mysql_task_url() {
+  if [ -n "${OE_MYSQL_URL:-}" ]; then echo "${OE_MYSQL_TASK_URL:-$OE_MYSQL_URL}"; else echo "mysql://$db_user:$db_pass@127.0.0.1:$mysql_port/$task_db_name"; fi
+}
+pg_task_url() {
+  if [ -n "${OE_PG_URL:-}" ]; then echo "${OE_PG_TASK_URL:-$OE_PG_URL}"; else echo "postgres://$db_user:$db_pass@127.0.0.1:$pg_port/$task_db_name"; fi
+}
 # Servers given by URL: their reader is the same URL unless OE_*_READER_URL says otherwise.
 mysql_reader_url() {
   if [ -n "${OE_MYSQL_URL:-}" ]; then echo "${OE_MYSQL_READER_URL:-$OE_MYSQL_URL}"; else echo "mysql://$reader_user:$reader_pass@127.0.0.1:$mysql_port/$db_name"; fi
@@ -155,6 +164,8 @@ print_env() {
   cat <<ENV
 export OE_MYSQL_URL='$(mysql_url)'
 export OE_PG_URL='$(pg_url)'
+export OE_MYSQL_TASK_URL='$(mysql_task_url)'
+export OE_PG_TASK_URL='$(pg_task_url)'
 export OE_MYSQL_READER_URL='$(mysql_reader_url)'
 export OE_PG_READER_URL='$(pg_reader_url)'
 export AWS_ENDPOINT_URL='$(aws_url)'
@@ -164,16 +175,21 @@ export AWS_SECRET_ACCESS_KEY='${AWS_SECRET_ACCESS_KEY:-test}'
 ENV
 }
 
-# The SELECT-only reader, on every `up` (idempotent), so state from before it existed gets it.
+# The SELECT-only reader and the task database, on every `up` (idempotent), so state from
+# before they existed gets them. The reader may read the data database only: not the task
+# tables (other people's links and queries), not other sessions' SQL.
 ensure_readers() {
   if [ -z "${OE_MYSQL_URL:-}" ]; then
   # --force: the REVOKEs fail harmlessly once done. MariaDB's install grants PUBLIC everything
   # on the test and test_% databases, which would let the reader write there.
   mariadb --no-defaults --force --socket="$state/mariadb.sock" -uroot 2>/dev/null <<SQL
+CREATE DATABASE IF NOT EXISTS $task_db_name CHARACTER SET utf8mb4;
 REVOKE ALL PRIVILEGES ON test.* FROM PUBLIC;
 REVOKE ALL PRIVILEGES ON \`test\\_%\`.* FROM PUBLIC;
 CREATE USER IF NOT EXISTS '$reader_user'@'127.0.0.1' IDENTIFIED BY '$reader_pass';
 CREATE USER IF NOT EXISTS '$reader_user'@'localhost' IDENTIFIED BY '$reader_pass';
+ALTER USER '$reader_user'@'127.0.0.1' IDENTIFIED BY '$reader_pass';
+ALTER USER '$reader_user'@'localhost' IDENTIFIED BY '$reader_pass';
 GRANT SELECT ON $db_name.* TO '$reader_user'@'127.0.0.1';
 GRANT SELECT ON $db_name.* TO '$reader_user'@'localhost';
 SQL
@@ -186,10 +202,18 @@ DO \$\$ BEGIN
     CREATE ROLE $reader_user LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '$reader_pass';
   END IF;
 END \$\$;
+-- Its password as this script knows it, even if a test of an attack got to change it.
+ALTER ROLE $reader_user PASSWORD '$reader_pass';
 GRANT CONNECT ON DATABASE $db_name TO $reader_user;
 GRANT USAGE ON SCHEMA public TO $reader_user;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO $reader_user;
 ALTER DEFAULT PRIVILEGES FOR ROLE $db_user IN SCHEMA public GRANT SELECT ON TABLES TO $reader_user;
+-- Sessions of the reader record no query text: one task cannot read another's SQL in
+-- pg_stat_activity (only a superuser may turn it back on).
+ALTER ROLE $reader_user SET track_activities = off;
+SELECT 'CREATE DATABASE $task_db_name OWNER $db_user' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$task_db_name')
+\gexec
+REVOKE CONNECT ON DATABASE $task_db_name FROM PUBLIC;
 SQL
   fi
 }

@@ -23,6 +23,15 @@ export function serviceUrl(engine: Engine): string {
   return v;
 }
 
+/**
+ * The task tables' database (scripts/services.sh): the same server as serviceUrl, a database
+ * the reader cannot read, as the README's grant script keeps them apart.
+ */
+export function taskUrl(engine: Engine): string {
+  const v = engine === "mysql" ? process.env.OE_MYSQL_TASK_URL : process.env.OE_PG_TASK_URL;
+  return v ?? serviceUrl(engine);
+}
+
 /** The SELECT-only user (scripts/services.sh) that task SQL runs as in the tests, as deployed. */
 export function readerUrl(engine: Engine): string {
   serviceUrl(engine);
@@ -83,7 +92,7 @@ export async function makeHarness(o: HarnessOptions): Promise<Harness> {
   const table = `oe_${suffix}`;
   const name = `oe-${suffix.replace(/_/g, "-")}`;
   const env = {
-    TASK_DB_URL: serviceUrl(o.taskEngine),
+    TASK_DB_URL: taskUrl(o.taskEngine),
     DATA_DB_URL: readerUrl(o.dataEngine),
     TASK_TABLE: table,
     EXPORT_BUCKET: name,
@@ -102,7 +111,7 @@ export async function makeHarness(o: HarnessOptions): Promise<Harness> {
   const config = loadConfig({ ...env, EXPORT_QUEUE_URL: queueUrl });
   const app = createApp(config, createLogger([], "test"));
   await migrate(app.taskDb, config.taskTable);
-  const taskDb = sqlClient(o.taskEngine);
+  const taskDb = createSqlClient(parseDbUrl(taskUrl(o.taskEngine)), 2);
   const dataDb = sqlClient(o.dataEngine);
   return {
     config,

@@ -35,6 +35,24 @@ export function parseDbUrl(value: string): DbUrl {
   return { engine, url, label: `${engine}://${u.host}/${db}` };
 }
 
+const DEFAULT_PORTS: Record<Engine, string> = { mysql: "3306", postgres: "5432" };
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Whether a and b name the same database server (same engine, host and port; loopback names alike). */
+export function sameServer(a: DbUrl, b: DbUrl): boolean {
+  const where = (d: DbUrl) => {
+    const u = new URL(d.url);
+    const host = LOOPBACK.has(u.hostname) ? "loopback" : u.hostname.toLowerCase();
+    return `${d.engine}://${host}:${u.port || DEFAULT_PORTS[d.engine]}`;
+  };
+  return where(a) === where(b);
+}
+
+/** The database a URL connects to (its path). */
+export function databaseOf(d: DbUrl): string {
+  return decodeURIComponent(new URL(d.url).pathname.replace(/^\//, ""));
+}
+
 // Engine names as RDS / Aurora write them in a generated secret's "engine".
 const RDS_ENGINES: Record<string, string> = {
   mysql: "mysql",

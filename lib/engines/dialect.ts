@@ -52,14 +52,31 @@ export interface ClientOptions {
   isStaleConnection: (err: unknown) => boolean;
 }
 
+/** A privilege the data user holds that reaches past the data it exports. */
+export interface Power {
+  /** The privilege or role, as the server names it (PROCESS, pg_monitor). */
+  held: string;
+  /** What it reaches ("other sessions' SQL", "every table, the task table too"). */
+  reaches: string;
+  /** The statement that takes it back. */
+  fix: string;
+}
+
 /** What a database user may do, for `npm run doctor` and the worker's cold-start check. */
 export interface RoleFacts {
   user: string;
   superuser: boolean;
-  /** Privileges or roles that reach server files or other sessions (FILE, pg_read_server_files...). */
-  serverFiles: string[];
+  /** Server files and programs, other sessions (their SQL, signals), tables beyond its grants. */
+  powers: Power[];
   /** Examples of what it may write or create. */
   writes: string[];
+  /** The task tables it can read (every task's SQL and link; locking the control row stalls claims). */
+  readsTaskTables: Power[];
+  /**
+   * Why each task could read the SQL of other tasks running as this user (they share it), and
+   * the statement that stops it; undefined when the server hides it.
+   */
+  seesOthersSql: { why: string; fix: string } | undefined;
   unusualSettings: string[];
 }
 
@@ -81,7 +98,13 @@ export interface Dialect {
   classify(err: unknown): Classified | undefined;
   /** The error says a table does not exist. */
   isMissingTable(err: unknown): boolean;
-  roleFacts(db: SqlClient): Promise<RoleFacts>;
+  /** `taskTables`: the task table and its control table as this user would name them (may be none). */
+  roleFacts(db: SqlClient, taskTables: TableName[]): Promise<RoleFacts>;
+  /**
+   * How the data user would name the task table `table` of the task database, or undefined
+   * when it cannot reach it at all (another server, or another PostgreSQL database).
+   */
+  taskTableSeenFrom(taskDb: DbUrl, dataDb: DbUrl, table: TableName): TableName | undefined;
 }
 
 /**

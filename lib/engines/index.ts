@@ -39,8 +39,12 @@ export function createSqlClient(db: DbUrl, poolSize = 4): DbClient {
   return Object.assign(client, { dialect });
 }
 
-/** The data database, with task SQL checked by its engine's guard before it is sent. */
+/**
+ * The data database, with task SQL checked by its engine's guard before it is sent, and the
+ * functions it calls checked again as the server resolves them where the engine can.
+ */
 export function createDataSource(db: DbUrl, o: SourceOptions): DataSource {
   const dialect = DIALECTS[db.engine];
-  return guardedSource(dialect.createSource(db, o), dialect.guard);
+  const source = dialect.createSource(db, { ...o, functionRules: dialect.guard });
+  return guardedSource(source, dialect.guard);
 }

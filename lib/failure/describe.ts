@@ -1,5 +1,5 @@
 import { MSG_MAX_CHARS, redact, truncate } from "../redact.js";
-import { asErrorLike, type Classified } from "./kinds.js";
+import { asErrorLike, type Classified, type StopOutcome } from "./kinds.js";
 import type { Stage } from "./policy.js";
 import { CellTooLong, ResponseTooLarge, ValueTooLarge } from "./too-large.js";
 
@@ -17,6 +17,15 @@ function tooLongText(e: CellTooLong, labels: readonly string[]): string {
   const limit = e.limitChars.toLocaleString("en-US");
   return `Row ${e.row}, column ${e.column}${label ? ` (${label})` : ""} holds more than ${limit} characters, the most a spreadsheet cell holds. Export as CSV, or shorten that column in the SQL (for example LEFT(column, ${e.limitChars}) or substr(column, 1, ${e.limitChars})), and create the task again.`;
 }
+
+/** How a query past its time limit was stopped: by the server's own limit, or the worker's stop. */
+const STOPPED: Record<StopOutcome | "server", string> = {
+  server: "was stopped",
+  cancelled: "was cancelled",
+  terminated: "did not stop when cancelled, so its connection was terminated",
+  unconfirmed:
+    "was cancelled, but the database did not confirm that it stopped; an operator has been alerted",
+};
 
 /** Turns any error into a sentence a person can act on, without credentials or hosts. */
 export function describeFailure(
@@ -49,7 +58,10 @@ export function describeFailure(
     text =
       "Lost the connection to the database during the export. Nothing was exported; try again later or ask an operator.";
   } else if (c.kind === "timeout") {
-    text = `The query ran longer than the ${o.timeoutSeconds}-second limit and was stopped. Narrow the query (fewer rows, an indexed filter) and try again.`;
+    text = `The query ran longer than the ${o.timeoutSeconds}-second limit and ${STOPPED[e.stopped ?? "server"]}. Narrow the query (fewer rows, an indexed filter) and try again.`;
+  } else if (c.kind === "locked") {
+    text =
+      "The query waited too long for a lock that another session holds on a table it reads (a schema change, a table lock). Try again later, or ask an operator what holds the table.";
   } else if (c.kind === "read-only") {
     text = `The query tried to change data, but exports are read-only: ${raw}. Use a single SELECT.`;
   } else if (stage === "query") {

@@ -11,6 +11,8 @@ export type ErrorKind =
   | "refused"
   /** The statement ran past its time limit. */
   | "timeout"
+  /** The statement waited too long for a lock another session holds (a schema change): try again later. */
+  | "locked"
   /** The statement tried to write inside the read-only transaction. */
   | "read-only"
   /** The server refused a value (bad character for the column, too long). */
@@ -23,6 +25,13 @@ export interface Classified {
   reason?: string;
 }
 
+/**
+ * How the worker's stop at the time limit ended (lib/sources/stop.ts): the query stopped when
+ * cancelled; it did not, and its connection was terminated; or the database did not confirm it
+ * was gone (an operator is alerted through the logs).
+ */
+export type StopOutcome = "cancelled" | "terminated" | "unconfirmed";
+
 /** The fields drivers and the AWS SDK put on their errors. */
 export interface ErrorLike {
   code?: string;
@@ -31,6 +40,8 @@ export interface ErrorLike {
   message?: string;
   name?: string;
   $metadata?: { httpStatusCode?: number };
+  /** Set on the worker's own timeout error once its stop has finished. */
+  stopped?: StopOutcome;
 }
 
 export const asErrorLike = (err: unknown): ErrorLike => (err ?? {}) as ErrorLike;

@@ -29,12 +29,12 @@ const COMPLETION_RETRY = { tries: 4, firstDelayMs: 500 } as const;
 
 /**
  * Whether a failure is worth another attempt: the database or storage was unreachable, cut
- * off or overloaded. A bad query, a timeout or a refused write is not: it would fail again.
+ * off or overloaded, or a table the query reads was locked for a while. A bad query, a timeout or a refused write is not: it would fail again.
  * `c` is the error as classified where it was caught (engines/index.ts, classifyError).
  */
 export function isTransient(err: unknown, c: Classified, stage: Stage): boolean {
   const { kind } = c;
-  if (kind === "unreachable" || kind === "lost") return true;
+  if (kind === "unreachable" || kind === "lost" || kind === "locked") return true;
   if (stage !== "upload") return false;
   const e = asErrorLike(err);
   const status = e.$metadata?.httpStatusCode;

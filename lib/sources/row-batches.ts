@@ -1,6 +1,13 @@
 import { Readable } from "node:stream";
 import type { Row } from "./types.js";
 
+/**
+ * What one value costs in heap besides its bytes (a string's header, its slot in the row): a
+ * row's size for batching is its bytes plus this per value, so rows of many short values
+ * make batches of fewer rows.
+ */
+export const VALUE_OVERHEAD_BYTES = 24;
+
 export interface BatchLimits {
   /** A batch is full at this many bytes of rows (as the driver received them) ... */
   bytes: number;

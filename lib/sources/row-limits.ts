@@ -1,8 +1,9 @@
 /**
  * How much of a result the worker holds at once, in bytes, whatever the rows look like. The
- * deployed worker runs with a 128 MB V8 heap (serverless.yml NODE_OPTIONS); one row is decoded
- * into strings and copied a few times on its way to the file, and several rows are in flight
- * between the stages, so the largest row is a fraction of that heap (README "Performance").
+ * deployed worker's V8 heap is small (serverless.yml NODE_OPTIONS); one row is decoded into
+ * strings and copied on its way to the file, and several rows are in flight between the
+ * stages, so the largest row is a fraction of that heap, chosen by measurement (npm run
+ * bench:rows; README "Wide rows").
  */
 
 /** The largest row, as the database sends it; a larger one fails the task naming its column. */

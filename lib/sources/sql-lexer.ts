@@ -1,29 +1,65 @@
 /**
  * Splits task SQL into tokens the way the server does, so the guard sees what the server will
- * run: PostgreSQL's nested comments, dollar quotes, E'' strings and quoted identifiers;
- * MySQL's `#` and `-- ` comments, executable comments and hints, backticks and backslash
- * escapes. Either string-escape mode can be lexed; the sources pin the server to the mode the
- * guard lexed with (standard_conforming_strings = on; sql_mode without NO_BACKSLASH_ESCAPES).
+ * run. Engine-neutral: every rule that differs between servers is a LexOptions field, and each
+ * engine's values (lib/engines/<engine>/guard.ts) come from probing the real server
+ * (test/integration/lexer-differential.test.ts). Either string-escape mode can be lexed; the
+ * sources pin the server to the mode the guard lexed with (standard_conforming_strings = on;
+ * sql_mode without NO_BACKSLASH_ESCAPES).
+ *
+ * Tokens carry their source offsets, so a caller can reuse the split: `sql.slice(t.start, t.end)`
+ * is each token as written, and whatever lies between tokens is whitespace or comments.
  */
 export interface LexOptions {
+  /** ASCII characters skipped between tokens. Every other character belongs to a token. */
+  whitespace: string;
+  /** ASCII characters that end a `--` (or `#`) comment. */
+  lineCommentEnds: string;
+  /**
+   * When set, `--` starts a comment only if one of these ASCII characters, or the end of the
+   * text, follows it (MySQL); otherwise `--` always starts one.
+   */
+  dashDashFollowers?: string;
   /** `#` starts a comment (MySQL). */
   hashComments: boolean;
-  /** `--` starts a comment only before whitespace or a control character (MySQL). */
-  dashDashNeedsSpace: boolean;
   /** Block comments nest (PostgreSQL). */
   nestedComments: boolean;
-  /** `/*!`, `/*M!` and `/*+` are code, not comments (MySQL executable comments, hints). */
+  /**
+   * `/*!`, `/*M!` and `/*+` open code, not a comment (MySQL executable comments, hints). What
+   * follows depends on the server's version, so lexing stops there: one exec-comment token runs
+   * to the end of the text.
+   */
   executableComments: boolean;
-  /** `$tag$ ... $tag$` strings (PostgreSQL). */
+  /** `$tag$ ... $tag$` strings and `$1` parameters (PostgreSQL). */
   dollarQuotes: boolean;
   /** `E'..'` strings with backslash escapes (PostgreSQL). */
   escapeStrings: boolean;
+  /** `U&'..'` strings and `U&".."` names with Unicode escapes and `UESCAPE 'c'` (PostgreSQL). */
+  unicodeEscapes: boolean;
   /** Backslash escapes in plain '..' strings: MySQL by default, PostgreSQL with standard_conforming_strings off. */
   backslashEscapes: boolean;
+  /**
+   * What a backslash escape means: "e-string", PostgreSQL's E'' rules (`\x41`, `\101`,
+   * `\u0041`; bytes that must form UTF-8); "letters", MySQL's (`\0`, `\Z`, `\n`; `\%` kept).
+   */
+  escapeStyle: "e-string" | "letters";
   /** `".."` is a string (MySQL without ANSI_QUOTES) rather than an identifier. */
   doubleQuoteStrings: boolean;
   /** `` `..` `` identifiers (MySQL). */
   backtickIdentifiers: boolean;
+  /** `@name`, `@@name`, `@'..'` variables (MySQL). */
+  atVariables: boolean;
+  /**
+   * ASCII characters besides letters and `_` that start an unquoted name (MySQL: `$`). Names go
+   * on with letters, digits, `_` and `$`; every non-ASCII character (Unicode spaces and C1
+   * controls included) starts and continues a name on both servers.
+   */
+  nameStartExtra: string;
+  /** A name may start with digits (MySQL: `123abc`, `0x1g`) when it does not read as a number. */
+  digitNames: boolean;
+  /** Names are cut to this many UTF-8 bytes (PostgreSQL: 63); 0 leaves them whole. */
+  nameMaxBytes: number;
+  /** ASCII punctuation that joins into one operator token (`>=`, `::`, `||`); other punctuation stands alone. */
+  operatorChars: string;
 }
 
 export type TokenKind =
@@ -32,70 +68,273 @@ export type TokenKind =
   | "string"
   | "number"
   | "param"
+  | "variable"
   | "punct"
-  /** MySQL `/*! ... *\/`, `/*M! ... *\/` or `/*+ ... *\/`: runs as SQL or steers the server. */
+  /** MySQL `/*!`, `/*M!` or `/*+` and everything after it: runs as SQL or steers the server. */
   | "exec-comment";
 
 export interface Token {
   kind: TokenKind;
-  /** Words lower-cased; quoted identifiers unquoted; punctuation as is. */
+  /**
+   * word: lower-cased (ASCII letters only, as both servers fold names and keywords) and cut to
+   * nameMaxBytes; quoted-ident: the name the server reads (unquoted, escapes decoded, case kept,
+   * cut); string: the decoded text (`B'..'` / `X'..'`: their digits); otherwise the source text.
+   */
   value: string;
-  pos: number;
+  /** Offset of the token's first character. */
+  start: number;
+  /** Offset after its last character: sql.slice(start, end) is the token as written. */
+  end: number;
 }
 
 export class LexError extends Error {
   override name = "LexError";
 }
 
-const WORD_START = /[A-Za-z_\u0080-\uffff]/;
-const WORD_PART = /[A-Za-z0-9_$\u0080-\uffff]/;
+// Per-ASCII-character classes, built once per options object.
+const WS = 1;
+const LINE_END = 2;
+const DD_FOLLOW = 4;
+const OP = 8;
+const NAME_START = 16;
+const NAME_PART = 32;
+const DIGIT = 64;
+const HEX = 128;
+
+const tableCache = new WeakMap<LexOptions, Uint8Array>();
+
+function classes(o: LexOptions): Uint8Array {
+  let t = tableCache.get(o);
+  if (t) return t;
+  t = new Uint8Array(128);
+  const mark = (chars: string, flag: number) => {
+    for (const ch of chars) {
+      const c = ch.charCodeAt(0);
+      if (c < 128) t[c] = (t[c] as number) | flag;
+    }
+  };
+  const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  mark(o.whitespace, WS);
+  mark(o.lineCommentEnds, LINE_END);
+  mark(o.dashDashFollowers ?? "", DD_FOLLOW);
+  mark(o.operatorChars, OP);
+  mark(`${letters}_${o.nameStartExtra}`, NAME_START | NAME_PART);
+  mark("0123456789", DIGIT | NAME_PART | HEX);
+  mark("$", NAME_PART);
+  mark("ABCDEFabcdef", HEX);
+  tableCache.set(o, t);
+  return t;
+}
+
+const token = (kind: TokenKind, value: string, start: number, end: number): Token => ({
+  kind,
+  value,
+  start,
+  end,
+});
+
+/** Lower-cases ASCII letters only: both servers leave other letters as written. */
+function foldAscii(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+/** `s` cut to at most `max` UTF-8 bytes on a character boundary (0: whole). */
+function cutToBytes(s: string, max: number): string {
+  if (max === 0 || s.length * 3 <= max || Buffer.byteLength(s) <= max) return s;
+  let bytes = 0;
+  let i = 0;
+  for (const ch of s) {
+    const cp = ch.codePointAt(0) as number;
+    const len = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + len > max) break;
+    bytes += len;
+    i += ch.length;
+  }
+  return s.slice(0, i);
+}
+
+const HEX_DIGITS = /^[0-9A-Fa-f]+$/;
+
+/** A code point from Unicode escapes, pairing UTF-16 surrogates as PostgreSQL does. */
+function pushCodePoint(out: number[], cp: number, pending: { high: number }): void {
+  if (pending.high !== 0) {
+    if (cp < 0xdc00 || cp > 0xdfff) throw new LexError("an invalid Unicode surrogate pair");
+    out.push(0x10000 + ((pending.high - 0xd800) << 10) + (cp - 0xdc00));
+    pending.high = 0;
+    return;
+  }
+  if (cp >= 0xd800 && cp <= 0xdbff) {
+    pending.high = cp;
+    return;
+  }
+  if (cp >= 0xdc00 && cp <= 0xdfff) throw new LexError("an invalid Unicode surrogate pair");
+  if (cp === 0 || cp > 0x10ffff) throw new LexError("an invalid Unicode escape value");
+  out.push(cp);
+}
+
+/** The text of a U& literal's body (quotes already undoubled), with `esc` as escape character. */
+function decodeUnicodeEscapes(body: string, esc: string): string {
+  const out: number[] = [];
+  const pending = { high: 0 };
+  for (let i = 0; i < body.length; ) {
+    if (body[i] !== esc) {
+      if (pending.high !== 0) throw new LexError("an invalid Unicode surrogate pair");
+      const cp = body.codePointAt(i) as number;
+      out.push(cp);
+      i += cp > 0xffff ? 2 : 1;
+      continue;
+    }
+    if (body[i + 1] === esc) {
+      if (pending.high !== 0) throw new LexError("an invalid Unicode surrogate pair");
+      out.push(esc.codePointAt(0) as number);
+      i += 2;
+      continue;
+    }
+    const long = body[i + 1] === "+";
+    const digits = body.slice(i + (long ? 2 : 1), i + (long ? 8 : 5));
+    if (digits.length !== (long ? 6 : 4) || !HEX_DIGITS.test(digits))
+      throw new LexError("an invalid Unicode escape");
+    pushCodePoint(out, Number.parseInt(digits, 16), pending);
+    i += (long ? 2 : 1) + digits.length;
+  }
+  if (pending.high !== 0) throw new LexError("an invalid Unicode surrogate pair");
+  return String.fromCodePoint(...out);
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+const PG_SINGLE: Record<string, string> = { b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+const MYSQL_SINGLE: Record<string, string> = {
+  "0": "\0",
+  b: "\b",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  Z: "\x1a",
+  "%": "\\%",
+  _: "\\_",
+};
+
+/**
+ * PostgreSQL E'' escapes (and `''`), read left to right: octal and hex escapes are bytes, so the
+ * result must be valid UTF-8, as the server requires.
+ */
+function decodePostgresEscapes(body: string): string {
+  const bytes: number[] = [];
+  const pending = { high: 0 };
+  const cps: number[] = [];
+  const flushCps = () => {
+    if (cps.length === 0) return;
+    for (const b of Buffer.from(String.fromCodePoint(...cps), "utf8")) bytes.push(b);
+    cps.length = 0;
+  };
+  for (let i = 0; i < body.length; ) {
+    const c = body[i] as string;
+    if (c === "'") {
+      if (pending.high !== 0) throw new LexError("an invalid Unicode surrogate pair");
+      cps.push(0x27);
+      i += 2;
+      continue;
+    }
+    if (c !== "\\") {
+      if (pending.high !== 0) throw new LexError("an invalid Unicode surrogate pair");
+      const cp = body.codePointAt(i) as number;
+      cps.push(cp);
+      i += cp > 0xffff ? 2 : 1;
+      continue;
+    }
+    const e = body[i + 1] ?? "";
+    if (e === "u" || e === "U") {
+      const digits = body.slice(i + 2, i + (e === "u" ? 6 : 10));
+      if (digits.length !== (e === "u" ? 4 : 8) || !HEX_DIGITS.test(digits))
+        throw new LexError("an invalid Unicode escape");
+      const before = cps.length;
+      pushCodePoint(cps, Number.parseInt(digits, 16), pending);
+      if (cps.length > before) flushCps();
+      i += 2 + digits.length;
+      continue;
+    }
+    if (pending.high !== 0) throw new LexError("an invalid Unicode surrogate pair");
+    const octal = /^[0-7]{1,3}/.exec(body.slice(i + 1, i + 4));
+    const hex = e === "x" ? /^[0-9A-Fa-f]{1,2}/.exec(body.slice(i + 2, i + 4)) : null;
+    if (octal || hex) {
+      flushCps();
+      bytes.push(octal ? Number.parseInt(octal[0], 8) & 0xff : Number.parseInt(hex?.[0] ?? "", 16));
+      i += octal ? 1 + octal[0].length : 2 + (hex?.[0].length ?? 0);
+      continue;
+    }
+    const cp = body.codePointAt(i + 1) ?? 0x5c; // a lone trailing backslash stays itself
+    if (PG_SINGLE[e] !== undefined) cps.push(PG_SINGLE[e].charCodeAt(0));
+    else cps.push(cp);
+    i += cp > 0xffff ? 3 : 2;
+  }
+  if (pending.high !== 0) throw new LexError("an invalid Unicode surrogate pair");
+  flushCps();
+  if (bytes.includes(0)) throw new LexError("a zero byte in a string");
+  try {
+    return UTF8.decode(Uint8Array.from(bytes));
+  } catch {
+    throw new LexError("a string that is not valid UTF-8");
+  }
+}
+
+/** MySQL backslash escapes and doubled quotes, read left to right as the server does. */
+function decodeMysqlEscapes(body: string, q: string): string {
+  const re = q === "'" ? /\\([\s\S])|''/g : /\\([\s\S])|""/g;
+  return body.replace(re, (_m, e: string | undefined) =>
+    e === undefined ? q : (MYSQL_SINGLE[e] ?? e),
+  );
+}
 
 export function lexSql(sql: string, o: LexOptions): Token[] {
+  const cls = classes(o);
   const tokens: Token[] = [];
   const n = sql.length;
-  let i = 0;
+  const code = (j: number) => sql.charCodeAt(j); // NaN past the end
+  const is = (j: number, flag: number): boolean => {
+    const c = code(j);
+    return c < 128 && ((cls[c] as number) & flag) !== 0;
+  };
+  const nameStart = (j: number) => code(j) >= 128 || is(j, NAME_START);
+  const namePart = (j: number) => code(j) >= 128 || is(j, NAME_PART);
+  const lexError = (what: string, at: number) =>
+    new LexError(`${what} starting at character ${at + 1} is not closed`);
 
-  /** Index after a quoted run starting at `start` (the opening quote), by the given rules. */
-  const skipQuoted = (start: number, quote: string, backslash: boolean): number => {
-    let j = start + 1;
-    for (;;) {
-      if (j >= n)
-        throw new LexError(`an unterminated ${quote} quote starts at character ${start + 1}`);
-      const c = sql[j];
-      if (backslash && c === "\\") {
-        j += 2;
-        continue;
-      }
-      if (c === quote) {
-        if (sql[j + 1] === quote) {
-          j += 2;
-          continue;
-        }
-        return j + 1;
-      }
-      j += 1;
+  /** `decode()`, its LexError saying where the literal starts. */
+  const at = (start: number, decode: () => string): string => {
+    try {
+      return decode();
+    } catch (err) {
+      if (err instanceof LexError)
+        throw new LexError(`${err.message} in the literal at character ${start + 1}`);
+      throw err;
     }
   };
 
-  /** A quoted identifier from its opening quote at `open` to `end`: unquoted, lower-cased. */
-  const quotedIdent = (open: number, end: number, pos: number): Token => {
-    const q = sql[open] as string;
-    const value = sql
-      .slice(open + 1, end - 1)
-      .replaceAll(q + q, q)
-      .toLowerCase();
-    return { kind: "quoted-ident", value, pos };
+  const dashDashComment = (j: number): boolean =>
+    code(j) === 0x2d &&
+    code(j + 1) === 0x2d &&
+    (o.dashDashFollowers === undefined || j + 2 >= n || is(j + 2, DD_FOLLOW));
+
+  /** Index of the character that ends the line comment whose text starts at `j` (or n). */
+  const lineCommentEnd = (j: number): number => {
+    for (; j < n; j += 1) {
+      const c = sql.charCodeAt(j);
+      if (c < 128 && ((cls[c] as number) & LINE_END) !== 0) return j;
+    }
+    return n;
   };
 
-  const skipBlockComment = (start: number): number => {
+  /** Index after the block comment opened at `start`. */
+  const blockCommentEnd = (start: number): number => {
     let depth = 1;
     let j = start + 2;
     while (depth > 0) {
-      if (j >= n) throw new LexError(`a comment starting at character ${start + 1} is not closed`);
-      if (sql[j] === "*" && sql[j + 1] === "/") {
+      if (j >= n) throw lexError("a comment", start);
+      const c = code(j);
+      if (c === 0x2a && code(j + 1) === 0x2f) {
         depth -= 1;
         j += 2;
-      } else if (o.nestedComments && sql[j] === "/" && sql[j + 1] === "*") {
+      } else if (o.nestedComments && c === 0x2f && code(j + 1) === 0x2a) {
         depth += 1;
         j += 2;
       } else j += 1;
@@ -103,119 +342,266 @@ export function lexSql(sql: string, o: LexOptions): Token[] {
     return j;
   };
 
-  while (i < n) {
-    const c = sql[i] as string;
-    const next = sql[i + 1];
-    if (/\s/.test(c)) {
-      i += 1;
-      continue;
+  const execCommentAt = (j: number): boolean => {
+    if (!o.executableComments || code(j) !== 0x2f || code(j + 1) !== 0x2a) return false;
+    const c = sql[j + 2];
+    return c === "!" || c === "+" || (c === "M" && sql[j + 3] === "!");
+  };
+
+  /** Index of the next token at or after `j`: whitespace and comments skipped. */
+  const skipTrivia = (j: number): number => {
+    while (j < n) {
+      const c = sql.charCodeAt(j);
+      if (c < 128 && ((cls[c] as number) & WS) !== 0) j += 1;
+      else if (c === 0x2d && dashDashComment(j)) j = lineCommentEnd(j + 2);
+      else if (c === 0x23 && o.hashComments) j = lineCommentEnd(j + 1);
+      else if (c === 0x2f && code(j + 1) === 0x2a && !execCommentAt(j)) j = blockCommentEnd(j);
+      else return j;
     }
-    if (
-      c === "-" &&
-      next === "-" &&
-      (!o.dashDashNeedsSpace || i + 2 >= n || (sql.codePointAt(i + 2) ?? 0) <= 0x20)
-    ) {
-      const nl = sql.indexOf("\n", i);
-      i = nl === -1 ? n : nl + 1;
-      continue;
+    return n;
+  };
+
+  /** Index after the quoted run whose opening quote is at `open`; `body` is its text between the quotes. */
+  const quoted = (open: number, backslash: boolean, doubling = true) => {
+    const q = code(open);
+    let j = open + 1;
+    for (;;) {
+      if (j >= n)
+        throw new LexError(`an unterminated ${sql[open]} quote starts at character ${open + 1}`);
+      const c = code(j);
+      if (backslash && c === 0x5c) j += 2;
+      else if (c === q) {
+        if (doubling && code(j + 1) === q) j += 2;
+        else return { end: j + 1, body: sql.slice(open + 1, j) };
+      } else j += 1;
     }
-    if (c === "#" && o.hashComments) {
-      const nl = sql.indexOf("\n", i);
-      i = nl === -1 ? n : nl + 1;
-      continue;
+  };
+
+  const undouble = (body: string, q: string) =>
+    body.includes(q) ? body.replaceAll(q + q, q) : body;
+
+  const plainString = (open: number): { end: number; value: string } => {
+    const q = sql[open] as string;
+    const { end, body } = quoted(open, o.backslashEscapes);
+    if (!o.backslashEscapes || !body.includes("\\")) return { end, value: undouble(body, q) };
+    // Backslash runs first: `\'` and `''` both stand for one quote.
+    return {
+      end,
+      value:
+        o.escapeStyle === "e-string"
+          ? at(open, () => decodePostgresEscapes(body))
+          : decodeMysqlEscapes(body, q),
+    };
+  };
+
+  /** A string literal of any form the options allow at `j`, or undefined (for UESCAPE's operand). */
+  const stringAt = (j: number): { end: number; value: string } | undefined => {
+    if (code(j) === 0x27) return plainString(j);
+    if (o.escapeStrings && (sql[j] === "e" || sql[j] === "E") && code(j + 1) === 0x27) {
+      const { end, body } = quoted(j + 1, true);
+      return { end, value: at(j, () => decodePostgresEscapes(body)) };
     }
-    if (c === "/" && next === "*") {
-      const end = skipBlockComment(i);
-      const inner = sql.slice(i + 2, i + 4);
-      if (o.executableComments && (inner[0] === "!" || inner[0] === "+" || inner === "M!")) {
-        tokens.push({ kind: "exec-comment", value: sql.slice(i, end), pos: i });
+    if (o.dollarQuotes && code(j) === 0x24) {
+      const d = dollarQuote(j);
+      if (d) return d;
+    }
+    return undefined;
+  };
+
+  /** A `$tag$...$tag$` string at `j` (any tag length), or undefined if `j` opens none. */
+  const dollarQuote = (j: number): { end: number; value: string } | undefined => {
+    let k = j + 1;
+    if (code(k) !== 0x24) {
+      if (!nameStart(k)) return undefined;
+      while (k < n && code(k) !== 0x24 && namePart(k)) k += 1;
+      if (code(k) !== 0x24) return undefined;
+    }
+    const tag = sql.slice(j, k + 1);
+    const close = sql.indexOf(tag, k + 1);
+    if (close === -1)
+      throw new LexError(`a ${tag} quote starting at character ${j + 1} is not closed`);
+    return { end: close + tag.length, value: sql.slice(k + 1, close) };
+  };
+
+  /** A `U&'..'` or `U&".."` literal whose `U` is at `j`, with its UESCAPE clause if any. */
+  const unicodeLiteral = (j: number): Token => {
+    const q = sql[j + 2] as string;
+    const { end, body } = quoted(j + 2, false);
+    let tokenEnd = end;
+    let esc = "\\";
+    const k = skipTrivia(end);
+    if (/^uescape$/i.test(sql.slice(k, k + 7)) && !namePart(k + 7)) {
+      const s = stringAt(skipTrivia(k + 7));
+      if (
+        s === undefined ||
+        s.value.length !== 1 ||
+        /[0-9A-Fa-f+'"]/.test(s.value) ||
+        s.value.charCodeAt(0) >= 128 ||
+        ((cls[s.value.charCodeAt(0)] as number) & WS) !== 0
+      )
+        throw new LexError(
+          `UESCAPE at character ${k + 1} must be followed by one valid escape character in quotes`,
+        );
+      esc = s.value;
+      tokenEnd = s.end;
+    }
+    const value = at(j, () => decodeUnicodeEscapes(undouble(body, q), esc));
+    return q === "'"
+      ? { kind: "string", value, start: j, end: tokenEnd }
+      : { kind: "quoted-ident", value: cutToBytes(value, o.nameMaxBytes), start: j, end: tokenEnd };
+  };
+
+  /** The unquoted name from `i` (digits included when `i` is where a digit name goes on). */
+  const wordAt = (i: number, from: number): Token => {
+    let k = i;
+    let upper = false;
+    let high = false;
+    for (; k < n; k += 1) {
+      const c = sql.charCodeAt(k);
+      if (c >= 128) high = true;
+      else if (k >= from && ((cls[c] as number) & NAME_PART) === 0) break;
+      else if (c >= 65 && c <= 90) upper = true;
+    }
+    let text = sql.slice(i, k);
+    if (upper) text = high ? foldAscii(text) : text.toLowerCase();
+    return token("word", cutToBytes(text, o.nameMaxBytes), i, k);
+  };
+
+  /** The token that starts at `i` (not whitespace nor a comment). */
+  const tokenAt = (i: number): Token => {
+    const c = sql.charCodeAt(i);
+    const next = sql.charCodeAt(i + 1);
+    // The commonest token first: a name with no quote or `&` glued to its first letter.
+    if ((c >= 128 || ((cls[c] as number) & NAME_START) !== 0) && next !== 0x27 && next !== 0x26)
+      return wordAt(i, i + 1);
+
+    if (execCommentAt(i)) return token("exec-comment", sql.slice(i), i, n);
+    if (c === 0x27) {
+      const s = plainString(i);
+      return token("string", s.value, i, s.end);
+    }
+    if (c === 0x22) {
+      if (o.doubleQuoteStrings) {
+        const s = plainString(i);
+        return token("string", s.value, i, s.end);
+      } else {
+        const { end, body } = quoted(i, false);
+        return token("quoted-ident", cutToBytes(undouble(body, '"'), o.nameMaxBytes), i, end);
       }
-      i = end;
-      continue;
     }
-    if (c === "'") {
-      const end = skipQuoted(i, "'", o.backslashEscapes);
-      tokens.push({ kind: "string", value: sql.slice(i, end), pos: i });
-      i = end;
-      continue;
+    if (c === 0x60 && o.backtickIdentifiers) {
+      const { end, body } = quoted(i, false);
+      return token("quoted-ident", undouble(body, "`"), i, end);
     }
-    if (c === '"') {
-      const end = skipQuoted(i, '"', o.doubleQuoteStrings && o.backslashEscapes);
-      tokens.push(
-        o.doubleQuoteStrings
-          ? { kind: "string", value: sql.slice(i, end), pos: i }
-          : quotedIdent(i, end, i),
-      );
-      i = end;
-      continue;
-    }
-    if (c === "`" && o.backtickIdentifiers) {
-      const end = skipQuoted(i, "`", false);
-      tokens.push(quotedIdent(i, end, i));
-      i = end;
-      continue;
-    }
-    if (c === "$" && o.dollarQuotes) {
-      const param = /^\$\d+/.exec(sql.slice(i, i + 12));
-      if (param) {
-        tokens.push({ kind: "param", value: param[0], pos: i });
-        i += param[0].length;
-        continue;
+    if (c === 0x24 && o.dollarQuotes) {
+      let k = i + 1;
+      while (is(k, DIGIT)) k += 1;
+      if (k > i + 1) {
+        return token("param", sql.slice(i, k), i, k);
       }
-      const tag = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(
-        sql.slice(i, i + 80),
-      );
-      if (tag) {
-        const close = sql.indexOf(tag[0], i + tag[0].length);
-        if (close === -1)
-          throw new LexError(`a ${tag[0]} quote starting at character ${i + 1} is not closed`);
-        const end = close + tag[0].length;
-        tokens.push({ kind: "string", value: sql.slice(i, end), pos: i });
-        i = end;
-        continue;
+      const d = dollarQuote(i);
+      if (d) {
+        return token("string", d.value, i, d.end);
       }
     }
-    if (WORD_START.test(c)) {
-      let j = i + 1;
-      while (j < n && WORD_PART.test(sql[j] as string)) j += 1;
-      const word = sql.slice(i, j);
-      // E'..' (backslash escapes), U&'..' / U&"..": a prefix glued to its quote.
-      if (o.escapeStrings && sql[j] === "'" && /^e$/i.test(word)) {
-        const end = skipQuoted(j, "'", true);
-        tokens.push({ kind: "string", value: sql.slice(i, end), pos: i });
-        i = end;
-        continue;
+    if (c === 0x40 && o.atVariables) {
+      let k = code(i + 1) === 0x40 ? i + 2 : i + 1;
+      const q = code(k);
+      if (q === 0x27 || q === 0x22 || q === 0x60)
+        k = quoted(k, q !== 0x60 && o.backslashEscapes).end;
+      else while (k < n && (namePart(k) || code(k) === 0x2e)) k += 1;
+      if (k > i + 1 && !(k === i + 2 && code(i + 1) === 0x40)) {
+        return token("variable", sql.slice(i, k), i, k);
+      }
+    }
+    if (is(i, DIGIT) || (c === 0x2e && is(i + 1, DIGIT))) {
+      const end = numberEnd(sql, i, is, namePart, o.digitNames);
+      if (end < 0) {
+        return wordAt(i, -end);
+      } else return token("number", sql.slice(i, end), i, end);
+    }
+    if (nameStart(i)) {
+      const next = code(i + 1);
+      const lower = c | 0x20;
+      // Prefixes glued to their quote: E'..', U&'..', U&"..", N'..', B'..', X'..'.
+      if (next === 0x27 && lower === 0x65 && o.escapeStrings) {
+        const s = stringAt(i) as { end: number; value: string };
+        return token("string", s.value, i, s.end);
       }
       if (
-        o.escapeStrings &&
-        /^u$/i.test(word) &&
-        sql[j] === "&" &&
-        (sql[j + 1] === "'" || sql[j + 1] === '"')
+        lower === 0x75 &&
+        next === 0x26 &&
+        o.unicodeEscapes &&
+        (code(i + 2) === 0x27 || code(i + 2) === 0x22)
       ) {
-        const q = sql[j + 1] as string;
-        const end = skipQuoted(j + 1, q, false);
-        tokens.push(
-          q === "'"
-            ? { kind: "string", value: sql.slice(i, end), pos: i }
-            : quotedIdent(j + 1, end, i),
-        );
-        i = end;
-        continue;
+        const t = unicodeLiteral(i);
+        return token(t.kind, t.value, i, t.end);
       }
-      tokens.push({ kind: "word", value: word.toLowerCase(), pos: i });
-      i = j;
-      continue;
+      if (next === 0x27 && lower === 0x6e) {
+        const s = plainString(i + 1);
+        return token("string", s.value, i, s.end);
+      }
+      if (next === 0x27 && (lower === 0x62 || lower === 0x78)) {
+        const { end, body } = quoted(i + 1, false, false);
+        return token("string", body, i, end);
+      }
+      return wordAt(i, i + 1);
     }
-    if (/[0-9]/.test(c) || (c === "." && /[0-9]/.test(next ?? ""))) {
-      const m = /^(0x[0-9a-f]+|[0-9]*\.?[0-9]+(e[+-]?[0-9]+)?)/i.exec(
-        sql.slice(i),
-      ) as RegExpExecArray;
-      tokens.push({ kind: "number", value: m[0], pos: i });
-      i += Math.max(1, m[0].length);
-      continue;
+    let k = i + 1;
+    if (is(i, OP)) {
+      while (
+        k < n &&
+        is(k, OP) &&
+        !dashDashComment(k) &&
+        !(code(k) === 0x2f && code(k + 1) === 0x2a) &&
+        !(o.hashComments && code(k) === 0x23)
+      )
+        k += 1;
     }
-    tokens.push({ kind: "punct", value: c, pos: i });
-    i += 1;
+    return token("punct", sql.slice(i, k), i, k);
+  };
+
+  for (let i = skipTrivia(0); i < n; i = skipTrivia(i)) {
+    const t = tokenAt(i);
+    tokens.push(t);
+    i = t.end;
   }
   return tokens;
+}
+
+/**
+ * Where the number starting at `i` ends; with digitNames, minus the index to continue a name
+ * from when the digits turn out to start a name (MySQL: `123abc`, `0x1g`, `1e`).
+ */
+function numberEnd(
+  sql: string,
+  i: number,
+  is: (j: number, flag: number) => boolean,
+  namePart: (j: number) => boolean,
+  digitNames: boolean,
+): number {
+  if (digitNames && sql[i] === "0" && (sql[i + 1] === "x" || sql[i + 1] === "b")) {
+    const hex = sql[i + 1] === "x";
+    let k = i + 2;
+    while (hex ? is(k, HEX) : sql[k] === "0" || sql[k] === "1") k += 1;
+    if (k > i + 2) return namePart(k) ? -k : k;
+  }
+  let j = i;
+  while (is(j, DIGIT)) j += 1;
+  const intEnd = j;
+  if (sql[j] === ".") {
+    j += 1;
+    while (is(j, DIGIT)) j += 1;
+  }
+  const e = sql[j];
+  if ((e === "e" || e === "E") && j > i) {
+    let k = j + 1;
+    if (sql[k] === "+" || sql[k] === "-") k += 1;
+    if (is(k, DIGIT)) {
+      while (is(k, DIGIT)) k += 1;
+      return k;
+    }
+  }
+  if (digitNames && j === intEnd && namePart(j)) return -j;
+  return j;
 }

@@ -1,6 +1,5 @@
 import type { EventEmitter } from "node:events";
-import { PassThrough, type Readable } from "node:stream";
-import { WORKER_TIMEOUT_CODE } from "../failure/kinds.js";
+import { PassThrough, type Readable, type TransformOptions } from "node:stream";
 
 /** Runs close at most once and never lets it hang the export. */
 export function onceClose(fn: () => Promise<void>, timeoutMs = 5000): () => Promise<void> {
@@ -24,7 +23,7 @@ export function onceClose(fn: () => Promise<void>, timeoutMs = 5000): () => Prom
  */
 export function failFast(
   inner: Readable,
-  buffering: { objectMode: boolean; highWaterMark: number },
+  buffering: { objectMode: boolean; highWaterMark: number; flush?: TransformOptions["flush"] },
   connection: EventEmitter,
   errorsFrom: EventEmitter[] = [],
 ): Readable {
@@ -48,29 +47,4 @@ export function failFast(
   });
   inner.pipe(rows);
   return rows;
-}
-
-/**
- * The statement timeout the worker enforces itself, whatever the SQL did to the server's:
- * after `seconds` from the query's start to its last row, the stream ends in a timeout error
- * and `cancel` stops the query on the server (from a second connection). Returns a disarm.
- */
-export function enforceTimeout(
-  stream: Readable,
-  seconds: number,
-  cancel: () => Promise<void>,
-): () => void {
-  const timer = setTimeout(() => {
-    if (stream.destroyed || stream.readableEnded) return;
-    stream.destroy(
-      Object.assign(new Error(`the query ran past ${seconds} seconds and was cancelled`), {
-        code: WORKER_TIMEOUT_CODE,
-      }),
-    );
-    void cancel();
-  }, seconds * 1000);
-  const disarm = () => clearTimeout(timer);
-  stream.once("end", disarm);
-  stream.once("close", disarm);
-  return disarm;
 }

@@ -1,4 +1,6 @@
 import type { Readable } from "node:stream";
+import type { DbUrl } from "../db/url.js";
+import type { GuardRules } from "./statement-guard.js";
 
 /** One row: text values (null for NULL), in the query's column order. */
 export type Row = unknown[];
@@ -62,4 +64,23 @@ export interface SourceOptions {
   maxRowBytes?: number;
   /** Let the server render the output where it can (PG_COPY). */
   serverRendering?: boolean;
+  /**
+   * A login on the data database's server that may stop the data user's sessions, which the
+   * task's SQL can neither see nor signal (stop.ts). Unset: the data user's own login, with a
+   * warning.
+   */
+  monitor?: DbUrl;
+  /**
+   * The guard's function rules, applied again to the functions the server resolved where the
+   * engine can show them (PostgreSQL's plan). Unset in tests that play what the guard refuses.
+   */
+  functionRules?: GuardRules;
+  /** Where the stop reports a missing monitor (warning, once) and a query it could not stop (error). */
+  log?: SourceLog;
+}
+
+/** The part of the logger (lib/logger.ts) a source uses. */
+export interface SourceLog {
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
 }

@@ -12,7 +12,8 @@ export interface WireScanner {
 
 /**
  * Both drivers gather a whole protocol message (a row, an error) before decoding it into
- * strings, so a row of hundreds of MB is held twice before any code of ours sees it. This
+ * strings, so a huge row is held as bytes and again as strings before any code of ours sees
+ * it. This
  * watches the socket ahead of the driver's parser (prependListener runs first): on the
  * scanner's verdict `rows` ends with it, then the socket is cut, so the driver never gathers
  * more than the limit and one read, and the export fails with the verdict, not as a lost

@@ -6,7 +6,11 @@ import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { Engine } from "../../lib/db/url.js";
 import { STATUS } from "../../lib/status.js";
-import { type Harness, makeHarness, uniqueName } from "../helpers.js";
+import { type Harness, makeHarness, readerUrl, serviceUrl, uniqueName } from "../helpers.js";
+
+/** Left the COPY wrapper, committed and changed the reader's password, before the server's proof. */
+const CR_ATTACK =
+  "SELECT 1 AS a --\r) TO STDOUT; COMMIT; ALTER ROLE CURRENT_USER PASSWORD 'x'; COPY (SELECT 1 WHERE false";
 
 function attacks(engine: Engine, victim: string, file: string): [string, RegExp][] {
   if (engine === "postgres")
@@ -25,6 +29,8 @@ function attacks(engine: Engine, victim: string, file: string): [string, RegExp]
       [`SELECT 1; DROP TABLE ${victim}`, /more than one statement/],
       [`WITH d AS (DELETE FROM ${victim} RETURNING id) SELECT * FROM d`, /contains DELETE/],
       [`SELECT '\\'; DROP TABLE ${victim}; --'`, /more than one statement/],
+      // PostgreSQL ends `--` at CR: the server refuses it, whether the lexer or the server counts.
+      [CR_ATTACK, /more than one statement|multiple commands|syntax error/],
     ];
   return [
     [`/*!SET STATEMENT max_statement_time=0 FOR*/ SELECT SLEEP(5)`, /executable comment/],
@@ -49,12 +55,32 @@ for (const [taskEngine, dataEngine] of PAIRS) {
     let h: Harness;
     const victim = uniqueName("victim");
     const file = `/tmp/${uniqueName("oe-pwned")}`;
+    const reader = new URL(readerUrl(dataEngine));
+    const password = async () =>
+      dataEngine === "postgres"
+        ? String(
+            (
+              await h.dataDb.query<{ p: string }>(
+                "SELECT rolpassword AS p FROM pg_authid WHERE rolname = $1",
+                [reader.username],
+              )
+            ).rows[0]?.p,
+          )
+        : "";
+    let before_: string;
     before(async () => {
       h = await makeHarness({ taskEngine, dataEngine });
       await h.dataDb.query(`CREATE TABLE ${victim} (id INT PRIMARY KEY, v VARCHAR(10))`);
       await h.dataDb.query(`INSERT INTO ${victim} VALUES (1, 'a'), (2, 'b')`);
+      before_ = await password();
     });
     after(async () => {
+      if ((await password()) !== before_) {
+        // The attack got through: give the reader its password back for the tests after this.
+        await h.dataDb.query(
+          `ALTER ROLE ${reader.username} PASSWORD '${decodeURIComponent(reader.password)}'`,
+        );
+      }
       await h.dataDb.query(`DROP TABLE IF EXISTS ${victim}`);
       await h.close();
     });
@@ -84,6 +110,33 @@ for (const [taskEngine, dataEngine] of PAIRS) {
       );
       assert.equal(Number(left.rows[0]?.n), 2, "the victim table is intact");
       assert.equal(existsSync(file), false, "no file written on the database host");
+      assert.equal(await password(), before_, "the reader's password is unchanged");
     });
   });
 }
+
+describe("the time limit in the pipeline: tasks on postgres, data on mysql, a 2-second limit", () => {
+  let h: Harness;
+  before(async () => {
+    h = await makeHarness({
+      taskEngine: "postgres",
+      dataEngine: "mysql",
+      env: { STATEMENT_TIMEOUT_SECONDS: "2", DATA_DB_MONITOR_URL: serviceUrl("mysql") },
+    });
+  });
+  after(() => h.close());
+
+  it("fails a BENCHMARK the server cut short at the limit (it returns 0 as if it had finished)", async () => {
+    const id = await h.insertTask({
+      name: "基准",
+      title: "b",
+      query: "SELECT BENCHMARK(100000000000, 1) AS b",
+    });
+    const good = await h.insertTask({ name: "正常", title: "n", query: "SELECT 1 AS n" });
+    await h.runUntilIdle(60);
+    const row = await h.app.exportDeps.tasks.get(id);
+    assert.equal(row?.status, STATUS.failed, row?.msg ?? "");
+    assert.match(row?.msg ?? "", /longer than the 2-second limit/);
+    assert.equal((await h.app.exportDeps.tasks.get(good))?.status, STATUS.succeeded);
+  });
+});

@@ -7,6 +7,7 @@ import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import type { Engine } from "../../lib/db/url.js";
 import { MAX_ROW_BYTES } from "../../lib/sources/row-limits.js";
 import { STATUS } from "../../lib/status.js";
+import { deleteObject } from "../../lib/storage.js";
 import { download, type Harness, makeHarness, seriesSql } from "../helpers.js";
 import { parseExport } from "./fixtures.js";
 
@@ -45,6 +46,8 @@ for (const [engine, path] of [
       const file = await download(row.filepath as string);
       const { header, rows } = parseExport(file.bytes, "gb18030");
       assert.deepEqual(header, TITLE.split(","));
+      // The emulator keeps objects on this machine's disk.
+      await deleteObject(h.app.s3, h.config.bucket, row.s3Key as string);
       assert.deepEqual(
         rows.map((r) => [r[0], r[1], r[2]?.length]),
         Array.from({ length: 7 }, (_, i) => [

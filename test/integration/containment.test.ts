@@ -47,13 +47,16 @@ for (const engine of ENGINES) {
         statementTimeoutSeconds: seconds,
       });
 
-    it("cancels the query itself when the SQL switched the server's limit off", async () => {
+    it("cancels the query itself when the SQL switched the server's limit off", {
+      timeout: 30_000,
+    }, async () => {
       const marker = uniqueName("lift");
       // The attacks from the issue, sent without the guard: only the worker's timer is left.
       const sql =
         engine === "mysql"
           ? `/*!SET STATEMENT max_statement_time=0 FOR*/ SELECT SLEEP(8), '${marker}'`
-          : // The first fetch (2000 rows) switches the limit off for the fetches after it.
+          : // set_config switches the limit off for later statements; the whole result is one
+            // Execute, so the server's timer armed at its start still fires, or the worker's.
             `SELECT set_config('statement_timeout', '0', true), CASE WHEN g = 2500 THEN pg_sleep(8)::text END, '${marker}' FROM generate_series(1, 2500) g`;
       const started = Date.now();
       const s = await unguarded(2).open(sql);
@@ -76,27 +79,33 @@ for (const engine of ENGINES) {
       );
     });
 
-    it("closes at once mid-query, and the server stops the query (nothing left running or idle in a transaction)", async () => {
+    it("closes at once mid-query, and the server stops the query (nothing left running or idle in a transaction)", {
+      timeout: 30_000,
+    }, async () => {
       const marker = uniqueName("close");
       const sql =
         engine === "mysql" ? `SELECT SLEEP(30), '${marker}'` : `SELECT pg_sleep(30), '${marker}'`;
       const s = await unguarded(60).open(sql);
-      s.rows.resume();
-      s.rows.on("error", () => {});
-      assert.equal(await until(() => running(db, marker), 5000), true, "the query started");
-      const t0 = Date.now();
-      await s.close();
-      assert.ok(Date.now() - t0 < 3000, `close took ${Date.now() - t0} ms`);
-      assert.equal(
-        await until(async () => !(await running(db, marker)), 3000),
-        true,
-        "server query stopped",
-      );
-      if (engine === "postgres") {
-        const idle = await db.query<{ n: string }>(
-          "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' AND application_name = 'offline-export-worker'",
+      try {
+        s.rows.resume();
+        s.rows.on("error", () => {});
+        assert.equal(await until(() => running(db, marker), 5000), true, "the query started");
+        const t0 = Date.now();
+        await s.close();
+        assert.ok(Date.now() - t0 < 3000, `close took ${Date.now() - t0} ms`);
+        assert.equal(
+          await until(async () => !(await running(db, marker)), 3000),
+          true,
+          "server query stopped",
         );
-        assert.equal(Number(idle.rows[0]?.n), 0);
+        if (engine === "postgres") {
+          const idle = await db.query<{ n: string }>(
+            "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' AND application_name = 'offline-export-worker'",
+          );
+          assert.equal(Number(idle.rows[0]?.n), 0);
+        }
+      } finally {
+        await s.close();
       }
     });
   });
@@ -125,7 +134,10 @@ describe("postgres: the COPY wrapper under standard_conforming_strings = off", (
     await admin.close();
   });
 
-  it("runs the SQL as the guard read it: one SELECT of two strings, nothing after COMMIT", async () => {
+  // A broken promise must fail this test, never hang the file: the source is closed in finally.
+  it("runs the SQL as the guard read it: one SELECT of two strings, nothing after COMMIT", {
+    timeout: 30_000,
+  }, async () => {
     // Standard strings: 'a\' and ') TO STDOUT; ...'. With the role's setting (off), the
     // backslash would escape the quote and the DROP would run after the COPY.
     const sql = `SELECT 'a\\', ') TO STDOUT; DROP TABLE ${victim}; --'`;
@@ -133,16 +145,19 @@ describe("postgres: the COPY wrapper under standard_conforming_strings = off", (
     const r = await source.openRendered?.(sql, "rfc4180-csv");
     assert.ok(r, "taken on the COPY path");
     const chunks: Buffer[] = [];
-    await pipeline(
-      r.bytes,
-      new Writable({
-        write: (c, _e, cb) => {
-          chunks.push(c);
-          cb();
-        },
-      }),
-    );
-    await r.close();
+    try {
+      await pipeline(
+        r.bytes,
+        new Writable({
+          write: (c, _e, cb) => {
+            chunks.push(c);
+            cb();
+          },
+        }),
+      );
+    } finally {
+      await r.close();
+    }
     assert.equal(
       Buffer.concat(chunks).toString("utf8"),
       `a\\,) TO STDOUT; DROP TABLE ${victim}; --\n`,

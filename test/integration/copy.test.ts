@@ -83,14 +83,17 @@ leave' || chr(13) || 'x' || chr(13) || chr(10) || 'y', '1999-12-31 23:59:59.9999
   });
 
   it("stays read-only, timed, and falls back to the row path for SQL it cannot wrap", async () => {
-    assert.equal(await openCopy(source, "SELECT 1) TO '/tmp/oe-x' --"), undefined);
-    assert.equal(await openCopy(source, "SELECT $$a$$"), undefined);
-    // The guard refuses the write; without it, the read-only transaction still does.
-    const cte = `WITH d AS (DELETE FROM ${t} RETURNING id) SELECT * FROM d`;
-    await assert.rejects(openCopy(source, cte), /contains DELETE/);
     const unguarded = postgresSource(parseDbUrl(serviceUrl("postgres")), {
       statementTimeoutSeconds: 10,
     });
+    // A bracket without its partner is refused by the guard, and never wrapped even without it.
+    await assert.rejects(openCopy(source, "SELECT 1) TO '/tmp/oe-x' --"), /without its partner/);
+    assert.equal(await openCopy(unguarded, "SELECT 1) TO '/tmp/oe-x' --"), undefined);
+    await assert.rejects(openCopy(source, "SELECT (1"), /without its partner/);
+    assert.equal(await openCopy(unguarded, "SELECT (1"), undefined);
+    // The guard refuses the write; without it, the read-only transaction still does.
+    const cte = `WITH d AS (DELETE FROM ${t} RETURNING id) SELECT * FROM d`;
+    await assert.rejects(openCopy(source, cte), /contains DELETE/);
     const write = await openCopy(unguarded, cte);
     assert.ok(write);
     await assert.rejects(render(write, createCopyCsvLayout({ header: [] })), /read-only/);

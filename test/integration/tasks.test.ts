@@ -1,12 +1,23 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { DEFAULTS } from "../../lib/config.js";
 import type { DbClient as SqlClient } from "../../lib/engines/dialect.js";
+import { exportTask } from "../../lib/export/export-task.js";
+import type { ExportDeps } from "../../lib/export/types.js";
 import { parseTableName, type TableName } from "../../lib/identifiers.js";
 import { countOpen, insertTask } from "../../lib/local/task-admin.js";
+import { createLogger } from "../../lib/logger.js";
 import { STATUS } from "../../lib/status.js";
 import { migrate } from "../../lib/tasks/migrate.js";
 import { TaskStore } from "../../lib/tasks/store.js";
 import { ENGINES, sqlClient, uniqueName } from "../helpers.js";
+
+// The worker's settings apart from the caps each test sets.
+const DEFAULTS_SETTINGS = {
+  keyPrefix: DEFAULTS.EXPORT_KEY_PREFIX,
+  leaseSeconds: 180,
+  statementTimeoutSeconds: 60,
+};
 
 const dispatch = {
   maxInFlight: 4,
@@ -217,6 +228,55 @@ for (const engine of ENGINES) {
         [done?.status, done?.filepath, done?.rowCount, done?.byteCount],
         [STATUS.succeeded, "u", 5, 9],
       );
+    });
+
+    it("lets only the attempt holding the claim complete, retry, fail or heartbeat the task", async () => {
+      await fresh();
+      const [id] = (await add(1)) as [number];
+      const first = await store.claim(id, 10);
+      assert.ok(first.kind === "claimed" && first.task.attempts === 1);
+      // The first worker goes quiet; the reaper hands the task on and attempt 2 holds it.
+      await db.query(`UPDATE ${table.name} SET heartbeat_at = NULL WHERE id = ${id}`);
+      await store.reapStale({ leaseSeconds: 60, maxAttempts: 3 });
+      const second = await store.claim(id, 10);
+      assert.ok(second.kind === "claimed" && second.task.attempts === 2);
+      const stale = first.task;
+      const fields = { filepath: "stale", s3Key: "stale-key", rowCount: 1, byteCount: 1 };
+      assert.equal(await store.complete(stale, fields), false, "stale complete refused");
+      assert.equal(await store.retry(stale, "stale retry", 5), false, "stale retry refused");
+      assert.equal(await store.fail(stale, "stale fail"), false, "stale fail refused");
+      assert.equal(await store.heartbeat(stale), false, "stale heartbeat refused");
+      const row = await store.get(id);
+      assert.deepEqual(
+        [row?.status, row?.task.attempts, row?.msg, row?.filepath, row?.s3Key],
+        [STATUS.processing, 2, null, null, null],
+        "the task is still attempt 2's, untouched",
+      );
+      // The holder can still finish it.
+      assert.equal(await store.fail(second.task, "real"), true);
+      assert.equal((await store.get(id))?.status, STATUS.failed);
+    });
+
+    it("holds the worker's own claim to the per-creator cap", async () => {
+      await fresh();
+      const [busy, next, other] = (await add(3)) as [number, number, number];
+      await db.query(`UPDATE ${table.name} SET creater_name = 'someone else' WHERE id = ${other}`);
+      assert.equal((await store.claim(busy, 10, 1)).kind, "claimed");
+      const deps = {
+        tasks: store,
+        source: {
+          label: "unused",
+          open: () => Promise.reject(new Error("a deferred task must not run its query")),
+        },
+        settings: { ...DEFAULTS_SETTINGS, maxInFlight: 10, maxInFlightPerCreator: 1 },
+        logger: createLogger([], "test"),
+        secrets: [],
+      } as unknown as ExportDeps;
+      // Same creator, one already processing, a cap of one each: the worker leaves it pending.
+      assert.deepEqual(await exportTask(deps, next), { kind: "deferred", id: next });
+      assert.equal((await store.get(next))?.status, STATUS.pending);
+      // Another creator's task is not held back by it.
+      assert.equal((await store.claim(other, 10, 1)).kind, "claimed");
     });
 
     it("stores a msg with quotes, backslashes and SQL fragments verbatim", async () => {

@@ -113,17 +113,34 @@ describe("the generated CloudFormation template", () => {
       }
     }
     assert.ok(scheduler.includes("EXPORT_QUEUE_URL"));
-    for (const name of ["DATA_DB_SECRET_ARN", "LINK_SECRET_ARN", "LINK_BASE_URL"])
+    for (const name of [
+      "DATA_DB_SECRET_ARN",
+      "DATA_DB_MONITOR_SECRET_ARN",
+      "LINK_SECRET_ARN",
+      "LINK_BASE_URL",
+    ])
       assert.ok(!scheduler.includes(name), `scheduler has ${name}`);
-    for (const name of ["DATA_DB_SECRET_ARN", "LINK_SECRET_ARN", "LINK_BASE_URL", "LINK_MODE"])
+    for (const name of [
+      "DATA_DB_SECRET_ARN",
+      "DATA_DB_MONITOR_SECRET_ARN",
+      "LINK_SECRET_ARN",
+      "LINK_BASE_URL",
+      "LINK_MODE",
+    ])
       assert.ok(worker.includes(name), `worker lacks ${name}`);
     assert.ok(!worker.includes("EXPORT_QUEUE_URL"));
     assert.ok(download.includes("LINK_SECRET_ARN"));
-    for (const name of ["DATA_DB_SECRET_ARN", "EXPORT_QUEUE_URL", "LINK_BASE_URL"])
+    for (const name of [
+      "DATA_DB_SECRET_ARN",
+      "DATA_DB_MONITOR_SECRET_ARN",
+      "EXPORT_QUEUE_URL",
+      "LINK_BASE_URL",
+    ])
       assert.ok(!download.includes(name), `download has ${name}`);
 
     assert.deepEqual(secretReads("SchedulerRole"), ["TaskDbSecretArn"]);
     assert.deepEqual(secretReads("WorkerRole"), [
+      "DataDbMonitorSecretArn",
       "DataDbSecretArn",
       "LinkSecret",
       "TaskDbSecretArn",

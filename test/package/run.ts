@@ -84,7 +84,8 @@ Promise.resolve()
 async function main() {
   const node = node22();
   say(`runtime: ${node.version} (${node.bin})`);
-  const mysqlUrl = process.env.OE_MYSQL_URL ?? "";
+  // The task table in the task database, which the reader cannot read.
+  const mysqlUrl = process.env.OE_MYSQL_TASK_URL ?? process.env.OE_MYSQL_URL ?? "";
   const pgUrl = process.env.OE_PG_URL ?? "";
   // Task SQL runs as the SELECT-only reader the services create, as deployed.
   const readerUrl = process.env.OE_PG_READER_URL ?? pgUrl;

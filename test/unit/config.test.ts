@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, DEFAULTS, loadConfig, MAX_LINK_TTL_SECONDS } from "../../lib/config.js";
+import {
+  ConfigError,
+  DEFAULTS,
+  loadConfig,
+  MAX_LINK_TTL_SECONDS,
+  monitorFor,
+} from "../../lib/config.js";
 
 const base = {
   TASK_DB_URL: "mysql://u:Zq8pw@db.example:3306/app",
@@ -14,6 +20,7 @@ describe("loadConfig", () => {
     const c = loadConfig(base);
     assert.equal(c.taskDb.engine, "mysql");
     assert.equal(c.dataDb.url, base.TASK_DB_URL, "DATA_DB_URL defaults to TASK_DB_URL");
+    assert.equal(c.dataDbMonitor, undefined);
     assert.deepEqual(c.taskTable, { schema: undefined, name: "box_download_task" });
     assert.equal(c.endpointUrl, undefined);
     assert.equal(c.format, DEFAULTS.EXPORT_FORMAT);
@@ -46,6 +53,7 @@ describe("loadConfig", () => {
   const every: Record<string, string> = {
     ...base,
     DATA_DB_URL: "postgresql://u:p@pg:5432/data",
+    DATA_DB_MONITOR_URL: "postgresql://mon:m@pg/data",
     TASK_TABLE: "public.tasks",
     AWS_ENDPOINT_URL: "http://127.0.0.1:4566",
     EXPORT_FORMAT: "CSV",
@@ -82,6 +90,7 @@ describe("loadConfig", () => {
   it("reads every option", () => {
     const c = loadConfig(every);
     assert.equal(c.dataDb.engine, "postgres");
+    assert.equal(c.dataDbMonitor?.url, "postgresql://mon:m@pg/data");
     assert.deepEqual(c.taskTable, { schema: "public", name: "tasks" });
     assert.equal(c.bucket, "exports");
     assert.equal(c.queueUrl, base.EXPORT_QUEUE_URL);
@@ -236,6 +245,11 @@ describe("loadConfig", () => {
     ],
     ["a lease too short", { LEASE_SECONDS: "1" }, /^LEASE_SECONDS must be between 3/],
     [
+      "a monitor on another server than the data",
+      { DATA_DB_MONITOR_URL: "mysql://m:p@other.example:3306/app" },
+      /^DATA_DB_MONITOR_URL must name the same server/,
+    ],
+    [
       "queue not a URL",
       { EXPORT_QUEUE_URL: "tasks" },
       /^EXPORT_QUEUE_URL must be an http\(s\) SQS queue URL/,
@@ -254,4 +268,18 @@ describe("loadConfig", () => {
       );
     });
   }
+
+  it("stops queries from the monitor, else from the task-table user on the data's server, else from nowhere else", () => {
+    const reader = "mysql://reader:r@DB.example/app";
+    const monitor = "mysql://mon:m@db.example:3306/app";
+    const at = (env: Record<string, string>) => monitorFor(loadConfig({ ...base, ...env }));
+    assert.equal(at({ DATA_DB_URL: reader, DATA_DB_MONITOR_URL: monitor })?.url, monitor);
+    // Same engine, host (any case) and port (3306 is the default) as the task table.
+    assert.equal(at({ DATA_DB_URL: reader })?.url, base.TASK_DB_URL);
+    assert.equal(at({ DATA_DB_URL: "mysql://reader:r@db.example:3307/app" }), undefined);
+    assert.equal(at({ DATA_DB_URL: "mysql://reader:r@other.example/app" }), undefined);
+    assert.equal(at({ DATA_DB_URL: "postgres://reader:r@db.example:3306/app" }), undefined);
+    // The task-table user as the data user: there is no other login to stop it from.
+    assert.equal(at({}), undefined);
+  });
 });

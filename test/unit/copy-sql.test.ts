@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { copyableSql, copyStatement } from "../../lib/engines/postgres/copy-sql.js";
 
-describe("copyableSql: SQL that can be wrapped in COPY ( ... ) without changing what runs", () => {
-  it("accepts ordinary queries, dropping trailing semicolons", () => {
+describe("copyableSql: the lexer's first filter before SQL is wrapped in COPY ( ... )", () => {
+  it("accepts ordinary queries, dropping trailing semicolons and what follows them", () => {
     assert.equal(copyableSql("SELECT 1"), "SELECT 1");
     assert.equal(copyableSql("SELECT 1;  \n"), "SELECT 1");
+    assert.equal(copyableSql("SELECT 1; ; -- done"), "SELECT 1");
     assert.equal(
       copyableSql("SELECT ')' AS a, \"x)\" FROM t -- )\n"),
       "SELECT ')' AS a, \"x)\" FROM t -- )\n",
@@ -20,20 +21,30 @@ describe("copyableSql: SQL that can be wrapped in COPY ( ... ) without changing 
     );
   });
 
+  it("reads strings, dollar quotes and nested comments as the lexer does", () => {
+    for (const sql of [
+      "SELECT $$)$$",
+      "SELECT $q$ ; ) $q$",
+      "SELECT E'\\')' ",
+      "SELECT /* /* nested ) */ ; */ 1",
+      'SELECT 1 AS ")"',
+    ]) {
+      assert.equal(copyableSql(sql), sql, sql);
+    }
+  });
+
   it("refuses anything that could escape the bracket or the statement", () => {
     for (const sql of [
       "SELECT 1) TO '/tmp/x' --",
       "SELECT 1; COMMIT; DELETE FROM t",
       "SELECT (1",
-      "SELECT 1; -- trailing comment after a semicolon",
-      "SELECT $$)$$",
-      "SELECT $1",
-      "SELECT E'\\')' ",
+      "SELECT ) (",
       "SELECT 'unterminated",
-      "SELECT /* /* nested */ */ 1",
-      "SELECT 1 \\g",
+      "SELECT $$open",
+      "SELECT /* open",
       ";",
       "",
+      "  -- only a comment",
     ]) {
       assert.equal(copyableSql(sql), undefined, sql);
     }

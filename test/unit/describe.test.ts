@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { classifyError } from "../../lib/engines/index.js";
 import { describeFailure } from "../../lib/failure/describe.js";
+import type { StopOutcome } from "../../lib/failure/kinds.js";
+import { isTransient } from "../../lib/failure/policy.js";
 import { MSG_MAX_CHARS, secretsOf } from "../../lib/redact.js";
+import { StatementTimeout } from "../../lib/sources/statement-limit.js";
 
 const secrets = secretsOf(["postgres://exporter:S3cr%40t!@db.internal.example:5432/app"]);
 const o = { timeoutSeconds: 30, secrets };
@@ -34,6 +37,33 @@ describe("describeFailure", () => {
         describeFailure(withCancel(err), classifyError(withCancel(err)), "query", o),
         /longer than the 30-second limit/,
       );
+    }
+  });
+
+  it("says how the worker's stop at the limit ended", () => {
+    const stopped = (outcome?: StopOutcome) => {
+      const err = new StatementTimeout(30);
+      err.stopped = outcome;
+      return describeFailure(err, classifyError(err), "query", o);
+    };
+    assert.match(stopped("cancelled"), /longer than the 30-second limit and was cancelled\./);
+    assert.match(
+      stopped("terminated"),
+      /and did not stop when cancelled, so its connection was terminated\./,
+    );
+    assert.match(
+      stopped("unconfirmed"),
+      /did not confirm that it stopped; an operator has been alerted/,
+    );
+    assert.match(stopped(), /longer than the 30-second limit and was stopped\./);
+  });
+
+  it("explains lock waits on both engines, and retries them", () => {
+    for (const err of [{ code: "55P03" }, { code: "ER_LOCK_WAIT_TIMEOUT", errno: 1205 }]) {
+      const e = withCancel(err);
+      const c = classifyError(e);
+      assert.match(describeFailure(e, c, "query", o), /waited too long for a lock/);
+      assert.equal(isTransient(e, c, "query"), true);
     }
   });
 

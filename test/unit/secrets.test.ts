@@ -78,6 +78,7 @@ describe("secrets", () => {
       {
         TASK_DB_SECRET_ARN: SM_ARN,
         DATA_DB_SECRET_ARN: SSM_ARN,
+        DATA_DB_MONITOR_SECRET_ARN: `${SSM_ARN}-monitor`,
         LINK_SECRET_ARN: `${SM_ARN}-link`,
         LINK_SECRET: "plain-local-secret-wins-over-the-arn-0000",
       },
@@ -86,14 +87,21 @@ describe("secrets", () => {
           [SM_ARN]:
             '{"engine":"mysql","host":"h","port":3306,"username":"u","password":"p","dbname":"t"}',
           [SSM_ARN]: "postgres://r:q@pg:5432/data",
+          [`${SSM_ARN}-monitor`]:
+            '{"engine":"postgres","host":"pg","port":5432,"username":"mon","password":"m","dbname":"data"}',
         },
         reads,
       ),
     );
     assert.equal(env.TASK_DB_URL, "mysql://u:p@h:3306/t");
     assert.equal(env.DATA_DB_URL, "postgres://r:q@pg:5432/data");
+    assert.equal(env.DATA_DB_MONITOR_URL, "postgres://mon:m@pg:5432/data");
     assert.equal(env.LINK_SECRET, "plain-local-secret-wins-over-the-arn-0000");
-    assert.deepEqual(reads, [SM_ARN, SSM_ARN], "the link ARN is not read when LINK_SECRET is set");
+    assert.deepEqual(
+      reads,
+      [SM_ARN, SSM_ARN, `${SSM_ARN}-monitor`],
+      "the link ARN is not read when LINK_SECRET is set",
+    );
   });
 
   it("fails the cold start naming the variable when a secret is missing or not an ARN", async () => {

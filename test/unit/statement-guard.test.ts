@@ -31,6 +31,8 @@ describe("task SQL guard", () => {
       "SELECT 1 -- ; DROP TABLE t",
       "SELECT update_time, inserted_by, for_user FROM t WHERE deleted = 0",
       "SELECT 'it''s' AS q",
+      // Names that are also Object.prototype's keys are plain names.
+      "SELECT constructor, tostring, __proto__, hasownproperty FROM t",
     ];
     for (const sql of both) {
       assert.doesNotThrow(() => checkTaskSql(postgres, sql), sql);
@@ -153,11 +155,115 @@ describe("task SQL guard", () => {
     );
   });
 
+  it("refuses the bypasses found in the lexer (each exact attack, with what to remove)", () => {
+    // PostgreSQL ends a -- comment at CR: the `)` and `;` after it are code.
+    refused(postgres, "SELECT 1 AS a --\r) TO STDOUT; ...", /more than one statement/);
+    refused(postgres, "SELECT 1 AS a --\r) TO STDOUT --", /\) at character 18 without its partner/);
+    // MariaDB: -- plus DEL is a comment, so the quote after it opens no string.
+    refused(
+      mysql,
+      "SELECT name, SLEEP(30) FROM t --\u007f'\nLOCK IN SHARE MODE -- '",
+      /LOCK IN SHARE MODE.*Remove that clause/,
+    );
+    refused(mysql, "SELECT 1 --\u0001'\n; DROP TABLE t -- '", /more than one statement/);
+    // U& names decode before the deny-list looks at them.
+    for (const sql of [
+      'SELECT U&"pg_\\0063ancel_backend"(pid) FROM pg_stat_activity',
+      "SELECT U&\"pg_!0063ancel_backend\" UESCAPE '!' (pid) FROM pg_stat_activity",
+      "SELECT u&\"pg_#0074erminate_backend\" /* x */ uescape '#'(pid) FROM pg_stat_activity",
+      'SELECT U&"\\+000070g_cancel_backend"(pid) FROM pg_stat_activity',
+    ])
+      refused(
+        postgres,
+        sql,
+        /calls pg_(cancel|terminate)_backend\(\), which stops other sessions' queries\. Remove that call\./,
+      );
+    // A no-break space or U+3000 is a name character: no dollar quote opens after it.
+    for (const space of ["\u00a0", "\u3000", "\u2003", "\ufeff"]) {
+      refused(
+        postgres,
+        `SELECT 1 AS a${space}$$, pg_cancel_backend(pid) FROM pg_stat_activity -- $$`,
+        /calls pg_cancel_backend\(\)/,
+      );
+      refused(
+        postgres,
+        `SELECT 1 AS a, ${space}$$, pg_cancel_backend(pid) FROM pg_stat_activity -- $$`,
+        /calls pg_cancel_backend\(\)/,
+      );
+    }
+    // Dollar tags of any length.
+    for (const n of [79, 80, 200, 5000]) {
+      const tag = `$${"t".repeat(n)}$`;
+      refused(
+        postgres,
+        `SELECT ${tag} ' ${tag}, pg_cancel_backend(1) -- '`,
+        /calls pg_cancel_backend\(\)/,
+      );
+      assert.doesNotThrow(() => checkTaskSql(postgres, `SELECT ${tag}pg_cancel_backend(1)${tag}`));
+    }
+    // Functions that run SQL given as text.
+    refused(
+      postgres,
+      "SELECT * FROM ts_stat('SELECT to_tsvector(body) FROM t')",
+      /calls ts_stat\(\), which runs SQL given as text\. Remove that call\./,
+    );
+    refused(
+      postgres,
+      "SELECT ts_rewrite('a'::tsquery, 'SELECT old, new FROM aliases')",
+      /calls ts_rewrite\(\), which runs SQL given as text/,
+    );
+    for (const f of [
+      "query_to_xml",
+      "query_to_xmlschema",
+      "query_to_xml_and_xmlschema",
+      "cursor_to_xml",
+      "cursor_to_xmlschema",
+      "table_to_xml",
+      "table_to_xml_and_xmlschema",
+      "schema_to_xmlschema",
+      "database_to_xml",
+      "database_to_xml_and_xmlschema",
+    ])
+      refused(postgres, `SELECT ${f}('select 1', true, false, '')`, /runs SQL given as text/);
+    // The three-tsquery ts_rewrite runs no text.
+    assert.doesNotThrow(() =>
+      checkTaskSql(postgres, "SELECT ts_rewrite('a & b'::tsquery, 'a'::tsquery, 'c'::tsquery)"),
+    );
+  });
+
+  it("refuses a NUL and brackets without partners, which no reading statement needs", () => {
+    refused(postgres, "SELECT 'a\0b'", /NUL character.*Remove it/);
+    refused(mysql, "SELECT 1 -- \0", /NUL character/);
+    refused(postgres, "SELECT (1", /\( at character 8 without its partner/);
+    refused(postgres, "SELECT 1)", /\) at character 9 without its partner/);
+    refused(postgres, "SELECT a[1)]", /\) at character 11/);
+    assert.doesNotThrow(() => checkTaskSql(postgres, "SELECT (a[1]), f((2)) FROM t"));
+  });
+
+  it("refuses more calls that change the server's state on PostgreSQL", () => {
+    for (const f of [
+      "loread",
+      "lowrite",
+      "pg_copy_logical_replication_slot",
+      "pg_wal_replay_pause",
+      "brin_summarize_new_values",
+      "gin_clean_pending_list",
+    ])
+      refused(postgres, `SELECT ${f}(1)`, /Remove that call/);
+    assert.doesNotThrow(() => checkTaskSql(postgres, "SELECT pg_sleep(1), lower('A'), log(2)"));
+  });
+
   it("refuses what it cannot read", () => {
     refused(postgres, "SELECT 'abc", /cannot be read: an unterminated ' quote/);
     refused(postgres, "SELECT /* /* */ 1", /comment starting at character 8 is not closed/);
     refused(postgres, "SELECT $x$ abc", /\$x\$ quote/);
     refused(mysql, "SELECT `abc", /unterminated/);
+    refused(
+      postgres,
+      'SELECT 1 AS U&"a\\006"',
+      /invalid Unicode escape in the literal at character 13/,
+    );
+    refused(postgres, "SELECT E'\\xff'", /not valid UTF-8 in the literal at character 8/);
   });
 
   it("lexes both string-escape modes: the sources pin the one the guard used", () => {

@@ -8,6 +8,7 @@ const BY_CODE: Record<string, Classified> = {
   ER_ACCESS_DENIED_ERROR: { kind: "refused", reason: "access denied" },
   ER_BAD_DB_ERROR: { kind: "refused", reason: "database does not exist" },
   ER_QUERY_TIMEOUT: { kind: "timeout" },
+  ER_LOCK_WAIT_TIMEOUT: { kind: "locked" }, // innodb_lock_wait_timeout and lock_wait_timeout (metadata locks)
   ER_STATEMENT_TIMEOUT: { kind: "timeout" },
   ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION: { kind: "read-only" },
 };

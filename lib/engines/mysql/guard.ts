@@ -14,18 +14,34 @@ const REFUSED: [RegExp, string][] = [
   ],
 ];
 
-/** MySQL/MariaDB, lexed with sql_mode pinned (backslash escapes on, ANSI_QUOTES off). */
+// Every ASCII control character, DEL included: after `--` each one starts a comment (probed).
+const CONTROLS = `${String.fromCharCode(...Array.from({ length: 32 }, (_, c) => c))}\x7f`;
+
+/**
+ * MySQL/MariaDB, lexed with sql_mode pinned (backslash escapes on, ANSI_QUOTES off); rules
+ * probed on MariaDB 10.11.
+ */
 export const mysqlGuard: GuardRules = {
   lex: {
+    whitespace: " \t\n\v\f\r",
+    // A NUL ends a line comment (and is then a syntax error) as well as LF; CR does not.
+    lineCommentEnds: "\n\0",
+    dashDashFollowers: ` ${CONTROLS}`,
     hashComments: true,
-    dashDashNeedsSpace: true,
     nestedComments: false,
     executableComments: true,
     dollarQuotes: false,
     escapeStrings: false,
+    unicodeEscapes: false,
     backslashEscapes: true,
+    escapeStyle: "letters",
     doubleQuoteStrings: true,
     backtickIdentifiers: true,
+    atVariables: true,
+    nameStartExtra: "$",
+    digitNames: true,
+    nameMaxBytes: 0,
+    operatorChars: "<>=!|&:",
   },
   refuseFunction(name) {
     return REFUSED.find(([re]) => re.test(name))?.[1];

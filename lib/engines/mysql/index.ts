@@ -3,7 +3,7 @@ import { mysqlClient } from "./client.js";
 import { classifyMysql } from "./errors.js";
 import { mysqlGuard } from "./guard.js";
 import { mysqlQuoteIdent } from "./quote.js";
-import { mysqlRoleFacts } from "./role.js";
+import { mysqlRoleFacts, mysqlTaskTableSeenFrom } from "./role.js";
 import { mysqlSchema } from "./schema.js";
 import { mysqlSource } from "./source.js";
 
@@ -26,5 +26,6 @@ export const mysqlDialect: Dialect = {
   guard: mysqlGuard,
   classify: classifyMysql,
   roleFacts: mysqlRoleFacts,
+  taskTableSeenFrom: mysqlTaskTableSeenFrom,
   isMissingTable: (err) => (err as { code?: string } | null)?.code === "ER_NO_SUCH_TABLE",
 };

@@ -1,12 +1,16 @@
 import type { Readable } from "node:stream";
 import type mysql from "mysql2";
-import { type BatchLimits, rowBatchStream } from "../../sources/row-batches.js";
+import {
+  type BatchLimits,
+  rowBatchStream,
+  VALUE_OVERHEAD_BYTES,
+} from "../../sources/row-batches.js";
 import type { Row } from "../../sources/types.js";
 
-/** A row's size for batching: its characters, and a little for each field. */
+/** A row's size for batching: its characters, and each value's overhead. */
 function rowBytes(row: Row): number {
   let bytes = 0;
-  for (const v of row) bytes += 8 + (typeof v === "string" ? v.length : 0);
+  for (const v of row) bytes += VALUE_OVERHEAD_BYTES + (typeof v === "string" ? v.length : 0);
   return bytes;
 }
 

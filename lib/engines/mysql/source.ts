@@ -1,12 +1,20 @@
 import { isUtf8 } from "node:buffer";
 import mysql from "mysql2";
 import type { DbUrl } from "../../db/url.js";
+import type { StopOutcome } from "../../failure/kinds.js";
 import { BATCH_BYTES, BATCH_ROWS, MAX_ROW_BYTES } from "../../sources/row-limits.js";
-import { enforceTimeout, failFast, onceClose } from "../../sources/streams.js";
+import { StatementLimit } from "../../sources/statement-limit.js";
+import { createStopper, STOP_BOUND_MS } from "../../sources/stop.js";
+import { failFast, onceClose } from "../../sources/streams.js";
 import type { DataSource, SourceOptions } from "../../sources/types.js";
 import { mysqlRowBatches } from "./row-batches.js";
 import { PIN_SQL_MODE } from "./session.js";
+import { mysqlStopTarget } from "./stop.js";
 import { guardMysqlSocket } from "./wire-guard.js";
+
+// Seconds a task waits for a row lock (InnoDB) or a table's metadata lock (a schema change)
+// before it fails, instead of waiting out its whole time limit.
+const LOCK_WAIT_SECONDS = 5;
 
 type TypeCastFn = Exclude<NonNullable<mysql.ConnectionOptions["typeCast"]>, boolean>;
 
@@ -46,6 +54,8 @@ export function timeoutStatement(serverVersion: string, seconds: number): string
 }
 
 export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
+  const stopper = createStopper({ hasMonitor: o.monitor !== undefined, log: o.log });
+  const urls = { monitor: o.monitor?.url, data: db.url };
   return {
     label: db.label,
     async open(sql) {
@@ -64,14 +74,11 @@ export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
             err ? reject(err) : resolve(res),
           ),
         );
-      // KILL QUERY from a second connection: the same user may stop its own session's query.
-      const cancel = async () => {
-        const id = conn.threadId;
-        if (!Number.isSafeInteger(id)) return;
-        const other = mysql.createConnection({ uri: db.url, connectTimeout: 5000 });
-        other.on("error", () => {});
-        await new Promise<void>((resolve) => other.query("KILL QUERY ?", [id], () => resolve()));
-        other.destroy();
+      // KILL QUERY, then KILL CONNECTION if need be, from a second connection (stop.ts), once.
+      let stopping: Promise<StopOutcome> | undefined;
+      const stop = () => {
+        stopping ??= stopper(mysqlStopTarget(conn, urls, db.label));
+        return stopping;
       };
       try {
         await run(PIN_SQL_MODE);
@@ -79,24 +86,32 @@ export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
         await run(timeoutStatement(version[0]?.v ?? "", o.statementTimeoutSeconds));
         // A paused stream (slow upload) must not make the server drop us after 60 s.
         await run("SET SESSION net_write_timeout = 900");
+        await run(`SET SESSION innodb_lock_wait_timeout = ${LOCK_WAIT_SECONDS}`);
+        await run(`SET SESSION lock_wait_timeout = ${LOCK_WAIT_SECONDS}`);
+        // Under SERIALIZABLE (a server default may say so) InnoDB reads take shared row locks,
+        // even in a read-only transaction, and would block the application's writes.
+        await run("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
         await run("SET SESSION TRANSACTION READ ONLY");
         await run("START TRANSACTION READ ONLY");
+        // Started before the query is sent, so it never reads less than the server's clock.
+        const limit = new StatementLimit(o.statementTimeoutSeconds, stop);
         const batches = mysqlRowBatches(conn, sql, {
           bytes: BATCH_BYTES,
           rows: o.batchRows ?? BATCH_ROWS,
         });
-        const rows = failFast(batches, { objectMode: true, highWaterMark: 1 }, conn);
+        const buffering = { objectMode: true, highWaterMark: 1, flush: limit.flush };
+        const rows = failFast(batches, buffering, conn);
         guardMysqlSocket(conn, rows, o.maxRowBytes ?? MAX_ROW_BYTES);
-        enforceTimeout(rows, o.statementTimeoutSeconds, cancel);
+        limit.watch(rows);
         const close = onceClose(async () => {
           // A finished stream ends politely; an unfinished query is killed on the server (a
           // closed socket alone leaves it running until it next writes), then cut.
           if (rows.readableEnded) await new Promise<void>((resolve) => conn.end(() => resolve()));
           else {
-            await cancel();
+            await stop();
             conn.destroy();
           }
-        });
+        }, STOP_BOUND_MS);
         return { rows, close };
       } catch (err) {
         conn.destroy();

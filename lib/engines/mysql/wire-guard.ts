@@ -145,9 +145,16 @@ export function mysqlWireScanner(maxBytes: number): WireScanner {
       const n = chunk.length;
       while (i < n && mode !== DONE) {
         if (headerRead < 4) {
-          const b = chunk[i++] as number;
-          if (headerRead < 3) length += b * 256 ** headerRead;
-          headerRead += 1;
+          if (headerRead === 0 && i + 4 <= n) {
+            // The common case, a whole header in this chunk, read at once.
+            length = chunk.readUIntLE(i, 3);
+            i += 4;
+            headerRead = 4;
+          } else {
+            const b = chunk[i++] as number;
+            if (headerRead < 3) length += b * 256 ** headerRead;
+            headerRead += 1;
+          }
           if (headerRead === 4) {
             left = length;
             const first = starting;

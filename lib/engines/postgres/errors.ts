@@ -12,6 +12,7 @@ const BY_SQLSTATE: Record<string, Classified> = {
   "28000": { kind: "refused", reason: "access denied" },
   "3D000": { kind: "refused", reason: "database does not exist" },
   "57014": { kind: "timeout" }, // query_canceled (statement_timeout)
+  "55P03": { kind: "locked" }, // lock_not_available (lock_timeout)
   "25006": { kind: "read-only" },
 };
 

@@ -3,11 +3,11 @@ import { postgresClient } from "./client.js";
 import { classifyPostgres } from "./errors.js";
 import { postgresGuard } from "./guard.js";
 import { postgresQuoteIdent } from "./quote.js";
-import { postgresRoleFacts } from "./role.js";
+import { postgresRoleFacts, postgresTaskTableSeenFrom } from "./role.js";
 import { postgresSchema } from "./schema.js";
 import { postgresSource } from "./source.js";
 
-/** PostgreSQL, through node-postgres (pg, pg-query-stream, pg-copy-streams). */
+/** PostgreSQL, through node-postgres (pg, pg-copy-streams). */
 export const postgresDialect: Dialect = {
   engine: "postgres",
   quoteIdent: postgresQuoteIdent,
@@ -26,5 +26,6 @@ export const postgresDialect: Dialect = {
   guard: postgresGuard,
   classify: classifyPostgres,
   roleFacts: postgresRoleFacts,
+  taskTableSeenFrom: postgresTaskTableSeenFrom,
   isMissingTable: (err) => (err as { code?: string } | null)?.code === "42P01",
 };

@@ -1,6 +1,10 @@
 import type { Readable } from "node:stream";
 import type pg from "pg";
-import { type BatchLimits, rowBatchStream } from "../../sources/row-batches.js";
+import {
+  type BatchLimits,
+  rowBatchStream,
+  VALUE_OVERHEAD_BYTES,
+} from "../../sources/row-batches.js";
 
 /**
  * Task SQL as one extended-protocol query (Parse, Bind, Describe, Execute, Sync: the server
@@ -41,7 +45,7 @@ export class RowQuery implements pg.Submittable {
   handleRowDescription(): void {}
 
   handleDataRow(msg: { fields: (string | null)[]; length: number }): void {
-    this.out.row(msg.fields, msg.length);
+    this.out.row(msg.fields, msg.length + VALUE_OVERHEAD_BYTES * msg.fields.length);
   }
 
   handleCommandComplete(): void {}

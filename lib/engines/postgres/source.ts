@@ -1,28 +1,40 @@
 import type { Readable } from "node:stream";
 import pg from "pg";
-import { to as copyTo } from "pg-copy-streams";
 import type { DbUrl } from "../../db/url.js";
+import type { StopOutcome } from "../../failure/kinds.js";
 import { BATCH_BYTES, BATCH_ROWS, MAX_ROW_BYTES } from "../../sources/row-limits.js";
-import { enforceTimeout, failFast, onceClose } from "../../sources/streams.js";
+import { StatementLimit } from "../../sources/statement-limit.js";
+import { createStopper, STOP_BOUND_MS } from "../../sources/stop.js";
+import { failFast, onceClose } from "../../sources/streams.js";
 import type { DataSource, RenderedStream, SourceOptions } from "../../sources/types.js";
+import { copyOut } from "./copy-out.js";
 import { copyableSql, copyStatement } from "./copy-sql.js";
+import { checkPlanFunctions } from "./plan-functions.js";
 import { RowQuery } from "./row-query.js";
+import { postgresStopTarget } from "./stop.js";
 import { guardPgSocket } from "./wire-guard.js";
 
 // COPY output is buffered up to this many bytes ahead of a slow upload.
 const COPY_BUFFER_BYTES = 1024 * 1024;
 
+// A task waiting for a lock (a schema change holding its table) fails in seconds instead of
+// waiting out its whole time limit.
+const LOCK_TIMEOUT_MS = 5000;
+
 export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
   const timeoutMs = o.statementTimeoutSeconds * 1000;
+  const stopper = createStopper({ hasMonitor: o.monitor !== undefined, log: o.log });
+  const urls = { monitor: o.monitor?.url, data: db.url };
 
   /**
    * A connection inside a read-only transaction with the statement timeout set and
    * standard_conforming_strings pinned on (the guard and the COPY wrapper lex that way).
-   * `cancel` stops its running query from a second connection; `close` never waits for it.
+   * `stop` stops its running query from a second connection (stop.ts), once; `close` never
+   * waits for the query.
    */
   async function begin(): Promise<{
     client: pg.Client;
-    cancel: () => Promise<void>;
+    stop: () => Promise<StopOutcome>;
     closeWhen: (rows: Readable) => () => Promise<void>;
   }> {
     // Settings go inside the transaction, not in startup options, so PgBouncer (which refuses
@@ -36,74 +48,94 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
     // Connection errors surface through the row stream; this only stops an unhandled 'error'.
     client.on("error", () => {});
     await client.connect();
-    const pid = (client as unknown as { processID: number }).processID;
-    const cancel = async () => {
-      const other = new pg.Client({ connectionString: db.url, connectionTimeoutMillis: 5000 });
-      other.on("error", () => {});
-      try {
-        await other.connect();
-        await other.query("SELECT pg_cancel_backend($1)", [pid]);
-      } catch {
-        // The session is gone already, or the server is: nothing left to stop.
-      } finally {
-        await other.end().catch(() => {});
-      }
+    let stopping: Promise<StopOutcome> | undefined;
+    const stop = () => {
+      stopping ??= stopper(postgresStopTarget(client, urls, db.label));
+      return stopping;
     };
     const closeWhen = (rows: Readable) =>
       onceClose(async () => {
         if (rows.readableEnded) {
           await client.query("ROLLBACK").catch(() => {});
         } else {
-          // Mid-query: a ROLLBACK would queue behind it. Stop it, then drop the connection
-          // (the server rolls back); nothing is left idle in a transaction.
-          await cancel();
+          // Mid-query: a ROLLBACK would queue behind it. Stop it and drop the connection (the
+          // server rolls back); nothing is left running or idle in a transaction.
+          await stop();
         }
         await client.end();
-      });
+      }, STOP_BOUND_MS);
     try {
       await client.query("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
       await client.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
+      await client.query(`SET LOCAL lock_timeout = ${LOCK_TIMEOUT_MS}`);
       // A worker that dies mid-export must not hold a transaction open on the server.
       await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${timeoutMs}`);
       await client.query("SET LOCAL standard_conforming_strings = on");
-      return { client, cancel, closeWhen };
+      return { client, stop, closeWhen };
     } catch (err) {
       await client.end().catch(() => {});
       throw err;
     }
   }
 
+  /**
+   * Sends the task SQL: first the server-side function check (plan-functions.ts) when the
+   * guard's rules are given, then `send`, all under the limit. A failure ends the session; one
+   * after the limit fired is the limit's timeout.
+   */
+  async function checked<T>(
+    client: pg.Client,
+    limit: StatementLimit,
+    sql: string,
+    send: () => T | Promise<T>,
+  ): Promise<T> {
+    try {
+      if (o.functionRules) await checkPlanFunctions(client, sql, o.functionRules);
+      return await send();
+    } catch (err) {
+      const failure = await limit.failure(err);
+      await client.end().catch(() => {});
+      throw failure;
+    }
+  }
+
   return {
     label: db.label,
     async open(sql) {
-      const { client, cancel, closeWhen } = await begin();
-      // The extended protocol runs exactly one statement: "a; b" is refused by the server.
-      // Every column comes as PostgreSQL's own text output (timestamps, numerics, booleans as
-      // psql shows them); the query reports the server's own error (57P01 on a restart).
+      const { client, stop, closeWhen } = await begin();
+      const limit = new StatementLimit(o.statementTimeoutSeconds, stop);
+      await checked(client, limit, sql, () => undefined);
+      // The extended protocol runs exactly one statement ("a; b" is refused by the server), so
+      // the row query needs no separate proof; only COPY goes over the simple protocol
+      // (copy-out.ts). Every column comes as PostgreSQL's own text output (timestamps, numerics,
+      // booleans as psql shows them); the query reports the server's own error (57P01 on a restart).
       const query = client.query(
         new RowQuery(sql, { bytes: BATCH_BYTES, rows: o.batchRows ?? BATCH_ROWS }),
       );
-      const rows = failFast(query.rows, { objectMode: true, highWaterMark: 1 }, client);
+      const buffering = { objectMode: true, highWaterMark: 1, flush: limit.flush };
+      const rows = failFast(query.rows, buffering, client);
       guardPgSocket(client, rows, o.maxRowBytes ?? MAX_ROW_BYTES);
-      enforceTimeout(rows, o.statementTimeoutSeconds, cancel);
+      limit.watch(rows);
       return { rows, close: closeWhen(rows) };
     },
 
     /**
      * The fast path: the server writes the CSV itself (`COPY (sql) TO STDOUT`), several times
      * faster than decoding rows in JavaScript (npm run bench). Only when switched on (PG_COPY)
-     * and for SQL that copyableSql can prove is safe to wrap; otherwise undefined, and the
-     * caller uses open().
+     * and for SQL that passes copyableSql's first filter; otherwise undefined, and the caller
+     * uses open(). The server proves the wrapped text is one statement (copy-out.ts).
      */
     async openRendered(sql, rendering): Promise<RenderedStream | undefined> {
       if (rendering !== "rfc4180-csv" || o.serverRendering === false) return undefined;
       const body = copyableSql(sql);
       if (body === undefined) return undefined;
-      const { client, cancel, closeWhen } = await begin();
-      const copy = client.query(copyTo(copyStatement(body)));
-      const bytes = failFast(copy, { objectMode: false, highWaterMark: COPY_BUFFER_BYTES }, client);
+      const { client, stop, closeWhen } = await begin();
+      const limit = new StatementLimit(o.statementTimeoutSeconds, stop);
+      const copy = await checked(client, limit, body, () => copyOut(client, copyStatement(body)));
+      const buffering = { objectMode: false, highWaterMark: COPY_BUFFER_BYTES, flush: limit.flush };
+      const bytes = failFast(copy, buffering, client);
       guardPgSocket(client, bytes, o.maxRowBytes ?? MAX_ROW_BYTES);
-      enforceTimeout(bytes, o.statementTimeoutSeconds, cancel);
+      limit.watch(bytes);
       return { bytes, close: closeWhen(bytes) };
     },
   };

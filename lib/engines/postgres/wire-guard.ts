@@ -81,6 +81,14 @@ export function pgWireScanner(maxBytes: number): WireScanner {
       while (i < n) {
         switch (state) {
           case TYPE:
+            // The common case, a whole header in this chunk, read at once.
+            if (i + 5 <= n) {
+              type = chunk[i] as number;
+              const verdict = header(chunk.readUInt32BE(i + 1));
+              i += 5;
+              if (verdict) return verdict;
+              break;
+            }
             type = chunk[i++] as number;
             state = LENGTH;
             want = 4;

@@ -13,9 +13,8 @@ const NEEDS_QUOTES = /[",\r\n]/;
 
 /**
  * Quotes doubled. Split and join, not a global replace: V8 builds a replace's result as one
- * concatenation per match, about 32 bytes of heap per quote until something flattens it, and
- * a batch of cells full of quotes waits in the stream buffers that way (a cell of 4 MB of
- * quotes took over 100 MB; npm run bench:rows). A join is one flat string.
+ * concatenation per match, a heap object per quote until something flattens it; a join is
+ * one flat string.
  */
 function doubleQuotes(text: string): string {
   return text.includes('"') ? text.split('"').join('""') : text;
@@ -38,10 +37,14 @@ const CHUNK_CHARS = 64 * 1024;
 // cell is not copied into one long line.
 const SLICE_CHARS = 16 * 1024;
 
+const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
+
 /**
- * Batches of rows (arrays of values, in the query's column order) in, CSV text out: RFC 4180 quoting,
- * CRLF line ends, a 1-based row number in front of every data row. Returned as the stages to
- * put in a pipeline, so backpressure and errors flow through.
+ * Batches of rows (arrays of values, in the query's column order) in, CSV out as UTF-8 bytes:
+ * RFC 4180 quoting, CRLF line ends, a 1-based row number in front of every data row. Returned
+ * as the stages to put in a pipeline, so backpressure and errors flow through. Bytes, not
+ * strings: a batch's output waits in the stream buffer until the encoder takes it, and as
+ * bytes it is flat and off the V8 heap (as strings it is a tree of a heap object per value).
  *
  * A title with more or fewer labels than the query has columns (plus the row number) is kept
  * as written, and the shorter side is padded with empty fields, so every line has the same
@@ -59,10 +62,10 @@ export function createCsvLayout(o: CsvLayoutOptions): {
   let rowNumber = 0;
   let width = 0;
   let pending = "";
-  let emit: (text: string) => void = () => {};
+  let emit: (bytes: Buffer) => void = () => {};
   const flushIfFull = () => {
     if (pending.length >= CHUNK_CHARS) {
-      emit(pending);
+      emit(Buffer.from(pending, "utf8"));
       pending = "";
     }
   };
@@ -70,8 +73,12 @@ export function createCsvLayout(o: CsvLayoutOptions): {
   const longCell = (text: string) => {
     const quoted = NEEDS_QUOTES.test(text);
     pending += `,${quoted ? '"' : ""}${formulas ? formulaPrefix(text) : ""}`;
-    for (let at = 0; at < text.length; at += SLICE_CHARS) {
-      const slice = text.slice(at, at + SLICE_CHARS);
+    for (let at = 0; at < text.length; ) {
+      let end = Math.min(at + SLICE_CHARS, text.length);
+      // Never between a character's two halves: each piece becomes UTF-8 on its own.
+      if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end -= 1;
+      const slice = text.slice(at, end);
+      at = end;
       pending += quoted ? doubleQuotes(slice) : slice;
       flushIfFull();
     }
@@ -105,12 +112,8 @@ export function createCsvLayout(o: CsvLayoutOptions): {
     writableObjectMode: true,
     // One batch waits while one is written: a batch is already bounded in bytes by the source.
     writableHighWaterMark: 1,
-    // Strings downstream: the encoder takes text.
-    readableObjectMode: true,
-    // One chunk of text waits for a slower stage (a compressing container, the upload), not
-    // the default sixteen: waiting text is V8 heap the collector copies and promotes, which
-    // cost a gzip or ZIP export more time than compressing (npm run bench:formats).
-    readableHighWaterMark: 1,
+    // UTF-8 bytes downstream, in pieces of whole characters.
+    readableObjectMode: false,
     transform(batch: unknown[][], _enc: BufferEncoding, done: TransformCallback) {
       for (const row of batch) {
         line(row);
@@ -121,11 +124,11 @@ export function createCsvLayout(o: CsvLayoutOptions): {
     flush(done: TransformCallback) {
       // No rows: the file still has its header line.
       if (rowNumber === 0 && header.length > 0) pending += headerLine(header, header.length);
-      if (pending !== "") this.push(pending);
+      if (pending !== "") this.push(Buffer.from(pending, "utf8"));
       done();
     },
   });
-  emit = (text) => writer.push(text);
+  emit = (bytes) => writer.push(bytes);
   return { stages: [writer], rowCount: () => rowNumber };
 }
 

@@ -73,7 +73,7 @@ function utf8Encoder(bom: boolean): TextEncoder {
   };
 }
 
-/** Text (strings, or UTF-8 Buffers from a COPY) in, GB18030 out; see gb18030.ts. */
+/** Text (UTF-8 Buffers from the CSV layout or a COPY, or strings) in, GB18030 out; see gb18030.ts. */
 function gb18030Encoder(): TextEncoder {
   let carry = "";
   let carryBytes: Buffer | undefined;

@@ -1,0 +1,117 @@
+import { TEXT_ENCODINGS, type TextEncoding } from "./encoding/encoder.js";
+
+/** How one task's file is written: the deployment's defaults, overridden by the task's options. */
+export interface OutputOptions {
+  format: "csv" | "xlsx";
+  /** CSV only. */
+  encoding: TextEncoding;
+  /** CSV only: cells Excel would run as formulas get a leading `'` (OWASP CSV injection). */
+  escapeFormulas: boolean;
+  /** CSV only: text of long digit runs written so Excel shows every digit (see csv/long-digits.ts). */
+  longDigitsAsText: boolean;
+  /** CSV only: parts of at most 1,048,575 data rows, each with the header, in one ZIP. */
+  splitRows: boolean;
+  /** CSV only: the file gzipped (.csv.gz) or in a ZIP (.zip). */
+  compress: "none" | "gzip" | "zip";
+}
+
+export const OUTPUT_FORMATS: readonly OutputOptions["format"][] = ["csv", "xlsx"];
+export const COMPRESSIONS: readonly OutputOptions["compress"][] = ["none", "gzip", "zip"];
+
+/** A task's options that cannot be used: the msg names the option and what it may be. */
+export class OptionsRejected extends Error {
+  override name = "OptionsRejected";
+}
+
+type Reader = (value: unknown, key: string) => unknown;
+
+const oneOf =
+  <T extends string>(allowed: readonly T[]): Reader =>
+  (v, key) => {
+    if (typeof v === "string" && allowed.includes(v.toLowerCase() as T)) return v.toLowerCase();
+    throw new OptionsRejected(
+      `option "${key}" must be one of ${allowed.join(", ")}, not ${shown(v)}`,
+    );
+  };
+
+// PHP's json_encode writes true/false; 1/0 are accepted as the same.
+const flag: Reader = (v, key) => {
+  if (v === true || v === 1) return true;
+  if (v === false || v === 0) return false;
+  throw new OptionsRejected(`option "${key}" must be true or false, not ${shown(v)}`);
+};
+
+// The JSON keys a task may set, each with its reader and the field it sets.
+const KEYS: Record<string, [keyof OutputOptions, Reader]> = {
+  format: ["format", oneOf(OUTPUT_FORMATS)],
+  encoding: ["encoding", oneOf(TEXT_ENCODINGS)],
+  escape_formulas: ["escapeFormulas", flag],
+  long_digits_as_text: ["longDigitsAsText", flag],
+  split_rows: ["splitRows", flag],
+  compress: ["compress", oneOf(COMPRESSIONS)],
+};
+
+/** The option keys a task may set, for messages and the README. */
+export const OPTION_KEYS = Object.keys(KEYS);
+
+const CSV_ONLY: (keyof OutputOptions)[] = [
+  "encoding",
+  "escapeFormulas",
+  "longDigitsAsText",
+  "splitRows",
+  "compress",
+];
+
+function shown(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+}
+
+/**
+ * The task's `options` column (JSON, or NULL/empty for the defaults) resolved against the
+ * deployment's defaults, once, before any byte is written. Unknown keys, bad values and
+ * combinations that cannot be honoured throw OptionsRejected naming the option. A CSV-only
+ * option the task did not set is simply not used for an XLSX file; one it did set is refused.
+ */
+export function resolveOptions(raw: string | null, defaults: OutputOptions): OutputOptions {
+  const text = raw?.trim() ?? "";
+  if (text === "") return defaults;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new OptionsRejected(`options must be a JSON object such as {"format": "xlsx"}`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new OptionsRejected(`options must be a JSON object such as {"format": "xlsx"}`);
+  }
+  const out: OutputOptions = { ...defaults };
+  const given = new Set<keyof OutputOptions>();
+  for (const [key, value] of Object.entries(parsed)) {
+    const entry = Object.hasOwn(KEYS, key) ? KEYS[key] : undefined;
+    if (entry === undefined) {
+      throw new OptionsRejected(
+        `unknown option ${shown(key)} (the options are ${OPTION_KEYS.join(", ")})`,
+      );
+    }
+    const [field, read] = entry;
+    (out as unknown as Record<string, unknown>)[field] = read(value, key);
+    given.add(field);
+  }
+  if (out.format === "xlsx") {
+    const set = CSV_ONLY.filter((f) => given.has(f));
+    if (set.length > 0) {
+      const key = OPTION_KEYS.find((k) => KEYS[k]?.[0] === set[0]) as string;
+      throw new OptionsRejected(
+        `option "${key}" applies to CSV only; an XLSX file is already compressed, starts a new sheet every 1,048,575 rows and never runs a cell as a formula`,
+      );
+    }
+    return { ...out, compress: "none", splitRows: false };
+  }
+  if (out.splitRows && out.compress === "gzip") {
+    throw new OptionsRejected(
+      `option "split_rows" delivers its parts in one ZIP, so "compress" must be "zip" or "none", not "gzip"`,
+    );
+  }
+  return out;
+}

@@ -20,6 +20,7 @@ import { migrate } from "../lib/tasks/migrate.js";
 import { runBaseline } from "./baseline.js";
 import { BENCH_TABLE, benchQuery, ensureBenchData } from "./data.js";
 import { measureLatency } from "./latency.js";
+import { CHECK_RUNS, measureChecks } from "./server-checks.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -260,6 +261,12 @@ for (const g of guard)
   console.log(
     `| ${g.engine} | ${g.chars.toLocaleString("en-US")} | ${g.firstMs.toFixed(1)} | ${g.medianMs.toFixed(1)} |`,
   );
+console.log(
+  `\nThe server-side checks, on the real servers (median / max of ${CHECK_RUNS} after a warm-up):\n`,
+);
+console.log("| engine | step | median ms | max ms |\n|---|---|---|---|");
+for (const c of await measureChecks(pgUrl, mysqlUrl))
+  console.log(`| ${c.engine} | ${c.step} | ${c.medianMs.toFixed(2)} | ${c.maxMs.toFixed(2)} |`);
 console.log(`\nMemory, ${SMALL} -> ${ROWS} rows:`);
 for (const f of flat) console.log(`- ${f}`);
 

@@ -14,3 +14,9 @@ export const BATCH_BYTES = 1024 * 1024;
 
 /** ... or this many rows, whichever comes first. */
 export const BATCH_ROWS = 2000;
+
+/**
+ * The largest query plan the PostgreSQL function check reads (EXPLAIN VERBOSE shows folded
+ * constants whole). Parsed as JSON, so held about three times over; a larger plan fails the task.
+ */
+export const MAX_PLAN_BYTES = 16 * 1024 * 1024;

@@ -62,6 +62,8 @@ export interface SourceOptions {
   batchRows?: number;
   /** The most bytes one row may take on the wire (row-limits.ts MAX_ROW_BYTES). */
   maxRowBytes?: number;
+  /** The largest query plan the PostgreSQL function check reads (tests lower it; default row-limits.ts). */
+  maxPlanBytes?: number;
   /** Let the server render the output where it can (PG_COPY). */
   serverRendering?: boolean;
   /**

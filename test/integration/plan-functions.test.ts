@@ -219,6 +219,29 @@ describe("postgres: the server's function check in the source, as the reader", (
     assert.ok(Date.now() - started < 6000, `stopped after ${Date.now() - started} ms`);
   });
 
+  it("refuses a plan too large to hold before the driver reads it; a row of constants under it fails as a row", {
+    timeout: 30_000,
+  }, async () => {
+    // The planner folds repeat() of constants, and EXPLAIN VERBOSE shows the whole result.
+    const small = postgresSource(parseDbUrl(readerUrl("postgres")), {
+      statementTimeoutSeconds: 10,
+      monitor: parseDbUrl(serviceUrl("postgres")),
+      functionRules: postgresGuard,
+      maxRowBytes: 512 * 1024,
+      maxPlanBytes: 1024 * 1024,
+    });
+    for (const copy of [false, true]) {
+      assert.match(
+        msgOf(await run(small, "SELECT 1 AS n, repeat('x', 2000000) AS big", copy)),
+        /^The query plan for the task's SQL is larger than 1 MB .*Shorten that value/,
+      );
+      assert.match(
+        msgOf(await run(small, "SELECT 1 AS n, repeat('x', 700000) AS big", copy)),
+        /^Row 1, column 2 makes the row larger than 0.5 MB/,
+      );
+    }
+  });
+
   it("refuses through the guarded source, whichever check sees the call first", async () => {
     const guarded = createDataSource(parseDbUrl(readerUrl("postgres")), {
       statementTimeoutSeconds: 10,

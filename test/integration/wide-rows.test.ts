@@ -39,7 +39,9 @@ async function readAll(
   sql: string,
   onRow?: (row: string[]) => void,
 ): Promise<{ rows: string[][]; error?: unknown; closeMs: number }> {
-  const s = await open(source, path, sql);
+  // PostgreSQL plans the query before it runs (the function check): an error may come then.
+  const s = await open(source, path, sql).catch((error: unknown) => error as Error);
+  if (s instanceof Error) return { rows: [], error: s, closeMs: 0 };
   const rows: string[][] = [];
   let tail = "";
   let error: unknown;

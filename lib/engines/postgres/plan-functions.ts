@@ -1,7 +1,9 @@
 import type pg from "pg";
+import { ValueTooLarge } from "../../failure/too-large.js";
 import { LexError, lexSql, type Token } from "../../sources/sql-lexer.js";
 import { type GuardRules, TaskSqlRejected } from "../../sources/statement-guard.js";
 import { postgresGuard } from "./guard.js";
+import { watchPgResponse } from "./wire-guard.js";
 
 /**
  * Plan fields that hold names, not expressions: their text is never read for calls (an alias
@@ -117,9 +119,27 @@ export async function checkPlanFunctions(
   client: pg.Client,
   sql: string,
   rules: GuardRules,
+  limits: { planBytes: number; maxRowBytes: number },
 ): Promise<void> {
   const config = { text: `EXPLAIN (VERBOSE, FORMAT JSON)\n${sql}`, queryMode: "extended" };
-  const res = await client.query<{ "QUERY PLAN": unknown }>(config as pg.QueryConfig);
+  // The plan shows folded constants whole (repeat('x', 300000000) becomes its result), so it
+  // is watched like a row: a plan the worker cannot hold is refused before the driver reads it.
+  // An error quoting a huge value (a failed cast folded while planning) is refused as for rows.
+  const { planBytes, maxRowBytes } = limits;
+  const watch = watchPgResponse(client, planBytes, maxRowBytes);
+  let res: pg.QueryResult<{ "QUERY PLAN": unknown }>;
+  try {
+    res = await client.query<{ "QUERY PLAN": unknown }>(config as pg.QueryConfig);
+  } catch (err) {
+    const verdict = watch.verdict();
+    if (verdict === undefined) throw err;
+    if (!(verdict instanceof ValueTooLarge)) throw verdict;
+    throw new TaskSqlRejected(
+      `The query plan for the task's SQL is larger than ${Math.round(planBytes / 1024 ** 2)} MB (a very long constant, such as a repeat() of millions of characters, is shown in it whole), too large for the worker to check. Shorten that value in the SQL and create the task again.`,
+    );
+  } finally {
+    watch.done();
+  }
   const names = planFunctions(res.rows[0]?.["QUERY PLAN"]);
   for (const name of names) {
     const refusal = rules.refuseFunction(name);

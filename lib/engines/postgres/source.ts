@@ -2,7 +2,12 @@ import type { Readable } from "node:stream";
 import pg from "pg";
 import type { DbUrl } from "../../db/url.js";
 import type { StopOutcome } from "../../failure/kinds.js";
-import { BATCH_BYTES, BATCH_ROWS, MAX_ROW_BYTES } from "../../sources/row-limits.js";
+import {
+  BATCH_BYTES,
+  BATCH_ROWS,
+  MAX_PLAN_BYTES,
+  MAX_ROW_BYTES,
+} from "../../sources/row-limits.js";
 import { StatementLimit } from "../../sources/statement-limit.js";
 import { createStopper, STOP_BOUND_MS } from "../../sources/stop.js";
 import { failFast, onceClose } from "../../sources/streams.js";
@@ -90,7 +95,11 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
     send: () => T | Promise<T>,
   ): Promise<T> {
     try {
-      if (o.functionRules) await checkPlanFunctions(client, sql, o.functionRules);
+      if (o.functionRules)
+        await checkPlanFunctions(client, sql, o.functionRules, {
+          planBytes: o.maxPlanBytes ?? MAX_PLAN_BYTES,
+          maxRowBytes: o.maxRowBytes ?? MAX_ROW_BYTES,
+        });
       return await send();
     } catch (err) {
       const failure = await limit.failure(err);

@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import type pg from "pg";
 import { ResponseTooLarge, ValueTooLarge } from "../../failure/too-large.js";
 import { guardSocket, type WireScanner } from "../../sources/wire-guard.js";
@@ -26,9 +26,9 @@ const DONE = 7;
  * it; anything else (an error or notice quoting a huge value) is refused outright.
  * DataRow: int16 field count, then per field an int32 length (-1 for NULL) and the bytes.
  * CopyData (COPY ... TO STDOUT, one message per row): CSV, so the column is one plus the
- * commas outside quotes.
+ * commas outside quotes. `otherBytes` is the limit for messages that are not rows.
  */
-export function pgWireScanner(maxBytes: number): WireScanner {
+export function pgWireScanner(maxBytes: number, otherBytes = maxBytes): WireScanner {
   let state = TYPE;
   let type = 0;
   // An integer read big-endian across chunks: bytes still wanted, and the value so far.
@@ -50,8 +50,9 @@ export function pgWireScanner(maxBytes: number): WireScanner {
   };
   /** A complete header: skip the message, or look into an oversized row. */
   const header = (length: number): Error | undefined => {
-    if (type === DATA_ROW || type === COPY_DATA) rows += 1;
-    if (length <= maxBytes) {
+    const isRow = type === DATA_ROW || type === COPY_DATA;
+    if (isRow) rows += 1;
+    if (length <= (isRow ? maxBytes : otherBytes)) {
       left = length - 4;
       state = left > 0 ? SKIP : TYPE;
       return undefined;
@@ -71,7 +72,7 @@ export function pgWireScanner(maxBytes: number): WireScanner {
       return undefined;
     }
     state = DONE;
-    return new ResponseTooLarge(maxBytes);
+    return new ResponseTooLarge(otherBytes);
   };
 
   return {
@@ -117,7 +118,7 @@ export function pgWireScanner(maxBytes: number): WireScanner {
               // A row with no fields cannot be oversized; a malformed one is refused anyway.
               if (fields === 0) {
                 state = DONE;
-                return new ResponseTooLarge(maxBytes);
+                return new ResponseTooLarge(otherBytes);
               }
               state = FIELD_LENGTH;
               want = 4;
@@ -182,4 +183,35 @@ export function guardPgSocket(client: pg.Client, rows: Readable, maxBytes: numbe
     connection: { stream: Readable & { destroy(): void } };
   };
   guardSocket(connection.stream, pgWireScanner(maxBytes), rows);
+}
+
+/**
+ * Watches the connection while one request of the worker's own (the plan check) is answered:
+ * a row over `rowBytes` or another message over `otherBytes` cuts the socket, as for the
+ * task's rows, so the driver never gathers it. `verdict()` says whether that is why the
+ * request failed; `done()` stops watching.
+ */
+export function watchPgResponse(
+  client: pg.Client,
+  rowBytes: number,
+  otherBytes: number,
+): { verdict(): Error | undefined; done(): void } {
+  let verdict: Error | undefined;
+  const rows = new PassThrough();
+  rows.on("error", (err) => {
+    verdict ??= err;
+  });
+  const inner = pgWireScanner(rowBytes, otherBytes);
+  const scanner: WireScanner = {
+    feed(chunk) {
+      const v = inner.feed(chunk);
+      verdict ??= v;
+      return v;
+    },
+  };
+  const { connection } = client as unknown as {
+    connection: { stream: Readable & { destroy(): void } };
+  };
+  guardSocket(connection.stream, scanner, rows);
+  return { verdict: () => verdict, done: () => rows.destroy() };
 }

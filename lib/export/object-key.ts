@@ -11,13 +11,16 @@ export function objectKey(prefix: string, id: number, attempt: number, extension
   return `${prefix}task-${id}-a${attempt}-${randomUUID()}.${extension}`;
 }
 
-/** The task id and attempt of a key made by objectKey (any format); undefined for any other key. */
+/** The task id and attempt of a key made by objectKey (any format, any container); undefined for any other key. */
 export function parseObjectKey(
   prefix: string,
   key: string,
 ): { id: number; attempt: number } | undefined {
   if (!key.startsWith(prefix)) return undefined;
-  const m = /^task-(\d+)-a(\d+)-[0-9a-f-]{36}\.([a-z0-9]+)$/.exec(key.slice(prefix.length));
+  // The extension may have several parts (csv.gz).
+  const m = /^task-(\d+)-a(\d+)-[0-9a-f-]{36}\.([a-z0-9]+(?:\.[a-z0-9]+)*)$/.exec(
+    key.slice(prefix.length),
+  );
   if (!m || !FORMAT_EXTENSIONS.includes(m[3] as string)) return undefined;
   return { id: Number(m[1]), attempt: Number(m[2]) };
 }

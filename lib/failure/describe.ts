@@ -1,7 +1,7 @@
 import { MSG_MAX_CHARS, redact, truncate } from "../redact.js";
 import { asErrorLike, type Classified, type StopOutcome } from "./kinds.js";
 import type { Stage } from "./policy.js";
-import { ResponseTooLarge, ValueTooLarge } from "./too-large.js";
+import { CellTooLong, ResponseTooLarge, ValueTooLarge } from "./too-large.js";
 
 const mb = (bytes: number) => `${Math.round((bytes / 1024 ** 2) * 10) / 10} MB`;
 
@@ -9,6 +9,13 @@ const mb = (bytes: number) => `${Math.round((bytes / 1024 ** 2) * 10) / 10} MB`;
 function tooLargeText(e: ValueTooLarge, labels: readonly string[]): string {
   const label = labels[e.column];
   return `Row ${e.row}, column ${e.column}${label ? ` (${label})` : ""} makes the row larger than ${mb(e.limitBytes)}, the most one exported row may hold. Leave that column out or shorten it in the SQL (for example LEFT(column, 10000) or substr(column, 1, 10000)) and create the task again.`;
+}
+
+/** Row, column and its label; what to change: the file type, or the column. */
+function tooLongText(e: CellTooLong, labels: readonly string[]): string {
+  const label = labels[e.column];
+  const limit = e.limitChars.toLocaleString("en-US");
+  return `Row ${e.row}, column ${e.column}${label ? ` (${label})` : ""} holds more than ${limit} characters, the most a spreadsheet cell holds. Export as CSV, or shorten that column in the SQL (for example LEFT(column, ${e.limitChars}) or substr(column, 1, ${e.limitChars})), and create the task again.`;
 }
 
 /** How a query past its time limit was stopped: by the server's own limit, or the worker's stop. */
@@ -40,6 +47,8 @@ export function describeFailure(
     text = `${raw} Fix the task's SQL and create the task again.`;
   } else if (err instanceof ValueTooLarge) {
     text = tooLargeText(err, o.labels ?? []);
+  } else if (err instanceof CellTooLong) {
+    text = tooLongText(err, o.labels ?? []);
   } else if (err instanceof ResponseTooLarge) {
     text = `The database answered with a message larger than ${mb(err.limitBytes)}, more than the worker can read (usually an error that quotes a very large value, such as a failed conversion of a long text). Fix the SQL and create the task again.`;
   } else if (connection && c.reason !== undefined) {

@@ -26,3 +26,19 @@ export class ResponseTooLarge extends Error {
     super(`the database sent a message larger than ${limitBytes} bytes`);
   }
 }
+
+/**
+ * A value longer than a cell of the output format holds (a spreadsheet cell holds 32,767
+ * characters): row and column are 1-based as in ValueTooLarge. Thrown by a format's writer;
+ * describe.ts makes the sentence.
+ */
+export class CellTooLong extends Error {
+  override name = "CellTooLong";
+  constructor(
+    readonly row: number,
+    readonly column: number,
+    readonly limitChars: number,
+  ) {
+    super(`row ${row}, column ${column} is longer than ${limitChars} characters`);
+  }
+}

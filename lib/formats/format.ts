@@ -1,5 +1,5 @@
-import type { Transform } from "node:stream";
-import type { ServerRendering } from "../sources/types.js";
+import type { Duplex } from "node:stream";
+import type { Column, ServerRendering } from "../sources/types.js";
 import type { TextEncoding } from "./encoding/encoder.js";
 
 /** The settings a format may use (CSV_ENCODING, CSV_ESCAPE_FORMULAS). */
@@ -16,11 +16,46 @@ export interface WriterOptions {
   input: "rows" | ServerRendering;
   /** Called once if the title's label count differs from the query's columns plus one. */
   onWidthMismatch?: (labels: number, columns: number) => void;
+  /**
+   * The result's columns, resolved before the first batch arrives. Formats with typed cells
+   * (a spreadsheet) use the kinds; without them every value is written as text.
+   */
+  columns?: Promise<Column[]>;
+  /**
+   * The name of the file inside a container that holds entries (the download name with the
+   * format's extension): the entry that bytes before any marker go to. Default: `export.<ext>`.
+   */
+  entryName?: string;
+  /**
+   * Whether the stages after the format's own hold several entries (a ZIP container). Only
+   * then may a writer split its output with entry markers after its first bytes.
+   */
+  multipleEntries?: boolean;
 }
+
+/**
+ * The entry protocol: how a writer splits its output into files inside a container.
+ *
+ * A format's last stage emits, in object mode, Buffers (or strings, taken as UTF-8) and
+ * markers `{ entry: "name" }`. A marker starts a new entry of that name; the bytes after it,
+ * up to the next marker or the end, are that entry's. Bytes before the first marker, or all of
+ * them when there is no marker, go to one entry named `entryName`. Names are paths inside the
+ * archive (`part-2.csv`, `xl/worksheets/sheet2.xml`): relative, `/`-separated, each used once.
+ *
+ * The ZIP container (container/zip-stage.ts) starts a new entry at each marker. The gzip
+ * container holds one file: it drops a marker before the first byte and fails the export at a
+ * later one. With no container the format's stages are the whole pipeline and must emit bytes
+ * only. So a writer emits markers only when its WriterOptions say `multipleEntries`, and then
+ * a stage between its layout and the container passes them through in order (the text
+ * encoder does with `createEncoder(encoding, { entries: true })`).
+ */
+export type { EntryMarker, OutputChunk } from "./entries.js";
+export { isEntryMarker } from "./entries.js";
 
 /** The stages that turn the source's output into the file's bytes, in pipeline order. */
 export interface FormatWriter {
-  stages: Transform[];
+  /** Transforms, or Duplexes that wrap a library's streams (the ZIP stage). */
+  stages: Duplex[];
   rowCount(): number;
 }
 
@@ -30,7 +65,7 @@ export interface FormatWriter {
  * new file implementing this and a line in the registry (lib/formats/index.ts).
  */
 export interface OutputFormat {
-  /** File name extension, without the dot; also ends the S3 key. */
+  /** File name extension, without the leading dot (`csv`, `csv.gz`); also ends the S3 key. */
   extension: string;
   contentType(s: FormatSettings): string;
   /**

@@ -5,6 +5,23 @@ import type { GuardRules } from "./statement-guard.js";
 /** One row: text values (null for NULL), in the query's column order. */
 export type Row = unknown[];
 
+/** What a column holds, as far as a file format cares (typed cells in a spreadsheet). */
+export type ColumnKind =
+  | "number"
+  | "text"
+  | "date"
+  | "time"
+  | "timestamp"
+  | "boolean"
+  | "binary"
+  | "other";
+
+/** One column of the result: its name and kind, in the query's column order. */
+export interface Column {
+  name: string;
+  kind: ColumnKind;
+}
+
 /**
  * A running query. `rows` yields batches (arrays of rows), so each stream buffer holds a few
  * batches of bounded size (row-limits.ts) instead of a count of rows of any size.

@@ -15,4 +15,15 @@ describe("object keys", () => {
       "only the registered formats' extensions",
     );
   });
+
+  it("parse with every format's extension in every container, dotted ones included", () => {
+    for (const ext of ["csv", "csv.gz", "zip", "xlsx"]) {
+      const key = objectKey("exports/", 7, 1, ext);
+      assert.deepEqual(parseObjectKey("exports/", key), { id: 7, attempt: 1 }, ext);
+    }
+    const gz = objectKey("exports/", 7, 1, "csv.gz");
+    assert.equal(parseObjectKey("exports/", gz.replace(/\.csv\.gz$/, ".csv.exe")), undefined);
+    assert.equal(parseObjectKey("exports/", gz.replace(/\.csv\.gz$/, ".gz")), undefined);
+    assert.equal(parseObjectKey("exports/", gz.replace(/\.csv\.gz$/, ".csv.")), undefined);
+  });
 });

@@ -1,5 +1,6 @@
-import { Transform } from "node:stream";
+import { Transform, type TransformCallback } from "node:stream";
 import iconv from "iconv-lite";
+import { type EntryMarker, isEntryMarker } from "../entries.js";
 import { encodeGb18030FromUtf8, splitHighSurrogate } from "./gb18030.js";
 
 /** How text files are written. */
@@ -9,58 +10,95 @@ export const TEXT_ENCODINGS: readonly TextEncoding[] = ["gb18030", "utf8-bom", "
 /**
  * Text in, bytes out. GB18030 covers all of Unicode (characters outside the BMP take four
  * bytes), so nothing is lost, and Excel on Chinese Windows opens it without garbling.
+ *
+ * With `entries`, entry markers (format.ts, "the entry protocol") pass through in order,
+ * both sides in object mode: the text before a marker is encoded whole, and each entry of a
+ * UTF-8 with BOM export starts with its own BOM (each is a file of its own).
  */
-export function createEncoder(encoding: TextEncoding): Transform {
-  if (encoding === "gb18030") return gb18030Stream();
-  let first = true;
+export function createEncoder(encoding: TextEncoding, o: { entries?: boolean } = {}): Transform {
+  const text = encoding === "gb18030" ? gb18030Encoder() : utf8Encoder(encoding === "utf8-bom");
+  const entries = o.entries ?? false;
+  // Whether an entry has begun (a marker or text), so a first marker ends nothing.
+  let begun = false;
   return new Transform({
     decodeStrings: false,
-    transform(chunk: string | Buffer, _enc, done) {
-      const buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
-      if (first && encoding === "utf8-bom") {
-        first = false;
-        done(null, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), buf]));
+    writableObjectMode: entries,
+    readableObjectMode: entries,
+    ...(entries ? { writableHighWaterMark: 1, readableHighWaterMark: 1 } : {}),
+    transform(chunk: string | Buffer | EntryMarker, _enc, done: TransformCallback) {
+      if (entries && isEntryMarker(chunk)) {
+        const rest = begun ? text.end() : Buffer.alloc(0);
+        if (rest.length > 0) this.push(rest);
+        begun = true;
+        done(null, chunk);
         return;
       }
-      first = false;
-      done(null, buf);
+      begun = true;
+      const bytes = text.write(chunk as string | Buffer);
+      done(null, bytes.length > 0 ? bytes : undefined);
     },
-    flush(done) {
-      // An empty export in UTF-8 with BOM is still marked as UTF-8.
-      if (first && encoding === "utf8-bom") this.push(Buffer.from([0xef, 0xbb, 0xbf]));
-      done();
+    flush(done: TransformCallback) {
+      const rest = text.end();
+      done(null, rest.length > 0 ? rest : undefined);
     },
   });
 }
 
+/** One entry's text to bytes: write each chunk, end at the entry's end (then start afresh). */
+interface TextEncoder {
+  write(chunk: string | Buffer): Buffer;
+  end(): Buffer;
+}
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+function utf8Encoder(bom: boolean): TextEncoder {
+  let first = true;
+  return {
+    write(chunk) {
+      const buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+      if (first && bom) {
+        first = false;
+        return Buffer.concat([BOM, buf]);
+      }
+      first = false;
+      return buf;
+    },
+    end() {
+      // An empty export (or entry) in UTF-8 with BOM is still marked as UTF-8.
+      const rest = first && bom ? BOM : Buffer.alloc(0);
+      first = true;
+      return rest;
+    },
+  };
+}
+
 /** Text (UTF-8 Buffers from the CSV layout or a COPY, or strings) in, GB18030 out; see gb18030.ts. */
-function gb18030Stream(): Transform {
+function gb18030Encoder(): TextEncoder {
   let carry = "";
   let carryBytes: Buffer | undefined;
-  return new Transform({
-    decodeStrings: false,
-    transform(chunk: string | Buffer, _enc, done) {
+  return {
+    write(chunk) {
       if (typeof chunk === "string") {
         // Via UTF-8 bytes: Buffer.from is native, and the byte encoder is faster than
         // walking a concatenated string (npm run bench). A high surrogate at the very end
         // waits for its pair in the next chunk.
         const [text, rest] = splitHighSurrogate(carry + chunk);
         carry = rest;
-        const r = encodeGb18030FromUtf8(Buffer.from(text, "utf8"));
-        done(null, r.bytes.length > 0 ? r.bytes : undefined);
-      } else {
-        const r = encodeGb18030FromUtf8(chunk, carryBytes);
-        carryBytes = r.carry;
-        done(null, r.bytes.length > 0 ? r.bytes : undefined);
+        return encodeGb18030FromUtf8(Buffer.from(text, "utf8")).bytes;
       }
+      const r = encodeGb18030FromUtf8(chunk, carryBytes);
+      carryBytes = r.carry;
+      return r.bytes;
     },
-    flush(done) {
+    end() {
       // A character cut off at the very end: what a decoder would make of it.
       const rest = (carryBytes ? carryBytes.toString("utf8") : "") + carry;
-      if (rest !== "") this.push(iconv.encode(rest, "gb18030"));
-      done();
+      carry = "";
+      carryBytes = undefined;
+      return rest === "" ? Buffer.alloc(0) : iconv.encode(rest, "gb18030");
     },
-  });
+  };
 }
 
 /** The charset parameter of a Content-Type for this encoding. */

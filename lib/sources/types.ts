@@ -28,6 +28,11 @@ export interface Column {
  */
 export interface RowStream {
   rows: Readable;
+  /**
+   * The result's columns, known before its first row (empty if the query fails first). Formats
+   * use their kinds: typed spreadsheet cells, long digits kept as text only in text columns.
+   */
+  columns?: Promise<Column[]>;
   /** Ends the read-only transaction and the connection; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -43,6 +48,8 @@ export type ServerRendering = "rfc4180-csv";
 export interface RenderedStream {
   bytes: Readable;
   close(): Promise<void>;
+  /** The result's columns, as for rows (RowStream.columns). */
+  columns?: Promise<Column[]>;
 }
 
 export interface DataSource {

@@ -23,7 +23,7 @@ describe("export as XLSX (EXPORT_FORMAT=xlsx), PostgreSQL", () => {
     await h.close();
   });
 
-  it("stores a workbook with the spreadsheet's type and name, every value as the database's text", async () => {
+  it("stores a workbook with the spreadsheet's type and name, every value typed by its column", async () => {
     const id = await h.insertTask({
       name: "订单导出",
       title: ORDERS_TITLE,
@@ -52,12 +52,23 @@ describe("export as XLSX (EXPORT_FORMAT=xlsx), PostgreSQL", () => {
     for (let i = 0; i < expected.length; i++) {
       const cells = ws.getRow(i + 2) as { getCell(n: number): { value: unknown } };
       assert.equal(cells.getCell(1).value, i + 1);
-      // The exporter does not hand the writer column kinds yet: every value is text.
+      // Typed by the columns' kinds: text, a number, a date-time (Excel has no zones: the wall
+      // time, read back by exceljs as UTC), text.
       const got = (expected[i] ?? []).map((_, c) => {
         const v = cells.getCell(c + 2).value;
-        return v === null || v === undefined ? null : decodeXstring(String(v));
+        if (v === null || v === undefined) return null;
+        return v instanceof Date
+          ? v.toISOString()
+          : typeof v === "number"
+            ? v
+            : decodeXstring(String(v));
       });
-      const want = (expected[i] ?? []).map((v) => (v === "" ? null : v));
+      const want = (expected[i] ?? []).map((v, c) => {
+        if (v === "" || v === null) return null;
+        if (c === 1) return Number(v);
+        if (c === 2) return new Date(`${v.replace(" ", "T")}Z`).toISOString();
+        return v;
+      });
       if (JSON.stringify(got) !== JSON.stringify(want)) assert.deepEqual(got, want, `row ${i + 1}`);
     }
   });

@@ -82,7 +82,7 @@ describe("MySQL row batches", () => {
     const stream = mysqlRowBatches(conn as unknown as mysql.Connection, "SELECT 1", {
       bytes: 200,
       rows: 1000,
-    });
+    }).rows;
     // Two values: 2 x 24 + 3 + 50 = 101 bytes a row: two rows make a batch.
     const row = () => query.emit("result", ["abc", "x".repeat(50)]);
     const sizes = await sizesWhileReading(stream, () => {
@@ -103,7 +103,7 @@ describe("MySQL row batches", () => {
     const unread = mysqlRowBatches(conn2 as unknown as mysql.Connection, "SELECT", {
       bytes: 200,
       rows: 1000,
-    });
+    }).rows;
     for (let i = 0; i < 5; i++) late.emit("result", ["abc", "x".repeat(50)]);
     late.emit("end");
     assert.deepEqual(calls2, ["pause", "resume"]);
@@ -116,7 +116,7 @@ describe("MySQL row batches", () => {
     const stream = mysqlRowBatches(conn as unknown as mysql.Connection, "SELECT", {
       bytes: 200,
       rows: 10,
-    });
+    }).rows;
     const err = Object.assign(new Error("no such table"), { code: "ER_NO_SUCH_TABLE" });
     query.emit("error", err);
     query.emit("end");

@@ -5,7 +5,10 @@ import {
   rowBatchStream,
   VALUE_OVERHEAD_BYTES,
 } from "../../sources/row-batches.js";
-import type { Row } from "../../sources/types.js";
+import type { Column, Row } from "../../sources/types.js";
+import { mysqlColumns } from "./column-kinds.js";
+
+type MysqlField = Parameters<typeof mysqlColumns>[0][number];
 
 /** A row's size for batching: its characters, and each value's overhead. */
 function rowBytes(row: Row): number {
@@ -22,12 +25,23 @@ export function mysqlRowBatches(
   conn: mysql.Connection,
   sql: string,
   limits: BatchLimits,
-): Readable {
+): { rows: Readable; columns: Promise<Column[]> } {
   const out = rowBatchStream(limits, { pause: () => conn.pause(), resume: () => conn.resume() });
+  let setColumns: (c: Column[]) => void = () => {};
+  const columns = new Promise<Column[]>((resolve) => {
+    setColumns = resolve;
+  });
   conn
     .query(sql)
+    .on("fields", (fields) => setColumns(mysqlColumns(fields as unknown as MysqlField[])))
     .on("result", (row) => out.row(row as unknown as Row, rowBytes(row as unknown as Row)))
-    .on("end", () => out.end())
-    .on("error", (err) => out.fail(err));
-  return out.stream;
+    .on("end", () => {
+      setColumns([]);
+      out.end();
+    })
+    .on("error", (err) => {
+      setColumns([]);
+      out.fail(err);
+    });
+  return { rows: out.stream, columns };
 }

@@ -100,7 +100,7 @@ export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
           rows: o.batchRows ?? BATCH_ROWS,
         });
         const buffering = { objectMode: true, highWaterMark: 1, flush: limit.flush };
-        const rows = failFast(batches, buffering, conn);
+        const rows = failFast(batches.rows, buffering, conn);
         guardMysqlSocket(conn, rows, o.maxRowBytes ?? MAX_ROW_BYTES);
         limit.watch(rows);
         const close = onceClose(async () => {
@@ -112,7 +112,7 @@ export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
             conn.destroy();
           }
         }, STOP_BOUND_MS);
-        return { rows, close };
+        return { rows, close, columns: batches.columns };
       } catch (err) {
         conn.destroy();
         throw err;

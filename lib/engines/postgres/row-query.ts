@@ -5,6 +5,8 @@ import {
   rowBatchStream,
   VALUE_OVERHEAD_BYTES,
 } from "../../sources/row-batches.js";
+import type { Column } from "../../sources/types.js";
+import { pgColumns } from "./column-kinds.js";
 
 /**
  * Task SQL as one extended-protocol query (Parse, Bind, Describe, Execute, Sync: the server
@@ -16,6 +18,9 @@ import {
  */
 export class RowQuery implements pg.Submittable {
   readonly rows: Readable;
+  /** The columns from the RowDescription, before the first row; [] if the query fails first. */
+  readonly columns: Promise<Column[]>;
+  private setColumns: (c: Column[]) => void = () => {};
   private readonly out;
   private socket?: { pause(): void; resume(): void };
 
@@ -28,6 +33,9 @@ export class RowQuery implements pg.Submittable {
       resume: () => this.socket?.resume(),
     });
     this.rows = this.out.stream;
+    this.columns = new Promise((resolve) => {
+      this.setColumns = resolve;
+    });
   }
 
   submit(connection: pg.Connection): void {
@@ -42,7 +50,9 @@ export class RowQuery implements pg.Submittable {
     connection.stream.uncork();
   }
 
-  handleRowDescription(): void {}
+  handleRowDescription(msg: { fields: { name: string; dataTypeID: number }[] }): void {
+    this.setColumns(pgColumns(msg.fields));
+  }
 
   handleDataRow(msg: { fields: (string | null)[]; length: number }): void {
     this.out.row(msg.fields, msg.length + VALUE_OVERHEAD_BYTES * msg.fields.length);
@@ -56,10 +66,12 @@ export class RowQuery implements pg.Submittable {
 
   /** After the rows and the Sync: the query is over. */
   handleReadyForQuery(): void {
+    this.setColumns([]);
     this.out.end();
   }
 
   handleError(err: Error): void {
+    this.setColumns([]);
     this.out.fail(err);
   }
 

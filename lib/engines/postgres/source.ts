@@ -11,9 +11,10 @@ import {
 import { StatementLimit } from "../../sources/statement-limit.js";
 import { createStopper, STOP_BOUND_MS } from "../../sources/stop.js";
 import { failFast, onceClose } from "../../sources/streams.js";
-import type { DataSource, RenderedStream, SourceOptions } from "../../sources/types.js";
+import type { Column, DataSource, RenderedStream, SourceOptions } from "../../sources/types.js";
 import { copyOut } from "./copy-out.js";
 import { copyableSql, copyStatement } from "./copy-sql.js";
+import { describeColumns } from "./describe-columns.js";
 import { checkPlanFunctions } from "./plan-functions.js";
 import { RowQuery } from "./row-query.js";
 import { postgresStopTarget } from "./stop.js";
@@ -125,7 +126,7 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
       const rows = failFast(query.rows, buffering, client);
       guardPgSocket(client, rows, o.maxRowBytes ?? MAX_ROW_BYTES);
       limit.watch(rows);
-      return { rows, close: closeWhen(rows) };
+      return { rows, close: closeWhen(rows), columns: query.columns };
     },
 
     /**
@@ -140,12 +141,17 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
       if (body === undefined) return undefined;
       const { client, stop, closeWhen } = await begin();
       const limit = new StatementLimit(o.statementTimeoutSeconds, stop);
-      const copy = await checked(client, limit, body, () => copyOut(client, copyStatement(body)));
+      // The columns' types first (COPY sends none): long digits apply to text columns only.
+      let columns: Column[] = [];
+      const copy = await checked(client, limit, body, async () => {
+        columns = await describeColumns(client, body);
+        return copyOut(client, copyStatement(body));
+      });
       const buffering = { objectMode: false, highWaterMark: COPY_BUFFER_BYTES, flush: limit.flush };
       const bytes = failFast(copy, buffering, client);
       guardPgSocket(client, bytes, o.maxRowBytes ?? MAX_ROW_BYTES);
       limit.watch(bytes);
-      return { bytes, close: closeWhen(bytes) };
+      return { bytes, close: closeWhen(bytes), columns: Promise.resolve(columns) };
     },
   };
 }

@@ -1,6 +1,7 @@
 import { type DbUrl, parseDbUrl, sameServer } from "./db/url.js";
 import { TEXT_ENCODINGS, type TextEncoding } from "./formats/encoding/encoder.js";
 import { DEFAULT_FORMAT, FORMAT_NAMES, type FormatName } from "./formats/index.js";
+import { COMPRESSIONS, type OutputOptions } from "./formats/options.js";
 import { parseTableName, type TableName } from "./identifiers.js";
 import { LINK_MODES, type LinkMode } from "./links/export-link.js";
 import { type LinkKeys, parseLinkKeys } from "./links/stable-link.js";
@@ -16,7 +17,12 @@ export const DEFAULTS = {
   TASK_TABLE: "box_download_task",
   EXPORT_FORMAT: DEFAULT_FORMAT,
   CSV_ENCODING: "gb18030",
-  CSV_ESCAPE_FORMULAS: false,
+  // On: a cell starting = + - @ runs as a formula when Excel opens the file (CWE-1236).
+  CSV_ESCAPE_FORMULAS: true,
+  // On: ID card, order and phone numbers keep every digit in Excel.
+  CSV_LONG_DIGITS_AS_TEXT: true,
+  CSV_SPLIT_ROWS: false,
+  EXPORT_COMPRESS: "none",
   MAX_IN_FLIGHT: 6,
   // Half the slots: one person's batch of exports cannot hold them all.
   MAX_IN_FLIGHT_PER_CREATOR: 3,
@@ -64,6 +70,10 @@ export interface Config {
   format: FormatName;
   encoding: TextEncoding;
   escapeFormulas: boolean;
+  /** Defaults for a task's options (formats/options.ts); a task's `options` column overrides them. */
+  longDigitsAsText: boolean;
+  splitRows: boolean;
+  compress: OutputOptions["compress"];
   maxInFlight: number;
   /** Tasks one creater_name may have processing or queued at once. */
   maxInFlightPerCreator: number;
@@ -133,7 +143,10 @@ function integer(env: Env, name: IntegerName, min: number, max: number): number 
   return n;
 }
 
-function boolean(env: Env, name: "CSV_ESCAPE_FORMULAS" | "PG_COPY"): boolean {
+function boolean(
+  env: Env,
+  name: "CSV_ESCAPE_FORMULAS" | "CSV_LONG_DIGITS_AS_TEXT" | "CSV_SPLIT_ROWS" | "PG_COPY",
+): boolean {
   const v = raw(env, name)?.toLowerCase();
   if (v === undefined) return DEFAULTS[name];
   if (["1", "true", "yes", "on"].includes(v)) return true;
@@ -143,7 +156,7 @@ function boolean(env: Env, name: "CSV_ESCAPE_FORMULAS" | "PG_COPY"): boolean {
 
 function oneOf<T extends string>(
   env: Env,
-  name: "EXPORT_FORMAT" | "CSV_ENCODING" | "LINK_MODE",
+  name: "EXPORT_FORMAT" | "CSV_ENCODING" | "LINK_MODE" | "EXPORT_COMPRESS",
   allowed: readonly T[],
 ): T {
   const v = (raw(env, name) ?? DEFAULTS[name]).toLowerCase();
@@ -249,6 +262,9 @@ export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
     format,
     encoding,
     escapeFormulas: boolean(env, "CSV_ESCAPE_FORMULAS"),
+    longDigitsAsText: boolean(env, "CSV_LONG_DIGITS_AS_TEXT"),
+    splitRows: boolean(env, "CSV_SPLIT_ROWS"),
+    compress: oneOf(env, "EXPORT_COMPRESS", COMPRESSIONS),
     maxInFlight: integer(env, "MAX_IN_FLIGHT", 1, 1000),
     maxInFlightPerCreator: integer(env, "MAX_IN_FLIGHT_PER_CREATOR", 1, 1000),
     linkTtlSeconds: integer(env, "LINK_TTL_SECONDS", 1, MAX_LINK_TTL_SECONDS),

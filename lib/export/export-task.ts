@@ -1,5 +1,6 @@
 import { StageError, withCompletionRetries } from "../failure/policy.js";
-import { FORMATS } from "../formats/index.js";
+import { outputDefaults, resolveOptions } from "../formats/options.js";
+import { type BoundOutput, bindOutput } from "../formats/output.js";
 import { exportLink } from "../links/export-link.js";
 import { deleteObject } from "../storage.js";
 import { objectKey } from "./object-key.js";
@@ -44,16 +45,18 @@ export async function exportTask(
   });
   const { stop } = watchdog;
   try {
-    const key = objectKey(
-      settings.keyPrefix,
-      id,
-      task.attempts,
-      FORMATS[settings.format].extension,
-    );
+    let output: BoundOutput;
+    try {
+      // Resolved once, before any byte: a bad option fails the task without touching the data.
+      output = bindOutput(resolveOptions(task.options ?? null, outputDefaults(settings)));
+    } catch (failure) {
+      return await recordFailure(deps, task, failure, started);
+    }
+    const key = objectKey(settings.keyPrefix, id, task.attempts, output.extension);
     let result: { rows: number; bytes: number };
     let url: string;
     try {
-      result = await streamToS3(deps, task, key, stop);
+      result = await streamToS3(deps, task, key, stop, output);
       if (stop.signal.aborted) throw stop.signal.reason;
       url = await exportLink(deps.signer, settings, id, key).catch((err) => {
         throw new StageError("upload", err);
@@ -61,7 +64,13 @@ export async function exportTask(
     } catch (failure) {
       return await recordFailure(deps, task, failure, started);
     }
-    const fields = { filepath: url, s3Key: key, rowCount: result.rows, byteCount: result.bytes };
+    const fields = {
+      filepath: url,
+      s3Key: key,
+      rowCount: result.rows,
+      byteCount: result.bytes,
+      msg: output.notice(result.rows) ?? null,
+    };
     let ours: boolean;
     try {
       ours = await withCompletionRetries(() => tasks.complete(task, fields));

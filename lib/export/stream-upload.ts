@@ -1,7 +1,7 @@
 import { pipeline, type Readable, Transform } from "node:stream";
 import { StageError } from "../failure/policy.js";
-import { FORMATS } from "../formats/index.js";
-import type { ServerRendering } from "../sources/types.js";
+import type { BoundOutput } from "../formats/output.js";
+import type { RowStream, ServerRendering } from "../sources/types.js";
 import { contentDisposition, uploadStream } from "../storage.js";
 import type { Task } from "../tasks/store.js";
 import { parseTitle } from "../tasks/title.js";
@@ -50,13 +50,14 @@ export async function streamToS3(
   task: Task,
   key: string,
   stop: AbortController,
+  output: BoundOutput,
 ): Promise<{ rows: number; bytes: number }> {
   const { settings } = deps;
-  const format = FORMATS[settings.format];
   // The database renders the file itself where the format allows it and the source can.
-  const rendering = format.serverRendering(settings);
+  const rendering = output.serverRendering;
   let input: Readable;
   let close: () => Promise<void>;
+  let columns: RowStream["columns"];
   // What the writer reads: rows, or the server's rendering when the source could make it.
   let kind: "rows" | ServerRendering = "rows";
   try {
@@ -66,9 +67,9 @@ export async function streamToS3(
         : undefined;
     if (r && rendering) {
       kind = rendering;
-      ({ bytes: input, close } = r);
+      ({ bytes: input, close, columns } = r);
     } else {
-      ({ rows: input, close } = await deps.source.open(task.query));
+      ({ rows: input, close, columns } = await deps.source.open(task.query));
     }
   } catch (error) {
     throw new StageError("query", error);
@@ -85,10 +86,10 @@ export async function streamToS3(
     input.destroy(stop.signal.reason as Error);
   };
   stop.signal.addEventListener("abort", onStop, { once: true });
-  const writer = format.createWriter({
+  const writer = output.createWriter({
     header: parseTitle(task.title),
-    settings,
     input: kind,
+    columns,
     onWidthMismatch: (labels, columns) =>
       deps.logger.warn(
         "title label count differs from the query's columns + 1; shorter side padded",
@@ -108,8 +109,8 @@ export async function streamToS3(
     bucket: settings.bucket,
     key,
     body: counter.stage,
-    contentType: format.contentType(settings),
-    contentDisposition: contentDisposition(task.name, format.extension),
+    contentType: output.contentType,
+    contentDisposition: contentDisposition(task.name, output.extension),
     partSizeBytes: settings.partSizeBytes,
     queueSize: settings.uploadQueueSize,
     metadata: { "task-id": String(task.id) },

@@ -2,10 +2,14 @@ import type { Duplex } from "node:stream";
 import type { Column, ServerRendering } from "../sources/types.js";
 import type { TextEncoding } from "./encoding/encoder.js";
 
-/** The settings a format may use (CSV_ENCODING, CSV_ESCAPE_FORMULAS). */
+/** The settings a format may use: the task's options over the deployment's (options.ts). */
 export interface FormatSettings {
   encoding: TextEncoding;
   escapeFormulas: boolean;
+  /** CSV: text of long digit runs kept whole in Excel (csv/long-digits.ts). */
+  longDigitsAsText?: boolean;
+  /** CSV: parts of at most this many data rows, as entries of a ZIP. */
+  rowsPerPart?: number;
 }
 
 export interface WriterOptions {

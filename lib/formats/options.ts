@@ -18,6 +18,19 @@ export interface OutputOptions {
 export const OUTPUT_FORMATS: readonly OutputOptions["format"][] = ["csv", "xlsx"];
 export const COMPRESSIONS: readonly OutputOptions["compress"][] = ["none", "gzip", "zip"];
 
+/** The deployment's defaults for every task's options (config.ts). */
+export function outputDefaults(s: {
+  format: OutputOptions["format"];
+  encoding: TextEncoding;
+  escapeFormulas: boolean;
+  longDigitsAsText: boolean;
+  splitRows: boolean;
+  compress: OutputOptions["compress"];
+}): OutputOptions {
+  const { format, encoding, escapeFormulas, longDigitsAsText, splitRows, compress } = s;
+  return { format, encoding, escapeFormulas, longDigitsAsText, splitRows, compress };
+}
+
 /** A task's options that cannot be used: the msg names the option and what it may be. */
 export class OptionsRejected extends Error {
   override name = "OptionsRejected";

@@ -12,6 +12,8 @@ export interface NewTask {
   title: string;
   query: string;
   createrName: string;
+  /** JSON text for the `options` column; left out of the INSERT when undefined, as the seed's PHP does. */
+  options?: string | null;
 }
 
 /** Inserts a task exactly as the PHP app does; returns its id. */
@@ -19,7 +21,10 @@ export async function insertTask(db: DbClient, table: TableName, f: NewTask): Pr
   const d = db.dialect;
   const c = d.quoteIdent;
   const { values, p } = sqlParams(d);
-  const text = `INSERT INTO ${quoteTable(c, table)} (${c("name")}, ${c("title")}, ${c("query")}, ${c("creater_name")}) VALUES (${p(f.name)}, ${p(f.title)}, ${p(f.query)}, ${p(f.createrName)})${d.sql.returningId(c("id"))}`;
+  const withOptions = f.options !== undefined;
+  const cols = `${c("name")}, ${c("title")}, ${c("query")}, ${c("creater_name")}${withOptions ? `, ${c("options")}` : ""}`;
+  const vals = `${p(f.name)}, ${p(f.title)}, ${p(f.query)}, ${p(f.createrName)}${withOptions ? `, ${p(f.options)}` : ""}`;
+  const text = `INSERT INTO ${quoteTable(c, table)} (${cols}) VALUES (${vals})${d.sql.returningId(c("id"))}`;
   const res = await db.query<{ id: number | string }>(text, values);
   return Number(res.insertId ?? res.rows[0]?.id);
 }

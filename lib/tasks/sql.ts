@@ -10,6 +10,8 @@ export interface CompleteFields {
   s3Key: string;
   rowCount: number;
   byteCount: number;
+  /** A note for a task that succeeded (more rows than a sheet shows); NULL otherwise. */
+  msg?: string | null;
 }
 
 const { pending, processing, succeeded, failed } = STATUS;
@@ -56,6 +58,7 @@ export function taskSql(dialect: Dialect, table: TableName) {
     "title",
     "query",
     "creater_name",
+    "options",
     "status",
     "attempts",
     "msg",
@@ -164,7 +167,7 @@ export function taskSql(dialect: Dialect, table: TableName) {
     /** Only the attempt that holds the claim may finish the task (a reaped worker may not). */
     complete(id: number, attempt: number, f: CompleteFields): Sql {
       const { values, p } = params();
-      const text = `UPDATE ${t} SET ${c("status")} = ${p(succeeded)}, ${c("filepath")} = ${p(f.filepath)}, ${c("s3_key")} = ${p(f.s3Key)}, ${c("row_count")} = ${p(f.rowCount)}, ${c("byte_count")} = ${p(f.byteCount)}, ${c("msg")} = NULL, ${c("finished_at")} = ${now} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("attempts")} = ${p(attempt)}`;
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(succeeded)}, ${c("filepath")} = ${p(f.filepath)}, ${c("s3_key")} = ${p(f.s3Key)}, ${c("row_count")} = ${p(f.rowCount)}, ${c("byte_count")} = ${p(f.byteCount)}, ${c("msg")} = ${p(f.msg ?? null)}, ${c("finished_at")} = ${now} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("attempts")} = ${p(attempt)}`;
       return { text, values };
     },
 

@@ -21,6 +21,8 @@ export interface Task {
   query: string;
   createrName: string;
   attempts: number;
+  /** The task's output options, as stored (JSON text), or null for the deployment's defaults. */
+  options?: string | null;
 }
 
 /** A task row as the PHP panel sees it. */
@@ -164,6 +166,7 @@ export class TaskStore {
         query: String(r.query ?? ""),
         createrName: String(r.creater_name ?? ""),
         attempts: Number(r.attempts ?? 0),
+        options: r.options === null || r.options === undefined ? null : String(r.options),
       },
     };
   }

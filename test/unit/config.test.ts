@@ -25,7 +25,10 @@ describe("loadConfig", () => {
     assert.equal(c.endpointUrl, undefined);
     assert.equal(c.format, DEFAULTS.EXPORT_FORMAT);
     assert.equal(c.encoding, "gb18030");
-    assert.equal(c.escapeFormulas, false);
+    assert.equal(c.escapeFormulas, true, "formula escaping is on unless turned off");
+    assert.equal(c.longDigitsAsText, true);
+    assert.equal(c.splitRows, false);
+    assert.equal(c.compress, "none");
     assert.equal(c.maxInFlight, 6);
     assert.equal(c.maxInFlightPerCreator, DEFAULTS.MAX_IN_FLIGHT_PER_CREATOR);
     assert.equal(c.linkTtlSeconds, MAX_LINK_TTL_SECONDS);
@@ -58,7 +61,10 @@ describe("loadConfig", () => {
     AWS_ENDPOINT_URL: "http://127.0.0.1:4566",
     EXPORT_FORMAT: "CSV",
     CSV_ENCODING: "UTF8-BOM",
-    CSV_ESCAPE_FORMULAS: "true",
+    CSV_ESCAPE_FORMULAS: "false",
+    CSV_LONG_DIGITS_AS_TEXT: "off",
+    CSV_SPLIT_ROWS: "yes",
+    EXPORT_COMPRESS: "ZIP",
     MAX_IN_FLIGHT: "2",
     MAX_IN_FLIGHT_PER_CREATOR: "1",
     LINK_TTL_SECONDS: "3600",
@@ -98,7 +104,10 @@ describe("loadConfig", () => {
     assert.equal(c.endpointUrl, "http://127.0.0.1:4566");
     assert.equal(c.format, "csv");
     assert.equal(c.encoding, "utf8-bom");
-    assert.equal(c.escapeFormulas, true);
+    assert.equal(c.escapeFormulas, false);
+    assert.equal(c.longDigitsAsText, false);
+    assert.equal(c.splitRows, true);
+    assert.equal(c.compress, "zip");
     assert.equal(c.maxInFlight, 2);
     assert.equal(c.maxInFlightPerCreator, 1);
     assert.equal(c.linkTtlSeconds, 3600);

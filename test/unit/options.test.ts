@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { OptionsRejected, type OutputOptions, resolveOptions } from "../../lib/formats/options.js";
+import { TEXT_ENCODINGS } from "../../lib/formats/encoding/encoder.js";
+import {
+  COMPRESSIONS,
+  OPTION_KEYS,
+  OptionsRejected,
+  OUTPUT_FORMATS,
+  type OutputOptions,
+  resolveOptions,
+} from "../../lib/formats/options.js";
 
 const defaults: OutputOptions = {
   format: "csv",
@@ -67,4 +76,23 @@ describe("task options", () => {
       );
     });
   }
+});
+
+describe("the PHP helper's options (php/OfflineExportTask.php)", () => {
+  it("lists the same keys and values the worker takes", () => {
+    const php = readFileSync(new URL("../../php/OfflineExportTask.php", import.meta.url), "utf8");
+    const block = php.slice(php.indexOf("OPTIONS = ["), php.indexOf("];"));
+    const listed = Object.fromEntries(
+      [...block.matchAll(/'([a-z_]+)' => \[([^\]]*)\]/g)].map((m) => [
+        m[1],
+        (m[2] ?? "").split(",").map((v) => v.trim().replace(/^'|'$/g, "")),
+      ]),
+    );
+    assert.deepEqual(Object.keys(listed), OPTION_KEYS);
+    assert.deepEqual(listed.format, [...OUTPUT_FORMATS]);
+    assert.deepEqual(listed.encoding, [...TEXT_ENCODINGS]);
+    assert.deepEqual(listed.compress, [...COMPRESSIONS]);
+    for (const flag of ["escape_formulas", "long_digits_as_text", "split_rows"])
+      assert.deepEqual(listed[flag], ["true", "false"]);
+  });
 });

@@ -32,6 +32,9 @@ export const mysqlSchema: TableSchema = {
     ["row_count", "BIGINT NULL DEFAULT NULL"],
     ["byte_count", "BIGINT NULL DEFAULT NULL"],
     ["s3_key", "VARCHAR(1024) NULL DEFAULT NULL"],
+    // The task's output options as JSON text (lib/formats/options.ts); NULL: the deployment's.
+    // TEXT, not JSON: a bad value must still insert, and fail the task with a msg saying why.
+    ["options", "TEXT NULL DEFAULT NULL"],
   ],
 
   // The seed had VARCHAR(255): too short for a presigned URL (temporary credentials) or a real query.

@@ -30,6 +30,9 @@ export const postgresSchema: TableSchema = {
     ["row_count", "BIGINT NULL"],
     ["byte_count", "BIGINT NULL"],
     ["s3_key", "VARCHAR(1024) NULL"],
+    // The task's output options as JSON text (lib/formats/options.ts); NULL: the deployment's.
+    // TEXT, not JSON: a bad value must still insert, and fail the task with a msg saying why.
+    ["options", "TEXT NULL"],
   ],
 
   widenColumns: [

@@ -1,5 +1,7 @@
 import { Transform, type TransformCallback } from "node:stream";
 import { ValueTooLarge } from "../../failure/too-large.js";
+import type { Column } from "../../sources/types.js";
+import { isDigitByte, isLongDigits, isPlainNumber, isSign, startsFormula } from "./excel-bytes.js";
 import { headerLine } from "./layout.js";
 import { MAX_FIRST_RECORD_BYTES } from "./limits.js";
 
@@ -15,9 +17,24 @@ const COMMA = 0x2c;
 const LF = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
+const APOSTROPHE = 0x27;
+// `"=""` and `"""` around long digits (long-digits.ts).
+const WRAP_OPEN = Buffer.from('"=""');
+const WRAP_CLOSE = Buffer.from('"""');
+
+// What the current field may still need once its end is seen.
+const DECIDED = 0;
+const SIGNED = 1; // starts with + or -: a formula unless it is a plain number
+const DIGITS = 2; // starts with a digit in a text column: long digits?
 
 export interface CopyCsvOptions {
   header: string[];
+  /** As the row path (layout.ts): a leading `'` on cells Excel would run as formulas. */
+  escapeFormulas?: boolean;
+  /** As the row path: long digit runs in text columns written as `="..."`. */
+  longDigitsAsText?: boolean;
+  /** The query's columns (their kinds decide where long digits apply); needed for long digits. */
+  columns?: Promise<Column[]>;
   onWidthMismatch?: (labels: number, columns: number) => void;
 }
 
@@ -26,12 +43,23 @@ export interface CopyCsvOptions {
  * what the row path (layout.ts) writes for the same rows: the title line first, a row number
  * in front of every record, CRLF record ends (LF and CR inside quoted values stay), and an
  * empty string written empty like NULL (COPY writes it as `""`). Values are the server's own
- * text output in both paths. Works on bytes, across chunk boundaries, in one pass.
+ * text output in both paths. Works on bytes, across chunk boundaries, in one pass. Formula
+ * escaping and long digits are decided per field from its bytes, as the row path decides them
+ * from its text; a field still undecided at a chunk's end is held back to the next chunk.
  */
 export function createCopyCsvLayout(o: CopyCsvOptions): {
   stages: [Transform];
   rowCount: () => number;
 } {
+  const escaping = o.escapeFormulas ?? false;
+  const longDigits = o.longDigitsAsText ?? false;
+  // Per column: whether long digits there are kept as text; undefined until the columns came.
+  let asText: boolean[] | undefined;
+  let columnsKnown = o.columns === undefined || !longDigits;
+  // The current field: where its content starts in `out`, and what is still undecided.
+  let contentStart = 0;
+  let pendingRule = DECIDED;
+  let fieldQuoted = false;
   let state = FIELD_START;
   let atRecordStart = true;
   let rows = 0;
@@ -83,7 +111,59 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
     state = FIELD_START;
   };
   /** A comma or LF after a field: the next field, or the record's end. False for any other byte. */
+  /** Room for `extra` more bytes than the rest of the chunk needs (ensure() at record start). */
+  let slack = 0;
+  const insertAt = (at: number, bytes: Buffer | number) => {
+    const k = typeof bytes === "number" ? 1 : bytes.length;
+    ensure(k + slack);
+    out.copy(out, at + k, at, p);
+    if (typeof bytes === "number") out[at] = bytes;
+    else bytes.copy(out, at);
+    p += k;
+  };
+  /** The first byte of a field's content: what this field may need decided now or at its end. */
+  const startContent = (b: number, quoted: boolean) => {
+    contentStart = p;
+    fieldQuoted = quoted;
+    pendingRule = DECIDED;
+    if (escaping && startsFormula(b) && !isSign(b)) {
+      ensure(1 + slack);
+      out[p++] = APOSTROPHE;
+      contentStart = p;
+    } else if (escaping && isSign(b)) {
+      pendingRule = SIGNED;
+    } else if (longDigits && !quoted && isDigitByte(b) && asText?.[fields] !== false) {
+      pendingRule = DIGITS;
+    }
+  };
+  /** A content byte of an undecided field: decide early where the bytes already tell. */
+  const contentByte = (b: number) => {
+    if (pendingRule === SIGNED) {
+      // Only digits . e E + - can still make a plain number.
+      const numeric = isDigitByte(b) || b === 0x2e || b === 0x65 || b === 0x45 || isSign(b);
+      if (!numeric) {
+        insertAt(contentStart, APOSTROPHE);
+        pendingRule = DECIDED;
+      }
+    } else if (pendingRule === DIGITS && p - contentStart > 64) {
+      pendingRule = DECIDED;
+    }
+  };
+  /** The field's content is out[contentStart, end): apply what was left to its end. */
+  const finishField = () => {
+    if (pendingRule === DECIDED) return;
+    const end = fieldQuoted ? p - 1 : p;
+    if (pendingRule === SIGNED) {
+      if (!isPlainNumber(out, contentStart, end)) insertAt(contentStart, APOSTROPHE);
+    } else if (isLongDigits(out, contentStart, end)) {
+      insertAt(contentStart, WRAP_OPEN);
+      ensure(WRAP_CLOSE.length + slack);
+      p += WRAP_CLOSE.copy(out, p);
+    }
+    pendingRule = DECIDED;
+  };
   const endField = (b: number): boolean => {
+    if (b === COMMA || b === LF) finishField();
     if (b === COMMA) {
       fields += 1;
       out[p++] = COMMA;
@@ -102,106 +182,144 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
       stream.push(pendingHeader);
       pendingHeader = undefined;
     }
-    if (p > 0) {
+    // A field still undecided stays for the next chunk, with its opening quote.
+    const keep = pendingRule === DECIDED ? p : contentStart - (fieldQuoted ? 1 : 0);
+    if (keep > 0) {
       // An exact-size copy: the scratch buffer is reused for the next chunk.
-      const body = Buffer.allocUnsafe(p);
-      out.copy(body, 0, 0, p);
+      const body = Buffer.allocUnsafe(keep);
+      out.copy(body, 0, 0, keep);
       stream.push(body);
-      p = 0;
+      out.copy(out, 0, keep, p);
+      p -= keep;
+      contentStart -= keep;
     }
+  };
+
+  /** Whether a record without quotes has a field that escaping or long digits may change. */
+  const needsCellRules = (chunk: Buffer, from: number, lf: number): boolean => {
+    if (!escaping && !longDigits) return false;
+    let column = 0;
+    for (let s = from; s < lf; column++) {
+      const b = chunk[s] as number;
+      if (escaping && startsFormula(b)) return true;
+      if (longDigits && isDigitByte(b) && asText?.[column] !== false) return true;
+      const comma = chunk.indexOf(COMMA, s);
+      if (comma === -1 || comma >= lf) break;
+      s = comma + 1;
+    }
+    return false;
+  };
+
+  const scan = (stream: Transform, chunk: Buffer, done: TransformCallback) => {
+    ensure(chunk.length + 64);
+    for (let i = 0; i < chunk.length; i++) {
+      // Inside this loop writes need no bounds checks: see the ensure at each record start.
+      // Fast path: a whole record in this chunk with no quotes at all is copied as it is.
+      if (atRecordStart && width !== -1 && width <= rowWidth) {
+        const lf = chunk.indexOf(LF, i);
+        if (lf !== -1) {
+          const q = chunk.indexOf(QUOTE, i);
+          if ((q === -1 || q > lf) && !needsCellRules(chunk, i, lf)) {
+            ensure(lf - i + 24);
+            nextRow();
+            p += chunk.copy(out, p, i, lf);
+            out[p++] = CR;
+            out[p++] = LF;
+            i = lf;
+            continue;
+          }
+        }
+      }
+      const b = chunk[i] as number;
+      if (atRecordStart) {
+        atRecordStart = false;
+        // Room for the row number and the rest of this chunk (output never outgrows input).
+        slack = 24 + chunk.length - i + 4;
+        ensure(slack);
+        nextRow();
+      }
+      switch (state) {
+        case FIELD_START:
+        case UNQUOTED:
+          if (endField(b)) break;
+          if (b === QUOTE && state === FIELD_START) {
+            state = OPENED;
+          } else {
+            if (state === FIELD_START) startContent(b, false);
+            else if (pendingRule !== DECIDED) contentByte(b);
+            out[p++] = b;
+            state = UNQUOTED;
+          }
+          break;
+        case OPENED:
+          if (b === QUOTE) {
+            state = OPENED_QUOTE;
+          } else {
+            out[p++] = QUOTE;
+            startContent(b, true);
+            out[p++] = b;
+            state = QUOTED;
+          }
+          break;
+        case OPENED_QUOTE:
+          if (b === QUOTE) {
+            // `"""`: a value that starts with a quote.
+            out[p++] = QUOTE;
+            contentStart = p;
+            fieldQuoted = true;
+            pendingRule = DECIDED;
+            out[p++] = QUOTE;
+            out[p++] = QUOTE;
+            state = QUOTED;
+          } else if (!endField(b)) {
+            // `""` then a comma or LF is an empty string, written empty: endField did that.
+            throw new Error("unexpected byte after an empty quoted field in COPY output");
+          }
+          break;
+        case QUOTED:
+          if (b === QUOTE) state = QUOTE_IN_QUOTED;
+          else {
+            if (pendingRule !== DECIDED) contentByte(b);
+            out[p++] = b;
+          }
+          break;
+        case QUOTE_IN_QUOTED:
+          if (b === QUOTE) {
+            if (pendingRule !== DECIDED) contentByte(QUOTE);
+            out[p++] = QUOTE;
+            out[p++] = QUOTE;
+            state = QUOTED;
+          } else {
+            out[p++] = QUOTE;
+            if (!endField(b))
+              throw new Error("unexpected byte after a closing quote in COPY output");
+          }
+          break;
+      }
+    }
+    // Until the first record is complete the header's width is unknown: hold the output,
+    // up to a limit (a first record of hundreds of MB would otherwise be held whole).
+    if (width === -1) {
+      if (p > MAX_FIRST_RECORD_BYTES) {
+        done(new ValueTooLarge(1, fields + 1, MAX_FIRST_RECORD_BYTES));
+        return;
+      }
+      done();
+      return;
+    }
+    emit(stream);
+    done();
   };
 
   const writer = new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
-      ensure(chunk.length + 64);
-      for (let i = 0; i < chunk.length; i++) {
-        // Inside this loop writes need no bounds checks: see the ensure at each record start.
-        // Fast path: a whole record in this chunk with no quotes at all is copied as it is.
-        if (atRecordStart && width !== -1 && width <= rowWidth) {
-          const lf = chunk.indexOf(LF, i);
-          if (lf !== -1) {
-            const q = chunk.indexOf(QUOTE, i);
-            if (q === -1 || q > lf) {
-              ensure(lf - i + 24);
-              nextRow();
-              p += chunk.copy(out, p, i, lf);
-              out[p++] = CR;
-              out[p++] = LF;
-              i = lf;
-              continue;
-            }
-          }
-        }
-        const b = chunk[i] as number;
-        if (atRecordStart) {
-          atRecordStart = false;
-          // Room for the row number and the rest of this chunk (output never outgrows input).
-          ensure(24 + chunk.length - i + 4);
-          nextRow();
-        }
-        switch (state) {
-          case FIELD_START:
-          case UNQUOTED:
-            if (endField(b)) break;
-            if (b === QUOTE && state === FIELD_START) {
-              state = OPENED;
-            } else {
-              out[p++] = b;
-              state = UNQUOTED;
-            }
-            break;
-          case OPENED:
-            if (b === QUOTE) {
-              state = OPENED_QUOTE;
-            } else {
-              out[p++] = QUOTE;
-              out[p++] = b;
-              state = QUOTED;
-            }
-            break;
-          case OPENED_QUOTE:
-            if (b === QUOTE) {
-              // `"""`: a value that starts with a quote.
-              out[p++] = QUOTE;
-              out[p++] = QUOTE;
-              out[p++] = QUOTE;
-              state = QUOTED;
-            } else if (!endField(b)) {
-              // `""` then a comma or LF is an empty string, written empty: endField did that.
-              throw new Error("unexpected byte after an empty quoted field in COPY output");
-            }
-            break;
-          case QUOTED:
-            if (b === QUOTE) state = QUOTE_IN_QUOTED;
-            else {
-              out[p++] = b;
-            }
-            break;
-          case QUOTE_IN_QUOTED:
-            if (b === QUOTE) {
-              out[p++] = QUOTE;
-              out[p++] = QUOTE;
-              state = QUOTED;
-            } else {
-              out[p++] = QUOTE;
-              if (!endField(b))
-                throw new Error("unexpected byte after a closing quote in COPY output");
-            }
-            break;
-        }
-      }
-      // Until the first record is complete the header's width is unknown: hold the output,
-      // up to a limit (a first record of hundreds of MB would otherwise be held whole).
-      if (width === -1) {
-        if (p > MAX_FIRST_RECORD_BYTES) {
-          done(new ValueTooLarge(1, fields + 1, MAX_FIRST_RECORD_BYTES));
-          return;
-        }
-        done();
-        return;
-      }
-      emit(this);
-      done();
+      if (columnsKnown) return scan(this, chunk, done);
+      // The columns are known before the first byte of the result: wait for them once.
+      o.columns?.then((cols) => {
+        asText = cols.map((c) => c.kind === "text");
+        columnsKnown = true;
+        scan(this, chunk, done);
+      }, done);
     },
     flush(done: TransformCallback) {
       // No rows: the title line alone, as the row path writes it.

@@ -7,19 +7,35 @@ import { createCsvLayout } from "./layout.js";
 export const csvFormat: OutputFormat = {
   extension: "csv",
   contentType: (s) => `text/csv; charset=${charsetOf(s.encoding)}`,
-  // Formula escaping must see every cell, so it always takes rows.
-  serverRendering: (s) => (s.escapeFormulas ? undefined : "rfc4180-csv"),
+  // The server's CSV gets the same escaping and long digits (copy-csv.ts); parts are cut by
+  // the row writer only.
+  serverRendering: (s) => (s.rowsPerPart ? undefined : "rfc4180-csv"),
   createWriter(o) {
+    const s = o.settings;
+    const base = (o.entryName ?? "export.csv").replace(/\.csv$/, "");
+    const split =
+      s.rowsPerPart && o.multipleEntries
+        ? { rowsPerPart: s.rowsPerPart, partName: (n: number) => `${base}-${n}.csv` }
+        : undefined;
     const layout =
       o.input === "rows"
         ? createCsvLayout({
             header: o.header,
-            escapeFormulas: o.settings.escapeFormulas,
+            escapeFormulas: s.escapeFormulas,
+            longDigitsAsText: s.longDigitsAsText,
+            columns: o.columns,
+            split,
             onWidthMismatch: o.onWidthMismatch,
           })
-        : createCopyCsvLayout({ header: o.header, onWidthMismatch: o.onWidthMismatch });
+        : createCopyCsvLayout({
+            header: o.header,
+            escapeFormulas: s.escapeFormulas,
+            longDigitsAsText: s.longDigitsAsText,
+            columns: o.columns,
+            onWidthMismatch: o.onWidthMismatch,
+          });
     return {
-      stages: [...layout.stages, createEncoder(o.settings.encoding)],
+      stages: [...layout.stages, createEncoder(s.encoding, { entries: o.multipleEntries })],
       rowCount: layout.rowCount,
     };
   },

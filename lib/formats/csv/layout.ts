@@ -1,10 +1,22 @@
 import { Transform, type TransformCallback } from "node:stream";
+import type { Column } from "../../sources/types.js";
+import type { EntryMarker } from "../entries.js";
+import { longDigitsField } from "./long-digits.js";
 import { escapeFormula, formulaPrefix, valueText } from "./value-text.js";
 
 export interface CsvLayoutOptions {
   /** Header labels; the first heads the row-number column. Empty: no header line. */
   header: string[];
   escapeFormulas: boolean;
+  /** Text of long digit runs written so Excel shows every digit (long-digits.ts). */
+  longDigitsAsText?: boolean;
+  /** The result's columns: long digits are kept as text in text columns only. Unknown: all. */
+  columns?: Promise<Column[]>;
+  /**
+   * Parts of at most this many data rows, each a ZIP entry (the entry protocol, format.ts)
+   * named by `partName` with its own header line; row numbers continue.
+   */
+  split?: { rowsPerPart: number; partName: (part: number) => string };
   /** Called once if the title's label count differs from the query's columns plus one. */
   onWidthMismatch?: (labels: number, columns: number) => void;
 }
@@ -58,11 +70,24 @@ export function createCsvLayout(o: CsvLayoutOptions): {
   rowCount: () => number;
 } {
   const formulas = o.escapeFormulas;
+  const longDigits = o.longDigitsAsText ?? false;
   const header = o.escapeFormulas ? o.header.map(escapeFormula) : o.header;
   let rowNumber = 0;
   let width = 0;
   let pending = "";
   let emit: (bytes: Buffer) => void = () => {};
+  let mark: (marker: EntryMarker) => void = () => {};
+  // Per column: whether long digits there are kept as text (text columns; all if unknown).
+  let asText: boolean[] | undefined;
+  let columnsKnown = o.columns === undefined || !longDigits;
+  const split = o.split;
+  /** A new part: what is written so far goes out, then the marker, then the header line. */
+  const startPart = () => {
+    if (pending !== "") emit(Buffer.from(pending, "utf8"));
+    pending = "";
+    mark({ entry: split?.partName(Math.floor(rowNumber / (split?.rowsPerPart ?? 1)) + 1) ?? "" });
+    if (header.length > 0) pending += headerLine(header, width);
+  };
   const flushIfFull = () => {
     if (pending.length >= CHUNK_CHARS) {
       emit(Buffer.from(pending, "utf8"));
@@ -88,16 +113,21 @@ export function createCsvLayout(o: CsvLayoutOptions): {
   const line = (row: unknown[]) => {
     if (rowNumber === 0) {
       width = Math.max(header.length, row.length + 1);
-      if (header.length > 0) {
-        if (header.length !== row.length + 1) o.onWidthMismatch?.(header.length, row.length);
-        pending += headerLine(header, width);
-      }
+      if (header.length > 0 && header.length !== row.length + 1)
+        o.onWidthMismatch?.(header.length, row.length);
+      if (split) startPart();
+      else if (header.length > 0) pending += headerLine(header, width);
+    } else if (split && rowNumber % split.rowsPerPart === 0) {
+      startPart();
     }
     rowNumber += 1;
     let text = String(rowNumber);
     for (let i = 0; i < row.length; i++) {
       const v = valueText(row[i]);
-      if (v.length > SLICE_CHARS) {
+      const kept = longDigits && asText?.[i] !== false ? longDigitsField(v) : undefined;
+      if (kept !== undefined) {
+        text += `,${kept}`;
+      } else if (v.length > SLICE_CHARS) {
         pending += text;
         text = "";
         longCell(v);
@@ -112,23 +142,37 @@ export function createCsvLayout(o: CsvLayoutOptions): {
     writableObjectMode: true,
     // One batch waits while one is written: a batch is already bounded in bytes by the source.
     writableHighWaterMark: 1,
-    // UTF-8 bytes downstream, in pieces of whole characters.
-    readableObjectMode: false,
+    // UTF-8 bytes downstream, in pieces of whole characters (and entry markers when split).
+    readableObjectMode: split !== undefined,
     transform(batch: unknown[][], _enc: BufferEncoding, done: TransformCallback) {
-      for (const row of batch) {
-        line(row);
-        flushIfFull();
-      }
-      done();
+      const write = () => {
+        for (const row of batch) {
+          line(row);
+          flushIfFull();
+        }
+        done();
+      };
+      if (columnsKnown) return write();
+      // The columns come before the first row: wait for them once.
+      o.columns?.then((cols) => {
+        asText = cols.map((c) => c.kind === "text");
+        columnsKnown = true;
+        write();
+      }, done);
     },
     flush(done: TransformCallback) {
       // No rows: the file still has its header line.
-      if (rowNumber === 0 && header.length > 0) pending += headerLine(header, header.length);
+      if (rowNumber === 0) {
+        width = header.length;
+        if (split) startPart();
+        else if (header.length > 0) pending += headerLine(header, header.length);
+      }
       if (pending !== "") this.push(Buffer.from(pending, "utf8"));
       done();
     },
   });
   emit = (bytes) => writer.push(bytes);
+  mark = (marker) => writer.push(marker);
   return { stages: [writer], rowCount: () => rowNumber };
 }
 

@@ -1,0 +1,47 @@
+import type { ServerRendering } from "../sources/types.js";
+import { inContainer } from "./container/containers.js";
+import type { FormatSettings, FormatWriter, WriterOptions } from "./format.js";
+import { FORMATS } from "./index.js";
+import type { OutputOptions } from "./options.js";
+import { EXCEL_DATA_ROWS } from "./xlsx/sheet-writer.js";
+
+/**
+ * One task's output, bound once when the task starts: the format inside its container with
+ * the task's settings. Nothing after this looks the format, encoding or container up again.
+ */
+export interface BoundOutput {
+  /** The object key's and download name's extension (csv, csv.gz, zip, xlsx). */
+  extension: string;
+  contentType: string;
+  /** What the database may render instead of handing rows, if anything. */
+  serverRendering: ServerRendering | undefined;
+  createWriter(o: Omit<WriterOptions, "settings" | "multipleEntries">): FormatWriter;
+  /**
+   * A note for the task's msg when a file that succeeded holds more data rows than a sheet
+   * shows (a CSV not split into parts); undefined when there is nothing to say.
+   */
+  notice(rows: number): string | undefined;
+}
+
+export function bindOutput(o: OutputOptions, tuning: { rowsPerPart?: number } = {}): BoundOutput {
+  const rowsPerPart = o.splitRows ? (tuning.rowsPerPart ?? EXCEL_DATA_ROWS) : undefined;
+  const settings: FormatSettings = {
+    encoding: o.encoding,
+    escapeFormulas: o.escapeFormulas,
+    longDigitsAsText: o.longDigitsAsText,
+    rowsPerPart,
+  };
+  // Parts travel in one ZIP, whatever compress said (options.ts refuses gzip with parts).
+  const format = inContainer(FORMATS[o.format], o.splitRows ? "zip" : o.compress);
+  const oneSheet = o.format === "csv" && !o.splitRows;
+  return {
+    extension: format.extension,
+    contentType: format.contentType(settings),
+    serverRendering: format.serverRendering(settings),
+    createWriter: (w) => format.createWriter({ ...w, settings }),
+    notice: (rows) =>
+      oneSheet && rows > EXCEL_DATA_ROWS
+        ? `Exported ${rows.toLocaleString("en-US")} rows. Excel shows only the first ${EXCEL_DATA_ROWS.toLocaleString("en-US")} rows of a CSV: create the task again with the option split_rows (parts of ${EXCEL_DATA_ROWS.toLocaleString("en-US")} rows in one ZIP) or format xlsx (a new sheet every ${EXCEL_DATA_ROWS.toLocaleString("en-US")} rows) to see them all in Excel.`
+        : undefined,
+  };
+}

@@ -125,6 +125,9 @@ for (const path of args.paths.split(",")) {
           ...baseEnv,
           DATA_DB_URL: urls[engine],
           PG_COPY: path === "pg-copy" ? "true" : "false",
+          // Exact text, so the COPY path is the one taken where asked for.
+          CSV_ESCAPE_FORMULAS: "false",
+          CSV_LONG_DIGITS_AS_TEXT: "false",
           NODE_OPTIONS,
         });
         if (res.report?.outcome.key) await deleteObject(s3, bucket, res.report.outcome.key);

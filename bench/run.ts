@@ -116,6 +116,10 @@ const baseEnv: Record<string, string> = {
   UPLOAD_QUEUE_SIZE: String(args.queue),
   MAX_IN_FLIGHT: "100",
   STATEMENT_TIMEOUT_SECONDS: "900",
+  // The database's text as it is (and the COPY path on PostgreSQL), comparable with earlier
+  // runs; the "Excel defaults" path below measures formula escaping and long digits.
+  CSV_ESCAPE_FORMULAS: "false",
+  CSV_LONG_DIGITS_AS_TEXT: "false",
   POWERTOOLS_LOG_LEVEL: "WARN",
 };
 const taskDb = createSqlClient(parseDbUrl(taskUrl), 1);
@@ -177,10 +181,32 @@ const paths: {
   engine: "postgres" | "mysql";
   url: string;
   env: Record<string, string>;
+  /** The task's options column (the formats beside plain CSV). */
+  options?: string;
 }[] = [
   { name: "worker, PostgreSQL (COPY)", engine: "postgres", url: pgUrl, env: {} },
   { name: "worker, PostgreSQL (rows)", engine: "postgres", url: pgUrl, env: { PG_COPY: "false" } },
   { name: "worker, MySQL (rows)", engine: "mysql", url: mysqlUrl, env: {} },
+  {
+    name: "worker, PostgreSQL (rows, Excel defaults)",
+    engine: "postgres",
+    url: pgUrl,
+    env: { CSV_ESCAPE_FORMULAS: "true", CSV_LONG_DIGITS_AS_TEXT: "true" },
+  },
+  ...(["gzip", "zip"] as const).map((c) => ({
+    name: `worker, PostgreSQL (rows, ${c})`,
+    engine: "postgres" as const,
+    url: pgUrl,
+    env: { PG_COPY: "false" },
+    options: `{"compress": "${c}"}`,
+  })),
+  {
+    name: "worker, PostgreSQL (XLSX)",
+    engine: "postgres",
+    url: pgUrl,
+    env: {},
+    options: '{"format": "xlsx"}',
+  },
 ];
 const flat: string[] = [];
 for (const engine of ["postgres", "mysql"] as const) {
@@ -208,6 +234,7 @@ for (const engine of ["postgres", "mysql"] as const) {
         title: TITLE,
         query: benchQuery(n),
         createrName: "bench",
+        options: p.options,
       });
       const r = worker(p.url, id, p.env);
       await deleteObject(s3, bucket, r.key);

@@ -51,14 +51,17 @@ const DIGITS =
   "(SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)";
 
 /**
- * A derived table `s` with one column `n` = 1..count (count <= 1,000,000), made by the server.
- * MariaDB stops recursive CTEs at 1,000 rows, so MySQL gets a cross join of digits.
+ * A derived table `s` with one column `n` = 1..count, made by the server. MariaDB stops
+ * recursive CTEs at 1,000 rows, so MySQL gets a cross join of digits (and, past a million,
+ * of as many millions as needed).
  */
 export function seriesSql(engine: Engine, count: number): string {
   const n = Number(count);
   if (engine === "postgres") return `(SELECT n FROM generate_series(1, ${n}) n) s`;
-  return `(SELECT n FROM (SELECT 1 + a.n + 10 * b.n + 100 * c.n + 1000 * d.n + 10000 * e.n + 100000 * f.n AS n
-    FROM ${DIGITS} a, ${DIGITS} b, ${DIGITS} c, ${DIGITS} d, ${DIGITS} e, ${DIGITS} f) x WHERE x.n <= ${n}) s`;
+  const millions = Math.max(1, Math.ceil(n / 1_000_000));
+  const m = Array.from({ length: millions }, (_, i) => `SELECT ${i} n`).join(" UNION ALL ");
+  return `(SELECT n FROM (SELECT 1 + a.n + 10 * b.n + 100 * c.n + 1000 * d.n + 10000 * e.n + 100000 * f.n + 1000000 * g.n AS n
+    FROM ${DIGITS} a, ${DIGITS} b, ${DIGITS} c, ${DIGITS} d, ${DIGITS} e, ${DIGITS} f, (${m}) g) x WHERE x.n <= ${n}) s`;
 }
 
 /** `$n` or `?` placeholders for ad-hoc test SQL. */
@@ -81,6 +84,7 @@ export interface Harness {
     title: string;
     query: string;
     createrName?: string;
+    options?: string | null;
   }): Promise<number>;
   runUntilIdle(maxSeconds?: number): Promise<void>;
   close(): Promise<void>;
@@ -99,6 +103,11 @@ export async function makeHarness(o: HarnessOptions): Promise<Harness> {
     AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
     AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL,
     SCHEDULER_POLL_SECONDS: "1",
+    // Most end-to-end tests compare files with the database's own text, on both CSV paths
+    // (COPY included): the Excel-facing rewrites are off unless a test turns them on (an
+    // empty value takes the product's default; options.test.ts does).
+    CSV_ESCAPE_FORMULAS: "false",
+    CSV_LONG_DIGITS_AS_TEXT: "false",
     ...o.env,
   };
   const { queueUrl, dlqUrl } = await provisionLocal({

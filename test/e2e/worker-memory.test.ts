@@ -117,6 +117,9 @@ describe("the worker process under the deployed NODE_OPTIONS: no data shape cras
           EXPORT_QUEUE_URL: queueUrl,
           STATEMENT_TIMEOUT_SECONDS: "240",
           PG_COPY: shape.path === "copy" ? "true" : "false",
+          // Exact text, so the COPY path is the one taken where asked for.
+          CSV_ESCAPE_FORMULAS: "false",
+          CSV_LONG_DIGITS_AS_TEXT: "false",
           POWERTOOLS_LOG_LEVEL: "ERROR",
           NODE_OPTIONS: deployedNodeOptions(join(root, "serverless.yml")),
         },

@@ -1,0 +1,22 @@
+<?php
+// php php/test-options.php: OfflineExportTask::options builds the JSON the worker reads and
+// refuses what the worker would. Exits 1 on a mismatch.
+require __DIR__ . '/OfflineExportTask.php';
+
+$failed = 0;
+$check = function (string $what, bool $ok) use (&$failed) {
+    echo ($ok ? 'ok' : 'MISMATCH') . " {$what}\n";
+    $failed += $ok ? 0 : 1;
+};
+$check('no options: NULL', OfflineExportTask::options([]) === null);
+$check('json', OfflineExportTask::options(['format' => 'csv', 'split_rows' => true, 'compress' => 'zip'])
+    === '{"format":"csv","split_rows":true,"compress":"zip"}');
+foreach ([['fromat' => 'xlsx'], ['compress' => 'rar'], ['split_rows' => 'yes']] as $bad) {
+    try {
+        OfflineExportTask::options($bad);
+        $check('refuses ' . json_encode($bad), false);
+    } catch (InvalidArgumentException $e) {
+        $check('refuses ' . json_encode($bad) . ': ' . $e->getMessage(), true);
+    }
+}
+exit($failed === 0 ? 0 : 1);

@@ -1,8 +1,9 @@
 import { TEXT_ENCODINGS, type TextEncoding } from "./encoding/encoder.js";
+import { FORMAT_NAMES, type FormatName } from "./index.js";
 
 /** How one task's file is written: the deployment's defaults, overridden by the task's options. */
 export interface OutputOptions {
-  format: "csv" | "xlsx";
+  format: FormatName;
   /** CSV only. */
   encoding: TextEncoding;
   /** CSV only: cells Excel would run as formulas get a leading `'` (OWASP CSV injection). */
@@ -15,7 +16,7 @@ export interface OutputOptions {
   compress: "none" | "gzip" | "zip";
 }
 
-export const OUTPUT_FORMATS: readonly OutputOptions["format"][] = ["csv", "xlsx"];
+export const OUTPUT_FORMATS: readonly OutputOptions["format"][] = FORMAT_NAMES;
 export const COMPRESSIONS: readonly OutputOptions["compress"][] = ["none", "gzip", "zip"];
 
 /** The deployment's defaults for every task's options (config.ts). */
@@ -111,12 +112,13 @@ export function resolveOptions(raw: string | null, defaults: OutputOptions): Out
     (out as unknown as Record<string, unknown>)[field] = read(value, key);
     given.add(field);
   }
-  if (out.format === "xlsx") {
+  // Every other format is a file of its own kind (a workbook): the CSV options do not apply.
+  if (out.format !== "csv") {
     const set = CSV_ONLY.filter((f) => given.has(f));
     if (set.length > 0) {
       const key = OPTION_KEYS.find((k) => KEYS[k]?.[0] === set[0]) as string;
       throw new OptionsRejected(
-        `option "${key}" applies to CSV only; an XLSX file is already compressed, starts a new sheet every 1,048,575 rows and never runs a cell as a formula`,
+        `option "${key}" applies to CSV only; an ${out.format.toUpperCase()} file is already compressed, starts a new sheet every 1,048,575 rows and never runs a cell as a formula`,
       );
     }
     return { ...out, compress: "none", splitRows: false };

@@ -147,6 +147,48 @@ describe("stable links: valid, tampered, expired, unknown, failed, re-run, rotat
     assert.equal((await click(rerun?.filepath as string)).fileStatus, 200);
   });
 
+  it("serves gzip, ZIP and XLSX files through the same link, with their types and names", async () => {
+    for (const [options, ext, type, magic] of [
+      ['{"compress": "gzip"}', "csv.gz", "application/gzip", "1f8b"],
+      ['{"compress": "zip"}', "zip", "application/zip", "504b0304"],
+      [
+        '{"format": "xlsx"}',
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "504b0304",
+      ],
+    ] as const) {
+      const id = await h.insertTask({
+        name: "压缩",
+        title: ORDERS_TITLE,
+        query: ordersQuery(orders),
+        options,
+      });
+      await h.runUntilIdle(120);
+      const row = await h.app.exportDeps.tasks.get(id);
+      assert.equal(row?.status, STATUS.succeeded, row?.msg ?? "");
+      const link = row?.filepath as string;
+      assert.match(
+        new URL(link).searchParams.get("o") ?? "",
+        new RegExp(`\\.${ext.replace(".", "\\.")}$`),
+      );
+      const first = await fetch(link, { redirect: "manual" });
+      assert.equal(first.status, 302, options);
+      const file = await fetch(first.headers.get("location") as string);
+      assert.equal(file.status, 200);
+      assert.equal(file.headers.get("content-type"), type);
+      assert.match(
+        file.headers.get("content-disposition") ?? "",
+        new RegExp(
+          `filename\\*=UTF-8''${encodeURIComponent("压缩")}\\.${ext.replace(".", "\\.")}$`,
+        ),
+      );
+      const bytes = Buffer.from(await file.arrayBuffer());
+      assert.equal(bytes.length, row?.byteCount);
+      assert.equal(bytes.subarray(0, magic.length / 2).toString("hex"), magic);
+    }
+  });
+
   it("keeps old links working during a rotation, and only then", async () => {
     const id = await h.insertTask({
       name: "rotation",

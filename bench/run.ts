@@ -28,6 +28,8 @@ const { values: args } = parseArgs({
     small: { type: "string", default: "200000" },
     "latency-tasks": { type: "string", default: "50" },
     "no-latency": { type: "boolean", default: false },
+    // Only the worker paths whose name contains this text (e.g. --paths zip), baselines kept.
+    paths: { type: "string", default: "" },
     "part-mb": { type: "string", default: process.env.UPLOAD_PART_SIZE_MB ?? "5" },
     queue: { type: "string", default: process.env.UPLOAD_QUEUE_SIZE ?? "2" },
   },
@@ -188,7 +190,7 @@ const paths: {
   { name: "worker, PostgreSQL (rows)", engine: "postgres", url: pgUrl, env: { PG_COPY: "false" } },
   { name: "worker, MySQL (rows)", engine: "mysql", url: mysqlUrl, env: {} },
   {
-    name: "worker, PostgreSQL (rows, Excel defaults)",
+    name: "worker, PostgreSQL (COPY, Excel defaults)",
     engine: "postgres",
     url: pgUrl,
     env: { CSV_ESCAPE_FORMULAS: "true", CSV_LONG_DIGITS_AS_TEXT: "true" },
@@ -225,7 +227,7 @@ for (const engine of ["postgres", "mysql"] as const) {
     seconds,
   };
   results.push(baseline);
-  for (const p of paths.filter((x) => x.engine === engine)) {
+  for (const p of paths.filter((x) => x.engine === engine && x.name.includes(args.paths))) {
     const rss: number[] = [];
     for (const n of [SMALL, ROWS]) {
       log(`${p.name}: ${n} rows`);

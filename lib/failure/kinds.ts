@@ -60,6 +60,16 @@ const NETWORK: Record<string, Classified> = {
 // How drivers word a connection that died mid-query when they give no code.
 const LOST_WORDING = /connection terminated|server has gone away|lost connection|socket hang up/i;
 
+// The worker's own verdicts on a task: their messages quote the task's text (an option's value,
+// a function's name), which must never read as a lost connection and be retried.
+const OWN_VERDICTS = new Set([
+  "TaskSqlRejected",
+  "OptionsRejected",
+  "ValueTooLarge",
+  "ResponseTooLarge",
+  "CellTooLong",
+]);
+
 /** The worker's own statement timer fired (lib/sources/streams.ts): the query was cancelled. */
 export const WORKER_TIMEOUT_CODE = "OE_STATEMENT_TIMEOUT";
 
@@ -68,6 +78,7 @@ export function classifyNetwork(err: unknown): Classified | undefined {
   const e = asErrorLike(err);
   if (e.code === WORKER_TIMEOUT_CODE) return { kind: "timeout" };
   if (e.code !== undefined && NETWORK[e.code]) return NETWORK[e.code];
+  if (OWN_VERDICTS.has(String(e.name))) return undefined;
   if (LOST_WORDING.test(String(e.message))) return { kind: "lost" };
   return undefined;
 }

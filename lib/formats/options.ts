@@ -89,7 +89,7 @@ function shown(v: unknown): string {
  */
 export function resolveOptions(raw: string | null, defaults: OutputOptions): OutputOptions {
   const text = raw?.trim() ?? "";
-  if (text === "") return defaults;
+  if (text === "") return settle(defaults, new Set());
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -112,6 +112,15 @@ export function resolveOptions(raw: string | null, defaults: OutputOptions): Out
     (out as unknown as Record<string, unknown>)[field] = read(value, key);
     given.add(field);
   }
+  return settle(out, given);
+}
+
+/**
+ * The options as one file can honour them, whether they came from the task or the defaults:
+ * a task's own CSV-only option for another format, or its own gzip with parts, is refused;
+ * the same from the deployment's defaults simply does not apply (parts go in a ZIP anyway).
+ */
+function settle(out: OutputOptions, given: Set<keyof OutputOptions>): OutputOptions {
   // Every other format is a file of its own kind (a workbook): the CSV options do not apply.
   if (out.format !== "csv") {
     const set = CSV_ONLY.filter((f) => given.has(f));
@@ -123,7 +132,7 @@ export function resolveOptions(raw: string | null, defaults: OutputOptions): Out
     }
     return { ...out, compress: "none", splitRows: false };
   }
-  if (out.splitRows && out.compress === "gzip") {
+  if (out.splitRows && out.compress === "gzip" && given.has("compress")) {
     throw new OptionsRejected(
       `option "split_rows" delivers its parts in one ZIP, so "compress" must be "zip" or "none", not "gzip"`,
     );

@@ -80,7 +80,8 @@ const VALUES: (string | null)[] = [
 ];
 
 describe("COPY path: formula escaping and long digits as the row path writes them", () => {
-  const header = ["序号", "a", "b", "c"];
+  // Labels are escaped as cells are.
+  const header = ["序号", "=a", "-b", "@c"];
   const rows = VALUES.map((v, i) => [v, VALUES[(i + 7) % VALUES.length] ?? null, String(i - 3)]);
   const columns = [TEXT, NUMBER, NUMBER];
   for (const escapeFormulas of [false, true])
@@ -106,6 +107,32 @@ describe("COPY path: formula escaping and long digits as the row path writes the
     assert.equal(
       await viaCopy(copy, ["#", "a", "b"], { ...o, columns: [TEXT, NUMBER] }),
       '#,a,b\r\n1,"=""110105194912310021""",110105194912310021\r\n',
+    );
+  });
+
+  it("keeps every byte when a record carried over from one chunk grows, then runs long in the next", async () => {
+    // Found by review: room was reserved for the rest of the chunk only where a record starts,
+    // so what a carried-over record added (10 long-digit wraps here) ran past the buffer.
+    const phones = Array.from({ length: 10 }, (_, i) => `0571888800${i}`);
+    const row1 = ["1", ...phones, "b"];
+    const row2 = ["2", ...phones, "c".repeat(200_000)];
+    const copy = Buffer.from([row1, row2].map((r) => `${r.join(",")}\n`).join(""));
+    const cut = Buffer.byteLength(`${row1.join(",")}\n2,`);
+    const columns = row1.map((_, i) => (i === 0 ? NUMBER : TEXT));
+    const o = { escapeFormulas: true, longDigitsAsText: true, columns };
+    const header = ["#", ...row1.map((_, i) => `c${i}`)];
+    const want = await viaRows([row1, row2], header, o);
+    assert.equal(await viaCopy([copy.subarray(0, cut), copy.subarray(cut)], header, o), want);
+    // The same with escaped cells instead of wrapped ones.
+    const eq = ["x", ...Array.from({ length: 100 }, () => "=")];
+    const big = ["y", ...Array.from({ length: 99 }, () => "="), "a".repeat(200_000)];
+    const copy2 = Buffer.from([eq, big].map((r) => `${r.join(",")}\n`).join(""));
+    const cut2 = Buffer.byteLength(`${eq.join(",")}\ny,`);
+    const o2 = { escapeFormulas: true, longDigitsAsText: false, columns: eq.map(() => TEXT) };
+    const header2 = ["#", ...eq.map((_, i) => `c${i}`)];
+    assert.equal(
+      await viaCopy([copy2.subarray(0, cut2), copy2.subarray(cut2)], header2, o2),
+      await viaRows([eq, big], header2, o2),
     );
   });
 

@@ -8,9 +8,11 @@ import { describe, it } from "node:test";
 import { parse } from "csv-parse/sync";
 import { classifyError } from "../../lib/engines/index.js";
 import { describeFailure } from "../../lib/failure/describe.js";
+import { isTransient } from "../../lib/failure/policy.js";
 import { longDigitsField } from "../../lib/formats/csv/long-digits.js";
 import { OptionsRejected, type OutputOptions, resolveOptions } from "../../lib/formats/options.js";
 import { bindOutput } from "../../lib/formats/output.js";
+import { TaskSqlRejected } from "../../lib/sources/statement-guard.js";
 import type { Column } from "../../lib/sources/types.js";
 import { readZip } from "./zip-read.js";
 
@@ -213,5 +215,38 @@ describe("bad options", () => {
       describeFailure(err, classifyError(err), "export", { timeoutSeconds: 1, secrets: [] }),
       `The task's options cannot be used: option "compress" must be one of none, gzip, zip, not "rar". Fix the options and create the task again.`,
     );
+  });
+
+  it("are never retried, whatever their text says (an option's value quoted in the msg)", () => {
+    for (const raw of ['{"format": "Lost connection"}', '{"socket hang up": 1}']) {
+      let err: unknown;
+      try {
+        resolveOptions(raw, DEFAULTS);
+      } catch (e) {
+        err = e;
+      }
+      assert.ok(err instanceof OptionsRejected);
+      assert.equal(isTransient(err, classifyError(err), "export"), false, raw);
+    }
+    const sql = new TaskSqlRejected('The task\'s SQL calls "lost connection"(), which ...');
+    assert.equal(isTransient(sql, classifyError(sql), "query"), false);
+  });
+
+  it("settle the deployment's defaults as a task's own: CSV-only defaults do not apply to XLSX", () => {
+    const xlsxDefaults = {
+      ...DEFAULTS,
+      format: "xlsx" as const,
+      splitRows: true,
+      compress: "gzip" as const,
+    };
+    for (const raw of [null, "", "{}"])
+      assert.deepEqual(resolveOptions(raw, xlsxDefaults), {
+        ...xlsxDefaults,
+        splitRows: false,
+        compress: "none",
+      });
+    const gzipDefault = { ...DEFAULTS, compress: "gzip" as const };
+    assert.equal(resolveOptions('{"split_rows": true}', gzipDefault).splitRows, true);
+    assert.equal(bindOutput(resolveOptions('{"split_rows": true}', gzipDefault)).extension, "zip");
   });
 });

@@ -4,6 +4,7 @@ import type { Column } from "../../sources/types.js";
 import { isDigitByte, isLongDigits, isPlainNumber, isSign, startsFormula } from "./excel-bytes.js";
 import { headerLine } from "./layout.js";
 import { MAX_FIRST_RECORD_BYTES } from "./limits.js";
+import { escapeFormula } from "./value-text.js";
 
 // States of the scanner over PostgreSQL's COPY CSV output.
 const FIELD_START = 0;
@@ -88,7 +89,9 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
     for (let d = firstDigit; d < digits.length; d++) out[p++] = digits[d] as number;
     out[p++] = COMMA;
   };
-  const headerBytes = (w: number) => Buffer.from(headerLine(o.header, w), "utf8");
+  // The title escaped as the row path escapes it (layout.ts).
+  const labels = escaping ? o.header.map(escapeFormula) : o.header;
+  const headerBytes = (w: number) => Buffer.from(headerLine(labels, w), "utf8");
   const endRecord = () => {
     const columns = fields + 1;
     const total = columns + 1; // and the row number
@@ -212,6 +215,9 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
 
   const scan = (stream: Transform, chunk: Buffer, done: TransformCallback) => {
     ensure(chunk.length + 64);
+    // A record carried over from the last chunk needs room for all of this one, as a record
+    // starting here gets below: insertAt reserves this much beyond what it adds.
+    slack = 24 + chunk.length + 4;
     for (let i = 0; i < chunk.length; i++) {
       // Inside this loop writes need no bounds checks: see the ensure at each record start.
       // Fast path: a whole record in this chunk with no quotes at all is copied as it is.

@@ -5,10 +5,10 @@
 // no upload. Prints time, output size and peak RSS beside the plain CSV writer; `source` is
 // the batches alone, what feeding them costs.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { build } from "esbuild";
 import { deployedNodeOptions } from "../lib/local/deployment.js";
+import { bundleForNode } from "./worker-process.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -24,20 +24,8 @@ const NODE_BIN = process.env.OE_BENCH_NODE ?? (existsSync(NODE22) ? NODE22 : pro
 const NODE_OPTIONS = process.env.OE_BENCH_NODE_OPTIONS ?? deployedNodeOptions("serverless.yml");
 const log = (s: string) => process.stderr.write(`[bench:formats] ${s}\n`);
 
-mkdirSync(".bench", { recursive: true });
 const bundle = ".bench/formats-one.mjs";
-await build({
-  entryPoints: ["bench/formats-one.ts"],
-  outfile: bundle,
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  banner: {
-    js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-  },
-  logLevel: "warning",
-});
+await bundleForNode("formats-one.ts", bundle);
 const nodeVersion = spawnSync(NODE_BIN, ["--version"], { encoding: "utf8" }).stdout.trim();
 log(`node ${nodeVersion}, NODE_OPTIONS="${NODE_OPTIONS}"`);
 

@@ -2,10 +2,8 @@
 // Creates its own data on the local MariaDB and PostgreSQL, runs the scripted baseline and the
 // worker's paths side by side into the local S3 emulator, and prints a table.
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { build } from "esbuild";
 import { createApp } from "../lib/app.js";
 import { awsClientConfig } from "../lib/aws-config.js";
 import { loadConfig } from "../lib/config.js";
@@ -21,6 +19,7 @@ import { runBaseline } from "./baseline.js";
 import { BENCH_TABLE, benchQuery, ensureBenchData } from "./data.js";
 import { measureLatency } from "./latency.js";
 import { CHECK_RUNS, measureChecks } from "./server-checks.js";
+import { bundleForNode } from "./worker-process.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -58,33 +57,8 @@ process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
 // The worker as Lambda runs it: one bundle, plain node.
-mkdirSync(".bench", { recursive: true });
-await build({
-  entryPoints: ["bench/export-one.ts"],
-  outfile: ".bench/export-one.mjs",
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  external: ["pg-native"],
-  banner: {
-    js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-  },
-  logLevel: "warning",
-});
-await build({
-  entryPoints: ["bench/guard.ts"],
-  outfile: ".bench/guard.mjs",
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  external: ["pg-native"],
-  banner: {
-    js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-  },
-  logLevel: "warning",
-});
+await bundleForNode("export-one.ts", ".bench/export-one.mjs");
+await bundleForNode("guard.ts", ".bench/guard.mjs");
 
 for (const [engine, url] of [
   ["postgres", pgUrl],

@@ -9,13 +9,12 @@ import { awsClientConfig } from "../lib/aws-config.js";
 import { loadConfig } from "../lib/config.js";
 import { type Engine, parseDbUrl } from "../lib/db/url.js";
 import { createSqlClient } from "../lib/engines/index.js";
-import { provisionLocal } from "../lib/local/aws-setup.js";
 import { deployedNodeOptions } from "../lib/local/deployment.js";
 import { insertTask } from "../lib/local/task-admin.js";
 import { deleteObject } from "../lib/storage.js";
 import { migrate } from "../lib/tasks/migrate.js";
 import { narrowShapes, wideShapes } from "./wide-shapes.js";
-import { bundleExportOne, runExportOne } from "./worker-process.js";
+import { benchWorkerEnv, bundleExportOne, runExportOne } from "./worker-process.js";
 
 const { values: args } = parseArgs({
   options: { only: { type: "string", default: "" } },
@@ -34,26 +33,12 @@ const log = (s: string) => process.stderr.write(`[bench:wide] ${s}\n`);
 
 const bundle = ".bench/export-one.mjs";
 await bundleExportOne(bundle);
-const bucket = "oe-bench";
-const { queueUrl } = await provisionLocal({
-  region: process.env.AWS_REGION ?? "us-east-1",
-  endpointUrl: endpoint,
-  bucket,
-  queueName: "oe-bench",
-  visibilityTimeoutSeconds: 60,
+const { bucket, env: workerEnv } = await benchWorkerEnv({
+  endpoint,
+  taskUrl,
+  taskTable: "oe_bench_wide_tasks",
 });
-const baseEnv: Record<string, string> = {
-  TASK_DB_URL: taskUrl,
-  TASK_TABLE: "oe_bench_wide_tasks",
-  EXPORT_BUCKET: bucket,
-  EXPORT_QUEUE_URL: queueUrl,
-  AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
-  AWS_ENDPOINT_URL: endpoint,
-  MAX_IN_FLIGHT: "100",
-  MAX_IN_FLIGHT_PER_CREATOR: "100",
-  STATEMENT_TIMEOUT_SECONDS: "900",
-  POWERTOOLS_LOG_LEVEL: "ERROR",
-};
+const baseEnv: Record<string, string> = { ...workerEnv };
 const taskDb = createSqlClient(parseDbUrl(taskUrl), 1);
 const config = loadConfig({ ...baseEnv, DATA_DB_URL: taskUrl });
 // A fresh task table: a crashed export leaves its task processing.

@@ -4,12 +4,13 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { build } from "esbuild";
+import { provisionLocal } from "../lib/local/aws-setup.js";
 
-/** Bundles bench/export-one.ts into `outfile` (one file, as the deployed functions are). */
-export async function bundleExportOne(outfile: string): Promise<void> {
+/** Bundles a bench entry (a path under bench/) into `outfile`: one file, as the deployed functions are. */
+export async function bundleForNode(entry: string, outfile: string): Promise<void> {
   mkdirSync(dirname(outfile), { recursive: true });
   await build({
-    entryPoints: [`${import.meta.dirname}/export-one.ts`],
+    entryPoints: [`${import.meta.dirname}/${entry}`],
     outfile,
     bundle: true,
     platform: "node",
@@ -21,6 +22,42 @@ export async function bundleExportOne(outfile: string): Promise<void> {
     },
     logLevel: "warning",
   });
+}
+
+/** Bundles bench/export-one.ts into `outfile`. */
+export const bundleExportOne = (outfile: string) => bundleForNode("export-one.ts", outfile);
+
+/**
+ * The bench bucket and queue on the emulator, and the environment a worker process gets for
+ * them (the wide-row benches; each adds its own settings).
+ */
+export async function benchWorkerEnv(o: {
+  endpoint: string;
+  taskUrl: string;
+  taskTable: string;
+}): Promise<{ bucket: string; env: Record<string, string> }> {
+  const bucket = "oe-bench";
+  const region = process.env.AWS_REGION ?? "us-east-1";
+  const { queueUrl } = await provisionLocal({
+    region,
+    endpointUrl: o.endpoint,
+    bucket,
+    queueName: "oe-bench",
+    visibilityTimeoutSeconds: 60,
+  });
+  const env = {
+    TASK_DB_URL: o.taskUrl,
+    TASK_TABLE: o.taskTable,
+    EXPORT_BUCKET: bucket,
+    EXPORT_QUEUE_URL: queueUrl,
+    AWS_REGION: region,
+    AWS_ENDPOINT_URL: o.endpoint,
+    MAX_IN_FLIGHT: "100",
+    MAX_IN_FLIGHT_PER_CREATOR: "100",
+    STATEMENT_TIMEOUT_SECONDS: "900",
+    POWERTOOLS_LOG_LEVEL: "ERROR",
+  };
+  return { bucket, env };
 }
 
 export interface ExportOneResult {

@@ -9,21 +9,20 @@ import { parseDbUrl } from "../../lib/db/url.js";
 import { createSqlClient } from "../../lib/engines/index.js";
 import { decodeText } from "../../lib/local/decode.js";
 import { STATUS } from "../../lib/status.js";
-import { download, type Harness, makeHarness, readerUrl, taskUrl, uniqueName } from "../helpers.js";
+import {
+  download,
+  type Harness,
+  makeHarness,
+  readerUrl,
+  taskUrl,
+  uniqueName,
+  until,
+} from "../helpers.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function statusOf(h: Harness, id: number) {
   return h.app.exportDeps.tasks.get(id);
-}
-
-async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await sleep(100);
-  }
-  return check();
 }
 
 /** The exported file of a finished task, decoded. */

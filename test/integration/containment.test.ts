@@ -12,7 +12,7 @@ import { mysqlSource } from "../../lib/engines/mysql/source.js";
 import { postgresSource } from "../../lib/engines/postgres/source.js";
 import { describeFailure } from "../../lib/failure/describe.js";
 import type { DataSource } from "../../lib/sources/types.js";
-import { ENGINES, serviceUrl, sqlClient, uniqueName } from "../helpers.js";
+import { ENGINES, serviceUrl, sqlClient, uniqueName, until } from "../helpers.js";
 
 const drain = () => new Writable({ objectMode: true, write: (_c, _e, cb) => cb() });
 
@@ -24,15 +24,6 @@ async function running(db: SqlClient, marker: string): Promise<boolean> {
       : "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE state <> 'idle' AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'";
   const r = await db.query<{ n: number | string }>(sql, [`%${marker}%`]);
   return Number(r.rows[0]?.n) > 0;
-}
-
-async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return check();
 }
 
 for (const engine of ENGINES) {

@@ -14,19 +14,10 @@ import { postgresSource } from "../../lib/engines/postgres/source.js";
 import { describeFailure } from "../../lib/failure/describe.js";
 import { isTransient } from "../../lib/failure/policy.js";
 import type { DataSource, RowStream, SourceLog } from "../../lib/sources/types.js";
-import { readerUrl, serviceUrl, sqlClient, uniqueName } from "../helpers.js";
+import { readerUrl, serviceUrl, sqlClient, uniqueName, until } from "../helpers.js";
 
 const msgOf = (err: unknown, seconds: number) =>
   describeFailure(err, classifyError(err), "query", { timeoutSeconds: seconds, secrets: [] });
-
-async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return check();
-}
 
 /** Reads rows until the stream ends; the first row, and the error it ended with. */
 async function consume(s: RowStream): Promise<{ first: unknown[] | undefined; err: unknown }> {

@@ -11,7 +11,7 @@ import { describeFailure } from "../../lib/failure/describe.js";
 import { isTransient } from "../../lib/failure/policy.js";
 import { ResponseTooLarge, ValueTooLarge } from "../../lib/failure/too-large.js";
 import type { DataSource } from "../../lib/sources/types.js";
-import { readerUrl, seriesSql, sqlClient } from "../helpers.js";
+import { readerUrl, seriesSql, sqlClient, until } from "../helpers.js";
 
 const CAP = 300_000;
 
@@ -87,15 +87,6 @@ async function sessionAlive(db: SqlClient, id: string): Promise<boolean> {
           [Number(id)],
         );
   return Number(r.rows[0]?.n) > 0;
-}
-
-async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return check();
 }
 
 const rep = (engine: Engine, ch: string, n: number | string) =>

@@ -40,6 +40,8 @@ export const DEFAULTS = {
   SCHEDULER_RUN_SECONDS: 50,
   REDISPATCH_SECONDS: 900,
   LEASE_SECONDS: 180,
+  // How often a running task writes its rows and bytes so far (and sees a cancel).
+  PROGRESS_SECONDS: 3,
   MAX_ATTEMPTS: 3,
   RETRY_DELAY_SECONDS: 30,
   DEADLINE_MARGIN_SECONDS: 30,
@@ -87,6 +89,8 @@ export interface Config {
   redispatchSeconds: number;
   /** A processing task whose heartbeat is older than this is taken to be dead. */
   leaseSeconds: number;
+  /** A running task writes its progress (and sees a cancel) this often. */
+  progressSeconds: number;
   maxAttempts: number;
   /** After a transient failure (database or storage unreachable) the task waits this long, times the attempt number, before its next try. */
   retryDelaySeconds: number;
@@ -277,6 +281,7 @@ export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
     schedulerRunSeconds: integer(env, "SCHEDULER_RUN_SECONDS", 0, 840),
     redispatchSeconds: integer(env, "REDISPATCH_SECONDS", 10, 86_400),
     leaseSeconds: integer(env, "LEASE_SECONDS", 3, 86_400),
+    progressSeconds: integer(env, "PROGRESS_SECONDS", 1, 600),
     maxAttempts: integer(env, "MAX_ATTEMPTS", 1, 100),
     retryDelaySeconds: integer(env, "RETRY_DELAY_SECONDS", 0, 3600),
     deadlineMarginSeconds: integer(env, "DEADLINE_MARGIN_SECONDS", 1, 600),

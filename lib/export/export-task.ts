@@ -7,7 +7,7 @@ import { objectKey } from "./object-key.js";
 import { recordFailure } from "./record-failure.js";
 import { streamToS3 } from "./stream-upload.js";
 import type { ExportDeps, ExportOptions, ExportOutcome } from "./types.js";
-import { startWatchdog } from "./watchdog.js";
+import { Interrupted, startWatchdog } from "./watchdog.js";
 
 /**
  * One task, start to finish: claim, stream the query into S3, store the link and status.
@@ -40,10 +40,11 @@ export async function exportTask(
     tasks,
     task,
     leaseSeconds: settings.leaseSeconds,
+    progressSeconds: settings.progressSeconds,
     deadline: options.deadline,
     logger,
   });
-  const { stop } = watchdog;
+  const { stop, meter } = watchdog;
   try {
     let output: BoundOutput;
     try {
@@ -56,13 +57,13 @@ export async function exportTask(
     let result: { rows: number; bytes: number };
     let url: string;
     try {
-      result = await streamToS3(deps, task, key, stop, output);
+      result = await streamToS3(deps, task, key, stop, output, meter);
       if (stop.signal.aborted) throw stop.signal.reason;
       url = await exportLink(deps.signer, settings, id, key).catch((err) => {
         throw new StageError("upload", err);
       });
     } catch (failure) {
-      return await recordFailure(deps, task, failure, started);
+      return await recordFailure(deps, task, failure, started, meter.rows());
     }
     const fields = {
       filepath: url,
@@ -81,8 +82,18 @@ export async function exportTask(
       throw err;
     }
     if (!ours) {
-      logger.warn("task was taken over before this attempt finished; file removed", { taskId: id });
       await discard(deps, key);
+      // A cancel asked for just before the end wins: the task ends cancelled, without its file.
+      const by = await tasks.cancelledBy(task);
+      if (by !== undefined)
+        return await recordFailure(
+          deps,
+          task,
+          new Interrupted("cancelled", by),
+          started,
+          result.rows,
+        );
+      logger.warn("task was taken over before this attempt finished; file removed", { taskId: id });
       return { kind: "abandoned", id };
     }
     const seconds = (Date.now() - started) / 1000;

@@ -1,7 +1,7 @@
 import { classifyError } from "../engines/index.js";
 import { describeFailure } from "../failure/describe.js";
 import { deadlineMsg, decide, isTransient, StageError } from "../failure/policy.js";
-import type { Task } from "../tasks/store.js";
+import { cancelledMsg, type Task } from "../tasks/store.js";
 import { parseTitle } from "../tasks/title.js";
 import type { ExportDeps, ExportOutcome } from "./types.js";
 import { Interrupted } from "./watchdog.js";
@@ -12,12 +12,24 @@ export async function recordFailure(
   task: Task,
   failure: unknown,
   started: number,
+  /** Rows written when it stopped (for a cancel's msg). */
+  rows = 0,
 ): Promise<ExportOutcome> {
   const { tasks, settings, logger } = deps;
   const id = task.id;
   if (failure instanceof Interrupted && failure.why === "claim-lost") {
     logger.warn("claim lost to a newer attempt; export stopped and upload aborted", { taskId: id });
     return { kind: "abandoned", id };
+  }
+  if (failure instanceof Interrupted && failure.why === "cancelled") {
+    const msg = cancelledMsg(failure.by, rows);
+    logger.info("cancelled; query stopped and upload aborted", {
+      taskId: id,
+      by: failure.by,
+      rows,
+    });
+    await tasks.finishCancelled(task, msg);
+    return { kind: "failed", id, msg };
   }
   if (failure instanceof Interrupted) {
     const seconds = Math.round((Date.now() - started) / 1000);
@@ -34,14 +46,21 @@ export async function recordFailure(
     secrets: deps.secrets,
     labels: parseTitle(task.title),
   });
-  const decision = decide(task.attempts, isTransient(cause, kind, stage), reason, settings);
+  // This run's attempt: a re-run starts the retry budget again.
+  const attempt = task.attempts - (task.attemptBase ?? 0);
+  const decision = decide(attempt, isTransient(cause, kind, stage), reason, settings);
   if (decision.action === "retry") {
     logger.warn("transient failure; task sent back for another attempt", {
       taskId: id,
       stage,
       msg: decision.msg,
     });
-    await tasks.retry(task, decision.msg, decision.delaySeconds);
+    if (!(await tasks.retry(task, decision.msg, decision.delaySeconds))) {
+      // Not sent back: cancelled meanwhile (retry is fenced on it), or the claim was lost.
+      const by = await tasks.cancelledBy(task);
+      if (by !== undefined)
+        return recordFailure(deps, task, new Interrupted("cancelled", by), started, rows);
+    }
     return { kind: "retrying", id, msg: decision.msg };
   }
   logger.warn("export failed", { taskId: id, stage, msg: decision.msg });

@@ -6,6 +6,7 @@ import { contentDisposition, uploadStream } from "../storage.js";
 import type { Task } from "../tasks/store.js";
 import { parseTitle } from "../tasks/title.js";
 import type { ExportDeps } from "./types.js";
+import type { Meter } from "./watchdog.js";
 
 /** S3's limit on parts in one multipart upload. */
 const MAX_PARTS = 10_000;
@@ -51,6 +52,7 @@ export async function streamToS3(
   key: string,
   stop: AbortController,
   output: BoundOutput,
+  meter?: Meter,
 ): Promise<{ rows: number; bytes: number }> {
   const { settings } = deps;
   // The database renders the file itself where the format allows it and the source can.
@@ -98,6 +100,10 @@ export async function streamToS3(
   });
   deps.logger.info("export started", { taskId: task.id, path: kind });
   const counter = byteCounter(settings.partSizeBytes);
+  if (meter) {
+    meter.rows = writer.rowCount;
+    meter.bytes = counter.bytes;
+  }
   let queryError: unknown;
   input.once("error", (err) => {
     queryError ??= err;

@@ -20,6 +20,7 @@ export type ExportSettings = LinkSettings &
     | "linkTtlSeconds"
     | "statementTimeoutSeconds"
     | "leaseSeconds"
+    | "progressSeconds"
     | "maxAttempts"
     | "retryDelaySeconds"
     | "keyPrefix"

@@ -14,6 +14,25 @@ export interface CompleteFields {
   msg?: string | null;
 }
 
+export interface ListFilter {
+  creator?: string;
+  statuses?: number[];
+  olderThanSeconds?: number;
+  beforeId?: number;
+  limit: number;
+}
+
+/** The timestamps a panel or an operator reads, oldest event first. */
+export const TIMELINE = [
+  "created_at",
+  "dispatched_at",
+  "retry_at",
+  "started_at",
+  "heartbeat_at",
+  "cancel_requested_at",
+  "finished_at",
+] as const;
+
 const { pending, processing, succeeded, failed } = STATUS;
 
 /**
@@ -52,6 +71,8 @@ export function taskSql(dialect: Dialect, table: TableName) {
   const c = dialect.quoteIdent;
   const { now } = dialect.sql;
   const params = () => sqlParams(dialect);
+  // A task's timeline, as the engine's timestamps (the store turns them into Dates).
+  const timeline = TIMELINE.map(c).join(", ");
   const taskColumns = [
     "id",
     "name",
@@ -66,6 +87,8 @@ export function taskSql(dialect: Dialect, table: TableName) {
     "s3_key",
     "row_count",
     "byte_count",
+    "attempt_base",
+    "cancelled_by",
   ]
     .map(c)
     .join(", ");
@@ -146,28 +169,70 @@ export function taskSql(dialect: Dialect, table: TableName) {
     /** 0 -> 1, only if still pending: affected rows say whether this caller won. */
     claim(id: number): Sql {
       const { values, p } = params();
-      const text = `UPDATE ${t} SET ${c("status")} = ${p(processing)}, ${c("started_at")} = ${now}, ${c("heartbeat_at")} = ${now}, ${c("finished_at")} = NULL, ${c("retry_at")} = NULL, ${c("attempts")} = ${c("attempts")} + 1, ${c("msg")} = NULL WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(pending)}`;
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(processing)}, ${c("started_at")} = ${now}, ${c("heartbeat_at")} = ${now}, ${c("finished_at")} = NULL, ${c("retry_at")} = NULL, ${c("attempts")} = ${c("attempts")} + 1, ${c("msg")} = NULL, ${c("row_count")} = 0, ${c("byte_count")} = 0 WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(pending)} AND ${c("cancel_requested_at")} IS NULL`;
       return { text, values };
     },
 
     getTask(id: number): Sql {
       const { values, p } = params();
       return {
-        text: `SELECT ${taskColumns}, ${waited} FROM ${t} WHERE ${c("id")} = ${p(id)}`,
+        text: `SELECT ${taskColumns}, ${timeline}, ${waited} FROM ${t} WHERE ${c("id")} = ${p(id)}`,
         values,
       };
     },
 
-    heartbeat(id: number, attempt: number): Sql {
+    /**
+     * The heartbeat with the rows and bytes written so far, while nobody asked to cancel: no
+     * row affected means the claim was lost or a cancel was asked for (the caller looks which).
+     */
+    progress(id: number, attempt: number, rows: number, bytes: number): Sql {
       const { values, p } = params();
-      const text = `UPDATE ${t} SET ${c("heartbeat_at")} = ${now} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("attempts")} = ${p(attempt)}`;
+      const text = `UPDATE ${t} SET ${c("heartbeat_at")} = ${now}, ${c("row_count")} = ${p(rows)}, ${c("byte_count")} = ${p(bytes)} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("attempts")} = ${p(attempt)} AND ${c("cancel_requested_at")} IS NULL`;
+      return { text, values };
+    },
+
+    /** Whether the attempt still holds the claim, and whether a cancel was asked for. */
+    claimState(id: number): Sql {
+      const { values, p } = params();
+      const text = `SELECT ${c("status")}, ${c("attempts")}, ${c("cancelled_by")}, ${c("cancel_requested_at")} FROM ${t} WHERE ${c("id")} = ${p(id)}`;
+      return { text, values };
+    },
+
+    /** A pending task never starts: it ends in 3 at once, saying by whom. */
+    cancelPending(id: number, by: string, msg: string): Sql {
+      const { values, p } = params();
+      const text = `UPDATE ${t} SET ${c("msg")} = ${p(msg)}, ${c("cancel_requested_at")} = ${now}, ${c("cancelled_by")} = ${p(by)}, ${c("finished_at")} = ${now}, ${c("status")} = ${p(failed)} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(pending)} AND ${c("cancel_requested_at")} IS NULL`;
+      return { text, values };
+    },
+
+    /** A running task: its worker sees this at its next progress write and stops. */
+    requestCancel(id: number, by: string): Sql {
+      const { values, p } = params();
+      const text = `UPDATE ${t} SET ${c("cancel_requested_at")} = ${now}, ${c("cancelled_by")} = ${p(by)} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("cancel_requested_at")} IS NULL`;
+      return { text, values };
+    },
+
+    /** The attempt that held the claim ends a cancelled task (fenced like fail). */
+    finishCancelled(id: number, attempt: number, msg: string): Sql {
+      const { values, p } = params();
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(failed)}, ${c("msg")} = ${p(msg)}, ${c("finished_at")} = ${now} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("attempts")} = ${p(attempt)} AND ${c("cancel_requested_at")} IS NOT NULL`;
+      return { text, values };
+    },
+
+    /**
+     * A failed task back to pending, as if new. attempts keep counting (they fence workers and
+     * name objects); the retry budget starts again from attempt_base.
+     */
+    rerun(id: number): Sql {
+      const { values, p } = params();
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(pending)}, ${c("msg")} = NULL, ${c("filepath")} = NULL, ${c("s3_key")} = NULL, ${c("row_count")} = NULL, ${c("byte_count")} = NULL, ${c("started_at")} = NULL, ${c("heartbeat_at")} = NULL, ${c("finished_at")} = NULL, ${c("retry_at")} = NULL, ${c("dispatched_at")} = NULL, ${c("cancel_requested_at")} = NULL, ${c("cancelled_by")} = NULL, ${c("attempt_base")} = ${c("attempts")} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(failed)}`;
       return { text, values };
     },
 
     /** Only the attempt that holds the claim may finish the task (a reaped worker may not). */
     complete(id: number, attempt: number, f: CompleteFields): Sql {
       const { values, p } = params();
-      const text = `UPDATE ${t} SET ${c("status")} = ${p(succeeded)}, ${c("filepath")} = ${p(f.filepath)}, ${c("s3_key")} = ${p(f.s3Key)}, ${c("row_count")} = ${p(f.rowCount)}, ${c("byte_count")} = ${p(f.byteCount)}, ${c("msg")} = ${p(f.msg ?? null)}, ${c("finished_at")} = ${now} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("attempts")} = ${p(attempt)}`;
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(succeeded)}, ${c("filepath")} = ${p(f.filepath)}, ${c("s3_key")} = ${p(f.s3Key)}, ${c("row_count")} = ${p(f.rowCount)}, ${c("byte_count")} = ${p(f.byteCount)}, ${c("msg")} = ${p(f.msg ?? null)}, ${c("finished_at")} = ${now} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("attempts")} = ${p(attempt)} AND ${c("cancel_requested_at")} IS NULL`;
       return { text, values };
     },
 
@@ -183,21 +248,40 @@ export function taskSql(dialect: Dialect, table: TableName) {
      */
     retry(id: number, attempt: number, msg: string, delaySeconds: number): Sql {
       const { values, p, later } = params();
-      const text = `UPDATE ${t} SET ${c("status")} = ${p(pending)}, ${c("msg")} = ${p(msg)}, ${c("dispatched_at")} = NULL, ${c("retry_at")} = ${later(delaySeconds)} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("attempts")} = ${p(attempt)}`;
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(pending)}, ${c("msg")} = ${p(msg)}, ${c("dispatched_at")} = NULL, ${c("retry_at")} = ${later(delaySeconds)} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("attempts")} = ${p(attempt)} AND ${c("cancel_requested_at")} IS NULL`;
+      return { text, values };
+    },
+
+    /**
+     * Tasks for a panel or an operator, newest first: by creator, by status, or finished (or
+     * created, when unfinished) more than some seconds ago; `beforeId` pages on.
+     */
+    list(f: ListFilter): Sql {
+      const { values, p, ago } = params();
+      const where: string[] = [];
+      if (f.creator !== undefined) where.push(`${c("creater_name")} = ${p(f.creator)}`);
+      if (f.statuses !== undefined && f.statuses.length > 0)
+        where.push(`${c("status")} IN (${f.statuses.map(p).join(", ")})`);
+      if (f.olderThanSeconds !== undefined)
+        where.push(
+          `COALESCE(${c("finished_at")}, ${c("created_at")}) < ${ago(f.olderThanSeconds)}`,
+        );
+      if (f.beforeId !== undefined) where.push(`${c("id")} < ${p(f.beforeId)}`);
+      const text = `SELECT ${taskColumns}, ${timeline}, ${waited} FROM ${t}${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ${c("id")} DESC LIMIT ${p(f.limit)}`;
       return { text, values };
     },
 
     /** Processing tasks whose worker stopped heart-beating: the worker died or was cut off. */
     staleProcessing(leaseSeconds: number): Sql {
       const { values, p, ago } = params();
-      const text = `SELECT ${c("id")}, ${c("attempts")} FROM ${t} WHERE ${c("status")} = ${p(processing)} AND (${c("heartbeat_at")} IS NULL OR ${c("heartbeat_at")} < ${ago(leaseSeconds)}) ORDER BY ${c("id")}`;
+      const text = `SELECT ${c("id")}, ${c("attempts")}, ${c("attempt_base")}, ${c("row_count")}, ${c("cancelled_by")}, ${c("cancel_requested_at")} FROM ${t} WHERE ${c("status")} = ${p(processing)} AND (${c("heartbeat_at")} IS NULL OR ${c("heartbeat_at")} < ${ago(leaseSeconds)}) ORDER BY ${c("id")}`;
       return { text, values };
     },
 
     /** Gives a stale task back to the scheduler, only if it is still stale (no race with a live worker). */
     release(id: number, leaseSeconds: number): Sql {
       const { values, p, ago } = params();
-      const text = `UPDATE ${t} SET ${c("status")} = ${p(pending)}, ${c("dispatched_at")} = NULL WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND (${c("heartbeat_at")} IS NULL OR ${c("heartbeat_at")} < ${ago(leaseSeconds)})`;
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(pending)}, ${c("dispatched_at")} = NULL WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("cancel_requested_at")} IS NULL AND (${c("heartbeat_at")} IS NULL OR ${c("heartbeat_at")} < ${ago(leaseSeconds)})`;
       return { text, values };
     },
   };

@@ -2,8 +2,9 @@ import type { SqlSession } from "../db/sql-client.js";
 import type { DbClient } from "../engines/dialect.js";
 import { workerStoppedMsg } from "../failure/policy.js";
 import type { TableName } from "../identifiers.js";
+import { STATUS } from "../status.js";
 import { ensureControlRow, ensureControlTable } from "./control.js";
-import { type CompleteFields, type Sql, taskSql } from "./sql.js";
+import { type CompleteFields, type ListFilter, type Sql, TIMELINE, taskSql } from "./sql.js";
 
 /** No NUL (PostgreSQL text refuses it) and no lone surrogates (not encodable as UTF-8). */
 export function storableText(text: string): string {
@@ -21,6 +22,8 @@ export interface Task {
   query: string;
   createrName: string;
   attempts: number;
+  /** attempts before the latest re-run: this run's attempt number is attempts - attemptBase. */
+  attemptBase?: number;
   /** The task's output options, as stored (JSON text), or null for the deployment's defaults. */
   options?: string | null;
 }
@@ -36,6 +39,31 @@ export interface TaskRow {
   byteCount: number | null;
   /** Seconds from insert to the latest claim; null before the first claim. */
   waitedSeconds: number | null;
+  /** Who asked to cancel, once someone has. */
+  cancelledBy: string | null;
+  /** When each step happened (null: not yet). */
+  timeline: Record<TimelineStep, Date | null>;
+}
+
+export type TimelineStep = (typeof TIMELINE)[number];
+
+/** What a progress write found: still ours, a cancel asked for, or the claim handed on. */
+export type ProgressResult = { kind: "ok" } | { kind: "cancelled"; by: string } | { kind: "lost" };
+
+export type CancelResult =
+  /** It was pending and is now failed: it never starts. */
+  | { kind: "cancelled" }
+  /** It is running: its worker stops within a few seconds and ends it in 3. */
+  | { kind: "stopping" }
+  /** Nothing to cancel: finished, already being cancelled, or no such task. */
+  | { kind: "not-cancellable"; status: number | null };
+
+/** msg of a cancelled task. */
+export function cancelledMsg(by: string, rows?: number): string {
+  const who = by.trim() === "" ? "someone" : by;
+  return rows === undefined
+    ? `Cancelled by ${who} before it started.`
+    : `Cancelled by ${who} after ${rows.toLocaleString("en-US")} rows; no file was kept.`;
 }
 
 export type ClaimResult =
@@ -63,6 +91,37 @@ export interface ReapResult {
 }
 
 const run = <T>(s: SqlSession, q: Sql) => s.query<T>(q.text, q.values);
+
+function toTaskRow(r: Record<string, unknown>): TaskRow {
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    status: Number(r.status),
+    msg: r.msg === null || r.msg === undefined ? null : String(r.msg),
+    filepath: r.filepath === null || r.filepath === undefined ? null : String(r.filepath),
+    s3Key: r.s3_key === null || r.s3_key === undefined ? null : String(r.s3_key),
+    rowCount: num(r.row_count),
+    byteCount: num(r.byte_count),
+    waitedSeconds: num(r.waited_seconds),
+    task: {
+      id: Number(r.id),
+      name: String(r.name ?? ""),
+      title: String(r.title ?? ""),
+      query: String(r.query ?? ""),
+      createrName: String(r.creater_name ?? ""),
+      attempts: Number(r.attempts ?? 0),
+      attemptBase: Number(r.attempt_base ?? 0),
+      options: r.options === null || r.options === undefined ? null : String(r.options),
+    },
+    cancelledBy:
+      r.cancelled_by === null || r.cancelled_by === undefined ? null : String(r.cancelled_by),
+    timeline: Object.fromEntries(TIMELINE.map((k) => [k, asDate(r[k])])) as TaskRow["timeline"],
+  };
+}
+
+function asDate(v: unknown): Date | null {
+  if (v === null || v === undefined) return null;
+  return v instanceof Date ? v : new Date(String(v));
+}
 
 /** The task table, behind one interface for both engines. */
 export class TaskStore {
@@ -149,31 +208,66 @@ export class TaskStore {
   async get(id: number): Promise<TaskRow | undefined> {
     const res = await run<Record<string, unknown>>(this.db, this.sql.getTask(id));
     const r = res.rows[0];
-    if (!r) return undefined;
-    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-    return {
-      status: Number(r.status),
-      msg: r.msg === null || r.msg === undefined ? null : String(r.msg),
-      filepath: r.filepath === null || r.filepath === undefined ? null : String(r.filepath),
-      s3Key: r.s3_key === null || r.s3_key === undefined ? null : String(r.s3_key),
-      rowCount: num(r.row_count),
-      byteCount: num(r.byte_count),
-      waitedSeconds: num(r.waited_seconds),
-      task: {
-        id: Number(r.id),
-        name: String(r.name ?? ""),
-        title: String(r.title ?? ""),
-        query: String(r.query ?? ""),
-        createrName: String(r.creater_name ?? ""),
-        attempts: Number(r.attempts ?? 0),
-        options: r.options === null || r.options === undefined ? null : String(r.options),
-      },
-    };
+    return r ? toTaskRow(r) : undefined;
   }
 
-  /** Keeps the claim alive; false once the task is no longer this attempt's. */
-  async heartbeat(task: Task): Promise<boolean> {
-    return (await run(this.db, this.sql.heartbeat(task.id, task.attempts))).affected === 1;
+  /** Tasks newest first, filtered (tasks/sql.ts, list). */
+  async list(filter: ListFilter): Promise<TaskRow[]> {
+    const res = await run<Record<string, unknown>>(this.db, this.sql.list(filter));
+    return res.rows.map(toTaskRow);
+  }
+
+  /**
+   * Cancels a task for `by` (the host app's signed-in user, or an operator): a pending task
+   * ends in 3 at once; a running one is flagged and its worker stops at its next progress
+   * write. A cancel racing the task's end leaves one ending: complete and retry are fenced on
+   * the flag, and a task already finished is left as it is.
+   */
+  async cancel(id: number, by: string): Promise<CancelResult> {
+    const who = storableText(by).slice(0, 100);
+    const pending = await run(this.db, this.sql.cancelPending(id, who, cancelledMsg(who)));
+    if (pending.affected === 1) return { kind: "cancelled" };
+    const running = await run(this.db, this.sql.requestCancel(id, who));
+    if (running.affected === 1) return { kind: "stopping" };
+    const row = await this.get(id);
+    // Claimed between the two statements: the second saw it running; only a lost race is left.
+    return { kind: "not-cancellable", status: row ? row.status : null };
+  }
+
+  /** A failed task back to pending, as new; false when it is not failed (or not there). */
+  async rerun(id: number): Promise<boolean> {
+    return (await run(this.db, this.sql.rerun(id))).affected === 1;
+  }
+
+  /**
+   * Heartbeat plus rows and bytes so far. When nothing was updated, says why: a cancel asked
+   * for (the attempt still holds the claim) or the claim handed on.
+   */
+  async progress(task: Task, rows: number, bytes: number): Promise<ProgressResult> {
+    const res = await run(this.db, this.sql.progress(task.id, task.attempts, rows, bytes));
+    if (res.affected === 1) return { kind: "ok" };
+    const by = await this.cancelledBy(task);
+    return by === undefined ? { kind: "lost" } : { kind: "cancelled", by };
+  }
+
+  /** Ends a cancelled task in 3 (fenced: only the attempt holding the claim). */
+  async finishCancelled(task: Task, msg: string): Promise<boolean> {
+    return this.writeMsg(msg, (m) => this.sql.finishCancelled(task.id, task.attempts, m));
+  }
+
+  /** Who asked to cancel the task, if anyone did while `task`'s attempt holds it. */
+  async cancelledBy(task: Task): Promise<string | undefined> {
+    const state = await run<Record<string, unknown>>(this.db, this.sql.claimState(task.id));
+    const r = state.rows[0];
+    if (
+      r === undefined ||
+      Number(r.status) !== STATUS.processing ||
+      Number(r.attempts) !== task.attempts ||
+      r.cancel_requested_at === null ||
+      r.cancel_requested_at === undefined
+    )
+      return undefined;
+    return String(r.cancelled_by ?? "");
   }
 
   /** Returns false if the task was no longer this attempt's to finish (reaped and handed on). */
@@ -209,16 +303,21 @@ export class TaskStore {
   /** Finds processing tasks whose lease ran out; retries them or, past maxAttempts, fails them. */
   reapStale(o: ReapOptions): Promise<ReapResult> {
     return this.locked(async (s) => {
-      const stale = await run<{ id: number | string; attempts: number | string }>(
-        s,
-        this.sql.staleProcessing(o.leaseSeconds),
-      );
+      const stale = await run<Record<string, unknown>>(s, this.sql.staleProcessing(o.leaseSeconds));
       const result: ReapResult = { released: [], failed: [] };
       for (const r of stale.rows) {
         const id = Number(r.id);
         const attempts = Number(r.attempts);
-        if (attempts >= o.maxAttempts) {
-          const msg = workerStoppedMsg(attempts);
+        // This run's attempts: a re-run starts its retry budget again.
+        const thisRun = attempts - Number(r.attempt_base ?? 0);
+        const cancelled = r.cancel_requested_at !== null && r.cancel_requested_at !== undefined;
+        if (cancelled) {
+          // Its worker died after the cancel was asked for: end it as cancelled, not again.
+          const msg = cancelledMsg(String(r.cancelled_by ?? ""), Number(r.row_count ?? 0));
+          if ((await run(s, this.sql.finishCancelled(id, attempts, msg))).affected === 1)
+            result.failed.push(id);
+        } else if (thisRun >= o.maxAttempts) {
+          const msg = workerStoppedMsg(thisRun);
           if ((await run(s, this.sql.fail(id, attempts, msg))).affected === 1)
             result.failed.push(id);
         } else if ((await run(s, this.sql.release(id, o.leaseSeconds))).affected === 1) {

@@ -218,7 +218,7 @@ for (const engine of ENGINES) {
       );
       const again = await store.claim(a, 10);
       assert.ok(again.kind === "claimed" && again.task.attempts === 2);
-      assert.equal(await store.heartbeat(again.task), true);
+      assert.deepEqual(await store.progress(again.task, 1, 1), { kind: "ok" });
       assert.equal(
         await store.complete(again.task, { filepath: "u", s3Key: "k", rowCount: 5, byteCount: 9 }),
         true,
@@ -245,7 +245,11 @@ for (const engine of ENGINES) {
       assert.equal(await store.complete(stale, fields), false, "stale complete refused");
       assert.equal(await store.retry(stale, "stale retry", 5), false, "stale retry refused");
       assert.equal(await store.fail(stale, "stale fail"), false, "stale fail refused");
-      assert.equal(await store.heartbeat(stale), false, "stale heartbeat refused");
+      assert.deepEqual(
+        await store.progress(stale, 1, 1),
+        { kind: "lost" },
+        "stale heartbeat refused",
+      );
       const row = await store.get(id);
       assert.deepEqual(
         [row?.status, row?.task.attempts, row?.msg, row?.filepath, row?.s3Key],

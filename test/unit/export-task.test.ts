@@ -35,6 +35,7 @@ const settings: ExportSettings = {
   linkTtlSeconds: 3600,
   statementTimeoutSeconds: 60,
   leaseSeconds: 180,
+  progressSeconds: 1,
   maxAttempts: 3,
   retryDelaySeconds: 30,
   keyPrefix: DEFAULTS.EXPORT_KEY_PREFIX,
@@ -48,7 +49,14 @@ const settings: ExportSettings = {
 
 interface World {
   deps: ExportDeps;
-  calls: { fail: string[]; retry: [string, number][]; complete: number; sent: string[] };
+  calls: {
+    fail: string[];
+    retry: [string, number][];
+    complete: number;
+    sent: string[];
+    cancelled: string[];
+    progress: number;
+  };
   closed: () => number;
   body: () => Buffer;
 }
@@ -57,6 +65,9 @@ function world(o: {
   rows?: () => Readable;
   open?: () => Promise<never>;
   heartbeat?: boolean;
+  /** Someone asked to cancel (seen by progress writes and fenced updates). */
+  cancelBy?: string;
+  retryOk?: boolean;
   complete?: boolean;
   leaseSeconds?: number;
 }): World {
@@ -65,19 +76,30 @@ function world(o: {
     retry: [] as [string, number][],
     complete: 0,
     sent: [] as string[],
+    cancelled: [] as string[],
+    progress: 0,
   };
   let closed = 0;
   const put: Buffer[] = [];
   const tasks = {
     claim: async () => ({ kind: "claimed", task: { ...task }, waitedSeconds: 3 }),
-    heartbeat: async () => o.heartbeat ?? true,
+    progress: async () => {
+      calls.progress += 1;
+      if (o.cancelBy !== undefined) return { kind: "cancelled", by: o.cancelBy };
+      return (o.heartbeat ?? true) ? { kind: "ok" } : { kind: "lost" };
+    },
+    cancelledBy: async () => o.cancelBy,
+    finishCancelled: async (_t: Task, msg: string) => {
+      calls.cancelled.push(msg);
+      return true;
+    },
     fail: async (_t: Task, msg: string) => {
       calls.fail.push(msg);
       return true;
     },
     retry: async (_t: Task, msg: string, delay: number) => {
       calls.retry.push([msg, delay]);
-      return true;
+      return o.retryOk ?? true;
     },
     complete: async () => {
       calls.complete += 1;
@@ -157,11 +179,56 @@ describe("exportTask", { timeout: 15_000 }, () => {
     assert.equal(w.closed(), 1);
   });
 
+  it("stops within a progress tick when a cancel is asked for: query closed, no file, msg says who", async () => {
+    const w = world({ rows: () => new PassThrough({ objectMode: true }), cancelBy: "alice" });
+    const t0 = Date.now();
+    const out = await exportTask(w.deps, task.id);
+    assert.ok(Date.now() - t0 < 5000, "stopped within seconds");
+    assert.equal(out.kind, "failed");
+    assert.deepEqual(w.calls.cancelled, ["Cancelled by alice after 0 rows; no file was kept."]);
+    assert.deepEqual(w.calls.fail, []);
+    assert.equal(w.calls.complete, 0);
+    assert.equal(w.closed(), 1);
+    assert.ok(!w.calls.sent.includes("PutObjectCommand"), w.calls.sent.join());
+  });
+
+  it("ends cancelled, and deletes its file, when a cancel came just before it completed", async () => {
+    const w = world({ complete: false, cancelBy: "bob", leaseSeconds: 3600 });
+    w.deps.settings.progressSeconds = 600;
+    const out = await exportTask(w.deps, task.id);
+    assert.equal(out.kind, "failed");
+    assert.equal(w.calls.complete, 1);
+    assert.deepEqual(w.calls.cancelled, ["Cancelled by bob after 2 rows; no file was kept."]);
+    assert.ok(w.calls.sent.includes("DeleteObjectCommand"), w.calls.sent.join());
+  });
+
+  it("writes rows and bytes so far with each heartbeat", async () => {
+    const rows = new PassThrough({ objectMode: true });
+    const w = world({ rows: () => rows });
+    const seen: [number, number][] = [];
+    const tasks = w.deps.tasks as unknown as Record<string, unknown>;
+    tasks.progress = async (_t: Task, r: number, b: number) => {
+      seen.push([r, b]);
+      return { kind: "ok" };
+    };
+    const done = exportTask(w.deps, task.id);
+    // Enough rows to pass the writer's output buffer, so bytes reach the upload.
+    rows.write(Array.from({ length: 30_000 }, (_, i) => [`甲乙丙丁${i}`]));
+    await new Promise((r) => setTimeout(r, 1500));
+    rows.end();
+    await done;
+    const last = seen.at(-1);
+    assert.ok(last !== undefined, "a progress write happened");
+    assert.equal(last[0], 30_000);
+    assert.ok(last[1] > 100_000, `bytes counted: ${last[1]}`);
+  });
+
   it("deletes its file when the task was taken over before it could complete", async () => {
     const w = world({ complete: false });
     const out = await exportTask(w.deps, task.id);
     assert.equal(out.kind, "abandoned");
     assert.ok(w.calls.sent.includes("DeleteObjectCommand"), w.calls.sent.join());
+    assert.deepEqual(w.calls.cancelled, []);
   });
 
   it("sends a task back for another attempt when the database was unreachable", async () => {
@@ -179,5 +246,30 @@ describe("exportTask", { timeout: 15_000 }, () => {
     assert.equal(delay, 30);
     assert.match(msg, /^Attempt 1 of 3 failed/);
     assert.doesNotMatch(msg, /10\.1\.2\.3/);
+  });
+
+  const unreachable = async () => {
+    throw Object.assign(new Error("connect ECONNREFUSED 10.1.2.3:5432"), { code: "ECONNREFUSED" });
+  };
+
+  it("ends cancelled instead when a cancel kept the task from going back to pending", async () => {
+    const w = world({ open: unreachable, retryOk: false, cancelBy: "carol" });
+    w.deps.settings.progressSeconds = 600;
+    const out = await exportTask(w.deps, task.id);
+    assert.equal(out.kind, "failed");
+    assert.equal(w.calls.retry.length, 1);
+    assert.deepEqual(w.calls.cancelled, ["Cancelled by carol after 0 rows; no file was kept."]);
+  });
+
+  it("counts a re-run's attempts from its base, so a re-run gets its retries again", async () => {
+    const w = world({ open: unreachable });
+    const claim = w.deps.tasks.claim;
+    (w.deps.tasks as unknown as Record<string, unknown>).claim = async () => {
+      const c = await claim.call(w.deps.tasks, task.id, 6);
+      return c.kind === "claimed" ? { ...c, task: { ...c.task, attempts: 4, attemptBase: 3 } } : c;
+    };
+    const out = await exportTask(w.deps, task.id);
+    assert.equal(out.kind, "retrying");
+    assert.match(w.calls.retry[0]?.[0] ?? "", /^Attempt 1 of 3 failed/);
   });
 });

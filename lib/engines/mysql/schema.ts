@@ -35,6 +35,12 @@ export const mysqlSchema: TableSchema = {
     // The task's output options as JSON text (lib/formats/options.ts); NULL: the deployment's.
     // TEXT, not JSON: a bad value must still insert, and fail the task with a msg saying why.
     ["options", "TEXT NULL DEFAULT NULL"],
+    // Attempts before the latest re-run: attempts keep counting (they fence workers and name
+    // objects), the retry budget counts from here.
+    ["attempt_base", "INT NOT NULL DEFAULT 0"],
+    // Set by the app (or the CLI) to cancel; the task then ends in 3 saying by whom.
+    ["cancel_requested_at", "DATETIME NULL DEFAULT NULL"],
+    ["cancelled_by", "VARCHAR(100) NULL DEFAULT NULL"],
   ],
 
   // The seed had VARCHAR(255): too short for a presigned URL (temporary credentials) or a real query.

@@ -51,8 +51,12 @@ export const DEFAULTS = {
   PG_COPY: true,
 } as const;
 
-/** Which function reads the config: each is deployed with only the settings it uses. */
-export type Role = "scheduler" | "worker" | "download" | "all";
+/**
+ * Which function reads the config: each is deployed with only the settings it uses. "operator"
+ * is the operator CLI: it mints no links and sends to the queue only for some verbs, so neither
+ * the link settings nor EXPORT_QUEUE_URL are required (the verbs that send check for it).
+ */
+export type Role = "scheduler" | "worker" | "download" | "operator" | "all";
 
 export interface Config {
   taskDb: DbUrl;
@@ -229,7 +233,8 @@ export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
   }
 
   const linkMode = oneOf(env, "LINK_MODE", LINK_MODES);
-  const needsLinkKeys = role === "download" || (linkMode === "stable" && role !== "scheduler");
+  const needsLinkKeys =
+    role === "download" || (linkMode === "stable" && role !== "scheduler" && role !== "operator");
   let linkKeys: LinkKeys | undefined;
   const linkSecret = raw(env, "LINK_SECRET");
   if (linkSecret !== undefined || needsLinkKeys) {

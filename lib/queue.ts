@@ -9,14 +9,18 @@ export function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-/** Sends `{"id": N}` per task, ten to a request; reports which ids did not go out. */
+/**
+ * Sends `{"id": N}` per task, ten to a request; reports which ids did not go out, and the last
+ * reason given (for an operator to act on; the scheduler only logs the ids).
+ */
 export async function sendTaskMessages(
   sqs: SQSClient,
   queueUrl: string,
   ids: number[],
-): Promise<{ sent: number[]; failed: number[] }> {
+): Promise<{ sent: number[]; failed: number[]; error?: string }> {
   const sent: number[] = [];
   const failed: number[] = [];
+  let error: string | undefined;
   for (const group of chunks(ids, SQS_BATCH_MAX)) {
     try {
       const res = await sqs.send(
@@ -27,9 +31,12 @@ export async function sendTaskMessages(
       );
       const bad = new Set((res.Failed ?? []).map((f) => Number(f.Id)));
       for (const id of group) (bad.has(id) ? failed : sent).push(id);
-    } catch {
+      const why = res.Failed?.[0];
+      if (why) error = `${why.Code ?? "refused"}: ${why.Message ?? ""}`.trim();
+    } catch (err) {
       failed.push(...group);
+      error = err instanceof Error ? err.message : String(err);
     }
   }
-  return { sent, failed };
+  return error === undefined ? { sent, failed } : { sent, failed, error };
 }

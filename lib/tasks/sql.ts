@@ -271,6 +271,48 @@ export function taskSql(dialect: Dialect, table: TableName) {
       return { text, values };
     },
 
+    /** The database's clock, in the task table's timestamp type: ages are measured against it. */
+    now(): Sql {
+      return { text: `SELECT ${now} AS ${c("now")}`, values: [] };
+    },
+
+    /**
+     * Pending tasks sent to the queue more than `seconds` ago and never claimed: the message
+     * was lost, or sits behind a stalled consumer.
+     */
+    staleDispatched(seconds: number): Sql {
+      const { values, p, ago } = params();
+      const text = `SELECT ${c("id")} FROM ${t} WHERE ${c("status")} = ${p(pending)} AND ${c("dispatched_at")} < ${ago(seconds)} ORDER BY ${c("id")}`;
+      return { text, values };
+    },
+
+    /** Forgets that these were sent, while still pending and still stale, so the scheduler sends them again. */
+    clearStaleDispatch(ids: number[], seconds: number): Sql {
+      const { values, p, ago } = params();
+      const text = `UPDATE ${t} SET ${c("dispatched_at")} = NULL WHERE ${c("status")} = ${p(pending)} AND ${c("dispatched_at")} < ${ago(seconds)} AND ${c("id")} IN (${ids.map(p).join(", ")})`;
+      return { text, values };
+    },
+
+    /**
+     * Finished tasks whose file is older than `seconds` (by finished_at), in id order after
+     * `afterId`: the operator's purge pages through them.
+     */
+    purgeCandidates(seconds: number, afterId: number, limit: number): Sql {
+      const { values, p, ago } = params();
+      const text = `SELECT ${c("id")}, ${c("status")}, ${c("s3_key")}, ${c("byte_count")}, ${c("finished_at")} FROM ${t} WHERE ${c("status")} IN (${p(succeeded)}, ${p(failed)}) AND ${c("s3_key")} IS NOT NULL AND ${c("finished_at")} < ${ago(seconds)} AND ${c("id")} > ${p(afterId)} ORDER BY ${c("id")} LIMIT ${p(limit)}`;
+      return { text, values };
+    },
+
+    /**
+     * The file is gone: no link, no key, a msg saying so. Fenced on the key that was deleted,
+     * so a task that got a new file meanwhile keeps it.
+     */
+    clearFile(id: number, s3Key: string, msg: string): Sql {
+      const { values, p } = params();
+      const text = `UPDATE ${t} SET ${c("filepath")} = NULL, ${c("s3_key")} = NULL, ${c("msg")} = ${p(msg)} WHERE ${c("id")} = ${p(id)} AND ${c("s3_key")} = ${p(s3Key)}`;
+      return { text, values };
+    },
+
     /** Processing tasks whose worker stopped heart-beating: the worker died or was cut off. */
     staleProcessing(leaseSeconds: number): Sql {
       const { values, p, ago } = params();

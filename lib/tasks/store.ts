@@ -4,6 +4,7 @@ import { workerStoppedMsg } from "../failure/policy.js";
 import type { TableName } from "../identifiers.js";
 import { STATUS } from "../status.js";
 import { ensureControlRow, ensureControlTable } from "./control.js";
+import { reapVerdict, type StaleTask, toStaleTask } from "./reap.js";
 import { type CompleteFields, type ListFilter, type Sql, TIMELINE, taskSql } from "./sql.js";
 
 /** No NUL (PostgreSQL text refuses it) and no lone surrogates (not encodable as UTF-8). */
@@ -83,6 +84,15 @@ export interface DispatchOptions {
 export interface ReapOptions {
   leaseSeconds: number;
   maxAttempts: number;
+}
+
+/** A finished task's file, as the purge sees it. */
+export interface StoredFile {
+  id: number;
+  status: number;
+  s3Key: string;
+  byteCount: number | null;
+  finishedAt: Date | null;
 }
 
 export interface ReapResult {
@@ -305,26 +315,73 @@ export class TaskStore {
     return this.locked(async (s) => {
       const stale = await run<Record<string, unknown>>(s, this.sql.staleProcessing(o.leaseSeconds));
       const result: ReapResult = { released: [], failed: [] };
-      for (const r of stale.rows) {
-        const id = Number(r.id);
-        const attempts = Number(r.attempts);
-        // This run's attempts: a re-run starts its retry budget again.
-        const thisRun = attempts - Number(r.attempt_base ?? 0);
-        const cancelled = r.cancel_requested_at !== null && r.cancel_requested_at !== undefined;
-        if (cancelled) {
+      for (const r of stale.rows.map(toStaleTask)) {
+        const verdict = reapVerdict(r, o.maxAttempts);
+        if (verdict === "cancelled") {
           // Its worker died after the cancel was asked for: end it as cancelled, not again.
-          const msg = cancelledMsg(String(r.cancelled_by ?? ""), Number(r.row_count ?? 0));
-          if ((await run(s, this.sql.finishCancelled(id, attempts, msg))).affected === 1)
-            result.failed.push(id);
-        } else if (thisRun >= o.maxAttempts) {
-          const msg = workerStoppedMsg(thisRun);
-          if ((await run(s, this.sql.fail(id, attempts, msg))).affected === 1)
-            result.failed.push(id);
-        } else if ((await run(s, this.sql.release(id, o.leaseSeconds))).affected === 1) {
-          result.released.push(id);
+          const msg = cancelledMsg(r.cancelledBy ?? "", r.rowCount);
+          if ((await run(s, this.sql.finishCancelled(r.id, r.attempts, msg))).affected === 1)
+            result.failed.push(r.id);
+        } else if (verdict === "fail") {
+          const msg = workerStoppedMsg(r.attempts - r.attemptBase);
+          if ((await run(s, this.sql.fail(r.id, r.attempts, msg))).affected === 1)
+            result.failed.push(r.id);
+        } else if ((await run(s, this.sql.release(r.id, o.leaseSeconds))).affected === 1) {
+          result.released.push(r.id);
         }
       }
       return result;
     });
+  }
+
+  /** What reapStale would take back now, without changing anything (an operator's dry run). */
+  async findStale(leaseSeconds: number): Promise<StaleTask[]> {
+    const res = await run<Record<string, unknown>>(this.db, this.sql.staleProcessing(leaseSeconds));
+    return res.rows.map(toStaleTask);
+  }
+
+  /**
+   * Pending tasks sent more than `seconds` ago and never claimed. With `clear`, they are marked
+   * unsent under the control lock (no scheduler pass or claim runs in between), so the
+   * scheduler's next pass sends them again.
+   */
+  staleDispatched(seconds: number, clear: boolean): Promise<number[]> {
+    return this.locked(async (s) => {
+      const res = await run<{ id: number | string }>(s, this.sql.staleDispatched(seconds));
+      const ids = res.rows.map((r) => Number(r.id));
+      if (clear && ids.length > 0) await run(s, this.sql.clearStaleDispatch(ids, seconds));
+      return ids;
+    });
+  }
+
+  /** Marks pending tasks as sent (an operator sent their messages), so the scheduler does not send them too. */
+  async markDispatched(ids: number[]): Promise<void> {
+    if (ids.length > 0) await run(this.db, this.sql.setDispatched(ids, true));
+  }
+
+  /** The database's clock (the task table's timestamps are in its time). */
+  async now(): Promise<Date> {
+    const res = await run<Record<string, unknown>>(this.db, this.sql.now());
+    return asDate(res.rows[0]?.now) ?? new Date();
+  }
+
+  /** Finished tasks with a file older than `seconds`, a page at a time after `afterId`. */
+  async filesOlderThan(seconds: number, afterId: number, limit: number): Promise<StoredFile[]> {
+    const res = await run<Record<string, unknown>>(
+      this.db,
+      this.sql.purgeCandidates(seconds, afterId, limit),
+    );
+    return res.rows.map((r) => ({
+      id: Number(r.id),
+      status: Number(r.status),
+      s3Key: String(r.s3_key),
+      byteCount: r.byte_count === null || r.byte_count === undefined ? null : Number(r.byte_count),
+      finishedAt: asDate(r.finished_at),
+    }));
+  }
+
+  /** Forgets a deleted file; false when the task no longer points at `s3Key` (it was re-run). */
+  async clearFile(id: number, s3Key: string, msg: string): Promise<boolean> {
+    return this.writeMsg(msg, (m) => this.sql.clearFile(id, s3Key, m));
   }
 }

@@ -166,6 +166,16 @@ describe("loadConfig", () => {
     );
   });
 
+  it("asks the operator CLI for neither the queue nor the link settings (the verbs that send check the queue)", () => {
+    const stable = { ...base, LINK_MODE: "stable", EXPORT_QUEUE_URL: undefined };
+    const ops = loadConfig(stable, "operator");
+    assert.deepEqual([ops.queueUrl, ops.linkKeys, ops.linkBaseUrl], ["", undefined, undefined]);
+    assert.equal(loadConfig(base, "operator").queueUrl, base.EXPORT_QUEUE_URL);
+    assert.throws(() => loadConfig({ ...stable, EXPORT_BUCKET: undefined }, "operator"), {
+      message: /^EXPORT_BUCKET is required/,
+    });
+  });
+
   it("covers every variable the code reads (the list above is complete)", () => {
     const read = new Set<string>();
     const spy = new Proxy(every, {

@@ -41,4 +41,32 @@ describe("task SQL builders", () => {
     );
     assert.deepEqual(sql.values, [1, 42, 0]);
   });
+
+  it("clears a purged file's row only while it still points at the deleted key", () => {
+    const sql = taskSql(DIALECTS.mysql, table).clearFile(9, "exports/task-9-a1-x.csv", "gone");
+    assert.match(
+      sql.text,
+      /^UPDATE `box_download_task` SET `filepath` = NULL, `s3_key` = NULL, `msg` = \? WHERE `id` = \? AND `s3_key` = \?$/,
+    );
+    assert.deepEqual(sql.values, ["gone", 9, "exports/task-9-a1-x.csv"]);
+  });
+
+  it("finds purge candidates among finished tasks with a file, by finish time, paged by id", () => {
+    const sql = taskSql(DIALECTS.postgres, table).purgeCandidates(2_592_000, 40, 200);
+    assert.match(sql.text, /"status" IN \(\$1, \$2\) AND "s3_key" IS NOT NULL/);
+    assert.match(
+      sql.text,
+      /"finished_at" < \(now\(\) - \$3 \* interval '1 second'\) AND "id" > \$4 ORDER BY "id" LIMIT \$5$/,
+    );
+    assert.deepEqual(sql.values, [2, 3, 2_592_000, 40, 200]);
+  });
+
+  it("marks lost dispatches unsent only while still pending and still stale", () => {
+    const sql = taskSql(DIALECTS.mysql, table).clearStaleDispatch([4, 5], 180);
+    assert.match(
+      sql.text,
+      /SET `dispatched_at` = NULL WHERE `status` = \? AND `dispatched_at` < \(NOW\(\) - INTERVAL \? SECOND\) AND `id` IN \(\?, \?\)$/,
+    );
+    assert.deepEqual(sql.values, [0, 180, 4, 5]);
+  });
 });

@@ -112,6 +112,18 @@ describe("layout", () => {
     assert.ok(reachable(["scripts/dev.ts"]).has(join("lib", "local", "local-runner.ts")));
   });
 
+  it("keeps the operator CLI out of the deployed functions: they never reach lib/ops or cli/", () => {
+    const deployed = [...reachable(tsFiles("functions"))];
+    assert.deepEqual(
+      deployed.filter((f) => f.startsWith(join("lib", "ops")) || f.startsWith("cli")),
+      [],
+    );
+    for (const f of lib)
+      for (const g of graph.get(f) ?? []) assert.ok(!g.startsWith("cli"), `${f} imports ${g}`);
+    // And the check can fail: the CLI does reach lib/ops.
+    assert.ok(reachable(["cli/run-verb.ts"]).has(join("lib", "ops", "purge.ts")));
+  });
+
   it("names database engines only in lib/engines, config and URL parsing", () => {
     const allowed = (f: string) =>
       f.startsWith(join("lib", "engines")) || f === "lib/config.ts" || f === "lib/db/url.ts";

@@ -1,9 +1,7 @@
 // npx offline-export <verb>: the operator CLI (README "Operator CLI"). Parses the command
 // line, calls lib/ops, prints; bin/offline-export.mjs runs it.
 import { userInfo } from "node:os";
-import { ConfigError } from "../lib/config.js";
 import type { Ops } from "../lib/ops/context.js";
-import { OpsError } from "../lib/ops/results.js";
 import { redact, secretsOf } from "../lib/redact.js";
 import { parseArgs, UsageError } from "./args.js";
 import { EXIT } from "./exit-codes.js";
@@ -51,7 +49,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     Object.values(io.env).filter((v): v is string => v?.includes("://") ?? false),
   );
   // Loaded only once the command line is good: help and usage errors answer without the
-  // database drivers and the AWS SDK.
+  // settings (whose format registry loads the encoders), the database drivers and the AWS SDK.
+  const { ConfigError } = await import("../lib/config.js");
+  const { OpsError } = await import("../lib/ops/results.js");
   const { createOps, loadOperatorConfig } = await import("../lib/ops/context.js");
   const { errorText, failureHint } = await import("../lib/ops/explain.js");
   const { runVerb } = await import("./run-verb.js");

@@ -59,7 +59,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     ops = createOps(await loadOperatorConfig(io.env));
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
+    if (!(err instanceof ConfigError)) {
+      return fail(EXIT.failure, `could not start: ${redact(errorText(err), envSecrets)}`);
+    }
     const m = /^(\w+) is required but not set\.$/.exec(err.message);
     const what = m?.[1] ? NOT_SET[m[1]] : undefined;
     return fail(

@@ -205,6 +205,13 @@ export function taskSql(dialect: Dialect, table: TableName) {
       return { text, values };
     },
 
+    /** A pending task flagged by hand (only the flag set): ended as cancelled when it comes up. */
+    endFlaggedPending(id: number, msg: string): Sql {
+      const { values, p } = params();
+      const text = `UPDATE ${t} SET ${c("msg")} = ${p(msg)}, ${c("finished_at")} = ${now}, ${c("status")} = ${p(failed)} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(pending)} AND ${c("cancel_requested_at")} IS NOT NULL`;
+      return { text, values };
+    },
+
     /** A running task: its worker sees this at its next progress write and stops. */
     requestCancel(id: number, by: string): Sql {
       const { values, p } = params();

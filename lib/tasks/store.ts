@@ -199,6 +199,17 @@ export class TaskStore {
     });
     if (outcome === "deferred") return { kind: "deferred" };
     const row = await this.get(id);
+    if (
+      outcome === "skipped" &&
+      row?.status === STATUS.pending &&
+      row.timeline.cancel_requested_at
+    ) {
+      // An app that only set the flag on a pending task (not the documented two statements):
+      // the task never starts; it ends as cancelled here.
+      const msg = cancelledMsg(row.cancelledBy ?? "");
+      const ended = await run(this.db, this.sql.endFlaggedPending(id, msg));
+      return { kind: "skipped", status: ended.affected === 1 ? STATUS.failed : row.status };
+    }
     if (outcome === "skipped" || row === undefined) {
       return { kind: "skipped", status: row ? row.status : null };
     }

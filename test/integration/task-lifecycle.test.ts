@@ -82,6 +82,19 @@ for (const engine of ENGINES) {
       });
     });
 
+    it("ends a pending task that only had the flag set (by hand) as cancelled when it comes up", async () => {
+      const id = await add();
+      await db.query(
+        `UPDATE ${table.name} SET cancel_requested_at = created_at, cancelled_by = 'app' WHERE id = ${id}`,
+      );
+      assert.deepEqual(await store.claim(id, 10), { kind: "skipped", status: STATUS.failed });
+      const row = await store.get(id);
+      assert.deepEqual(
+        [row?.status, row?.msg, row?.task.attempts],
+        [STATUS.failed, "Cancelled by app before it started.", 0],
+      );
+    });
+
     it("flags a running task; the worker's next progress write sees who; only it ends the task", async () => {
       const id = await add();
       const c = await store.claim(id, 10);

@@ -56,13 +56,18 @@ export async function exportTask(
     const key = objectKey(settings.keyPrefix, id, task.attempts, output.extension);
     let result: { rows: number; bytes: number };
     let url: string;
+    let uploaded = false;
     try {
       result = await streamToS3(deps, task, key, stop, output, meter);
+      uploaded = true;
       if (stop.signal.aborted) throw stop.signal.reason;
       url = await exportLink(deps.signer, settings, id, key).catch((err) => {
         throw new StageError("upload", err);
       });
     } catch (failure) {
+      // A stop (cancel, deadline, lost claim) can land just after the upload completed, and a
+      // link that could not be made leaves a file: no file may outlive its task's ending.
+      if (uploaded || failure instanceof Interrupted) await discard(deps, key);
       return await recordFailure(deps, task, failure, started, meter.rows());
     }
     const fields = {

@@ -190,6 +190,8 @@ describe("exportTask", { timeout: 15_000 }, () => {
     assert.equal(w.calls.complete, 0);
     assert.equal(w.closed(), 1);
     assert.ok(!w.calls.sent.includes("PutObjectCommand"), w.calls.sent.join());
+    // In case the upload had completed just before the stop.
+    assert.ok(w.calls.sent.includes("DeleteObjectCommand"), w.calls.sent.join());
   });
 
   it("ends cancelled, and deletes its file, when a cancel came just before it completed", async () => {

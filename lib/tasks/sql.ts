@@ -14,7 +14,11 @@ export interface CompleteFields {
   msg?: string | null;
 }
 
+/** The most tasks one list() returns: a page, not the table. */
+export const MAX_LIST = 1000;
+
 export interface ListFilter {
+  /** Any status when absent or empty. */
   creator?: string;
   statuses?: number[];
   olderThanSeconds?: number;
@@ -71,8 +75,9 @@ export function taskSql(dialect: Dialect, table: TableName) {
   const c = dialect.quoteIdent;
   const { now } = dialect.sql;
   const params = () => sqlParams(dialect);
-  // A task's timeline, as the engine's timestamps (the store turns them into Dates).
-  const timeline = TIMELINE.map(c).join(", ");
+  // A task's timeline as epoch seconds: the server resolves its own zone (MySQL's DATETIME
+  // is the session zone's wall time, which the client cannot know).
+  const timeline = TIMELINE.map((k) => `${dialect.sql.epochSeconds(c(k))} AS ${c(k)}`).join(", ");
   const taskColumns = [
     "id",
     "name",
@@ -198,10 +203,24 @@ export function taskSql(dialect: Dialect, table: TableName) {
       return { text, values };
     },
 
-    /** A pending task never starts: it ends in 3 at once, saying by whom. */
-    cancelPending(id: number, by: string, msg: string): Sql {
+    /**
+     * One statement, so no state change can slip between two: a pending task ends in 3 at once
+     * (it never starts); a running one is flagged, and its worker sees that at its next progress
+     * write. `status` is assigned last: MySQL evaluates SET left to right, so the CASEs before
+     * it must still see the old status (PostgreSQL always does).
+     */
+    cancel(id: number, by: string, pendingMsg: string): Sql {
       const { values, p } = params();
-      const text = `UPDATE ${t} SET ${c("msg")} = ${p(msg)}, ${c("cancel_requested_at")} = ${now}, ${c("cancelled_by")} = ${p(by)}, ${c("finished_at")} = ${now}, ${c("status")} = ${p(failed)} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(pending)} AND ${c("cancel_requested_at")} IS NULL`;
+      // A function: each use adds its own parameter (MySQL's ? placeholders are positional).
+      const wasPending = () => `${c("status")} = ${p(pending)}`;
+      const set = [
+        `${c("cancel_requested_at")} = ${now}`,
+        `${c("cancelled_by")} = ${p(by)}`,
+        `${c("msg")} = CASE WHEN ${wasPending()} THEN ${p(pendingMsg)} ELSE ${c("msg")} END`,
+        `${c("finished_at")} = CASE WHEN ${wasPending()} THEN ${now} ELSE ${c("finished_at")} END`,
+        `${c("status")} = CASE WHEN ${wasPending()} THEN ${p(failed)} ELSE ${c("status")} END`,
+      ];
+      const text = `UPDATE ${t} SET ${set.join(", ")} WHERE ${c("id")} = ${p(id)} AND ${c("status")} IN (${p(pending)}, ${p(processing)}) AND ${c("cancel_requested_at")} IS NULL`;
       return { text, values };
     },
 
@@ -209,13 +228,6 @@ export function taskSql(dialect: Dialect, table: TableName) {
     endFlaggedPending(id: number, msg: string): Sql {
       const { values, p } = params();
       const text = `UPDATE ${t} SET ${c("msg")} = ${p(msg)}, ${c("finished_at")} = ${now}, ${c("status")} = ${p(failed)} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(pending)} AND ${c("cancel_requested_at")} IS NOT NULL`;
-      return { text, values };
-    },
-
-    /** A running task: its worker sees this at its next progress write and stops. */
-    requestCancel(id: number, by: string): Sql {
-      const { values, p } = params();
-      const text = `UPDATE ${t} SET ${c("cancel_requested_at")} = ${now}, ${c("cancelled_by")} = ${p(by)} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("cancel_requested_at")} IS NULL`;
       return { text, values };
     },
 
@@ -264,6 +276,10 @@ export function taskSql(dialect: Dialect, table: TableName) {
      * created, when unfinished) more than some seconds ago; `beforeId` pages on.
      */
     list(f: ListFilter): Sql {
+      if (!Number.isInteger(f.limit) || f.limit < 1 || f.limit > MAX_LIST)
+        throw new RangeError(`limit must be a whole number from 1 to ${MAX_LIST}, not ${f.limit}`);
+      if (f.beforeId !== undefined && !Number.isInteger(f.beforeId))
+        throw new RangeError(`beforeId must be a whole number, not ${f.beforeId}`);
       const { values, p, ago } = params();
       const where: string[] = [];
       if (f.creator !== undefined) where.push(`${c("creater_name")} = ${p(f.creator)}`);

@@ -105,7 +105,7 @@ final class OfflineExportClient
     {
         if ($this->db->run(...$this->sql->rerun($id))->rowCount() !== 1) {
             $task = $this->find($id);
-            $why = $task === null ? 'there is no such task' : 'it is ' . self::STATES[$task['status']] . '; only a failed task can';
+            $why = $task === null ? 'there is no such task' : self::now($task['status']) . ' (only a failed task can)';
             throw new OfflineExportException("task {$id} cannot be run again: {$why}", 'not-failed');
         }
         $this->queue?->publish($id);
@@ -119,10 +119,16 @@ final class OfflineExportClient
     {
         $task = $this->get($id);
         if ($task['status'] !== 2 || $task['s3_key'] === null) {
-            throw new OfflineExportException("task {$id} has no file to link to: it is " . self::STATES[$task['status']], 'not-succeeded');
+            throw new OfflineExportException("task {$id} has no file to link to: " . self::now($task['status']), 'not-succeeded');
         }
         $key = OfflineExportLink::keys($secret)[0];
         return OfflineExportLink::mint($baseUrl, $key, $id, OfflineExportLink::object($task['s3_key']), time() + $ttlSeconds);
+    }
+
+    /** Where a task stands, for messages. */
+    private static function now(int $status): string
+    {
+        return ['it has not started yet', 'it is still running', 'it already succeeded', 'it failed'][$status] ?? "its status is {$status}";
     }
 
     /** A row as PHP values: ints, strings or null; timestamps as Unix seconds. */

@@ -75,6 +75,7 @@ describe("loadConfig", () => {
     SCHEDULER_RUN_SECONDS: "40",
     REDISPATCH_SECONDS: "600",
     LEASE_SECONDS: "90",
+    PROGRESS_SECONDS: "5",
     MAX_ATTEMPTS: "5",
     RETRY_DELAY_SECONDS: "10",
     DEADLINE_MARGIN_SECONDS: "45",
@@ -119,6 +120,7 @@ describe("loadConfig", () => {
     assert.equal(c.schedulerRunSeconds, 40);
     assert.equal(c.redispatchSeconds, 600);
     assert.equal(c.leaseSeconds, 90);
+    assert.equal(c.progressSeconds, 5);
     assert.equal(c.maxAttempts, 5);
     assert.equal(c.retryDelaySeconds, 10);
     assert.equal(c.deadlineMarginSeconds, 45);

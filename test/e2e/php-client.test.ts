@@ -61,7 +61,9 @@ function phpunit(env: NodeJS.ProcessEnv): Promise<{ code: number | null; output:
   });
 }
 
-if (missing && process.env.CI === "true") {
+// Under CI a missing PHP fails the run; elsewhere the tests are skipped, saying how to install it.
+const underCi = !["", "0", "false", undefined].includes(process.env.CI);
+if (missing && underCi) {
   it("runs the PHP tests", () => assert.fail(why));
 }
 

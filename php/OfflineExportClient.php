@@ -67,8 +67,22 @@ final class OfflineExportClient
                 throw new OfflineExportException('a status filter takes 0, 1, 2 or 3, not ' . json_encode($s));
             }
         }
-        $st = $this->db->run(...$this->sql->list($creator, array_values($statuses), $beforeId, $limit));
-        return array_map([self::class, 'row'], $st->fetchAll(PDO::FETCH_ASSOC));
+        // The creator must match exactly. MySQL's usual collations also match "Alice" and
+        // "alice " to "alice", so rows of another creator are dropped and the page filled on.
+        $out = [];
+        do {
+            $rows = $this->db->run(...$this->sql->list($creator, array_values($statuses), $beforeId, $limit))->fetchAll(PDO::FETCH_ASSOC);
+            foreach ($rows as $r) {
+                $beforeId = (int) $r['id'];
+                if ($r['creater_name'] === $creator) {
+                    $out[] = self::row($r);
+                    if (count($out) === $limit) {
+                        return $out;
+                    }
+                }
+            }
+        } while (count($rows) === $limit);
+        return $out;
     }
 
     /**

@@ -158,7 +158,13 @@ final class ClientTest extends TestCase
         $this->assertSame([$ids[0]], array_column($client->list($who, 10, null, [3]), 'id'));
         $this->assertSame([$ids[2], $ids[1]], array_column($client->list($who, 10, null, [0, 1]), 'id'));
         $this->assertNotContains($other, array_column($client->list($who, 100), 'id'));
-        foreach ([$ids[1], $ids[2], $other] as $id) {
+
+        // Exactly this creator, though MySQL's collation matches case and trailing spaces too.
+        $alike = [$client->create('像', '序号,n', 'SELECT 1', strtoupper($who)), $client->create('像', '序号,n', 'SELECT 1', "{$who} ")];
+        $this->assertSame([$ids[2], $ids[1]], array_column($client->list($who, 2), 'id'));
+        $this->assertSame([$ids[2], $ids[1], $ids[0]], array_column($client->list($who, 100), 'id'));
+        $this->assertSame([$alike[0]], array_column($client->list(strtoupper($who), 100), 'id'));
+        foreach ([$ids[1], $ids[2], $other, ...$alike] as $id) {
             $client->cancel($id, 'test');
         }
     }

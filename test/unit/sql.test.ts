@@ -37,7 +37,7 @@ describe("task SQL builders", () => {
     const sql = taskSql(DIALECTS.postgres, table).claim(42);
     assert.match(
       sql.text,
-      /SET "status" = \$1.*"attempts" = "attempts" \+ 1.*WHERE "id" = \$2 AND "status" = \$3$/,
+      /SET "status" = \$1.*"attempts" = "attempts" \+ 1.*WHERE "id" = \$2 AND "status" = \$3 AND "cancel_requested_at" IS NULL$/,
     );
     assert.deepEqual(sql.values, [1, 42, 0]);
   });

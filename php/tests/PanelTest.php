@@ -27,6 +27,13 @@ final class PanelTest extends TestCase
         foreach (self::$servers as $s) {
             proc_terminate($s['proc']);
             proc_close($s['proc']);
+            // Keep what matters of the server's log (PHP's own errors), then drop the access lines.
+            foreach (@file($s['log']) ?: [] as $line) {
+                if (preg_match('/PHP (Fatal|Parse|Warning|Notice|Deprecated)/', $line)) {
+                    fwrite(STDERR, "[php -S] {$line}");
+                }
+            }
+            @unlink($s['log']);
         }
     }
 
@@ -47,7 +54,7 @@ final class PanelTest extends TestCase
         $proc = proc_open([PHP_BINARY, '-S', "127.0.0.1:{$port}", dirname(__DIR__) . '/panel/index.php'], [0 => ['file', '/dev/null', 'r'], 1 => ['file', $log, 'a'], 2 => ['file', $log, 'a']], $pipes, null, $env);
         $url = "http://127.0.0.1:{$port}/";
         OeTest::until(fn () => @fsockopen('127.0.0.1', $port) ?: null, 10, "php -S on {$port}");
-        return ['url' => $url, 'proc' => $proc];
+        return ['url' => $url, 'proc' => $proc, 'log' => $log];
     }
 
     /** GET the page as a new session: [body, session cookie, CSRF token]. */

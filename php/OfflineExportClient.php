@@ -96,13 +96,12 @@ final class OfflineExportClient
         preg_match('/^.{0,100}/su', $by, $m);
         $who = $m[0];
         $named = preg_match('/^[\s\p{Z}\x{FEFF}]*$/u', $who) ? 'someone' : $who;
-        if ($this->db->run(...$this->sql->cancelPending($id, $who, "Cancelled by {$named} before it started."))->rowCount() === 1) {
-            return 'cancelled';
-        }
-        if ($this->db->run(...$this->sql->requestCancel($id, $who))->rowCount() === 1) {
-            return 'stopping';
-        }
+        $changed = $this->db->run(...$this->sql->cancel($id, $who, "Cancelled by {$named} before it started."))->rowCount() === 1;
         $task = $this->find($id);
+        if ($changed) {
+            // A flagged running task stays 1 until its worker ends it.
+            return $task !== null && $task['status'] === 1 ? 'stopping' : 'cancelled';
+        }
         $why = match (true) {
             $task === null => 'there is no such task',
             $task['cancel_requested_at'] !== null && $task['status'] === 1 => 'it is already being cancelled',

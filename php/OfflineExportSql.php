@@ -108,20 +108,19 @@ final class OfflineExportSql
     }
 
     /** A pending task never starts: it ends in 3 at once, saying by whom. */
-    public function cancelPending(int $id, string $by, string $msg): array
+    public function cancel(int $id, string $by, string $pendingMsg): array
     {
+        // One statement, as the worker's store runs it (lib/tasks/sql.ts): no state change can
+        // slip between two. status is assigned last: MySQL evaluates SET left to right.
         $c = fn (string $x) => $this->c($x);
         $now = $this->now();
-        $sql = "UPDATE {$this->t} SET {$c('msg')} = ?, {$c('cancel_requested_at')} = {$now}, {$c('cancelled_by')} = ?, {$c('finished_at')} = {$now}, {$c('status')} = ? WHERE {$c('id')} = ? AND {$c('status')} = ? AND {$c('cancel_requested_at')} IS NULL";
-        return [$sql, [$msg, $by, self::FAILED, $id, self::PENDING]];
-    }
-
-    /** A running task: its worker sees this at its next progress write and stops. */
-    public function requestCancel(int $id, string $by): array
-    {
-        $c = fn (string $x) => $this->c($x);
-        $sql = "UPDATE {$this->t} SET {$c('cancel_requested_at')} = {$this->now()}, {$c('cancelled_by')} = ? WHERE {$c('id')} = ? AND {$c('status')} = ? AND {$c('cancel_requested_at')} IS NULL";
-        return [$sql, [$by, $id, self::PROCESSING]];
+        $was = "{$c('status')} = ?";
+        $sql = "UPDATE {$this->t} SET {$c('cancel_requested_at')} = {$now}, {$c('cancelled_by')} = ?, "
+            . "{$c('msg')} = CASE WHEN {$was} THEN ? ELSE {$c('msg')} END, "
+            . "{$c('finished_at')} = CASE WHEN {$was} THEN {$now} ELSE {$c('finished_at')} END, "
+            . "{$c('status')} = CASE WHEN {$was} THEN ? ELSE {$c('status')} END "
+            . "WHERE {$c('id')} = ? AND {$c('status')} IN (?, ?) AND {$c('cancel_requested_at')} IS NULL";
+        return [$sql, [$by, self::PENDING, $pendingMsg, self::PENDING, self::PENDING, self::FAILED, $id, self::PENDING, self::PROCESSING]];
     }
 
     /** A failed task back to pending, as new; attempts keep counting (they fence workers). */

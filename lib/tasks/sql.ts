@@ -282,7 +282,9 @@ export function taskSql(dialect: Dialect, table: TableName) {
         throw new RangeError(`beforeId must be a whole number, not ${f.beforeId}`);
       const { values, p, ago } = params();
       const where: string[] = [];
-      if (f.creator !== undefined) where.push(`${c("creater_name")} = ${p(f.creator)}`);
+      // Exactly this creator: a panel must never show another's tasks.
+      if (f.creator !== undefined)
+        where.push(dialect.sql.sameText(c("creater_name"), p(f.creator)));
       if (f.statuses !== undefined && f.statuses.length > 0)
         where.push(`${c("status")} IN (${f.statuses.map(p).join(", ")})`);
       if (f.olderThanSeconds !== undefined)

@@ -18,6 +18,7 @@ export const postgresDialect: Dialect = {
     secondsAgo: (p) => `(now() - ${p} * interval '1 second')`,
     secondsLater: (p) => `(now() + ${p} * interval '1 second')`,
     epochSeconds: (expr) => `EXTRACT(EPOCH FROM ${expr})`,
+    sameText: (a, b) => `${a} = ${b}`,
     asText: (expr) => `${expr}::text`,
     returningId: (id) => ` RETURNING ${id}`,
   },

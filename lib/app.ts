@@ -82,6 +82,7 @@ export function createApp(
           return config.linkKeys;
         }),
       redirectSeconds: config.downloadRedirectSeconds,
+      downloadCentreUrl: config.downloadCentreUrl,
       logger: log,
     },
     async close() {

@@ -113,6 +113,8 @@ export interface Config {
   linkKeys: LinkKeys | undefined;
   stableLinkTtlSeconds: number;
   downloadRedirectSeconds: number;
+  /** The host app's download centre (php/panel): the download function's error pages link to it. */
+  downloadCentreUrl: string | undefined;
   keyPrefix: string;
   partSizeBytes: number;
   uploadQueueSize: number;
@@ -259,6 +261,13 @@ export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
       );
   }
 
+  const downloadCentreUrl = raw(env, "DOWNLOAD_CENTRE_URL");
+  if (downloadCentreUrl !== undefined && !/^https?:\/\/[^\s"'<>]+$/.test(downloadCentreUrl)) {
+    throw new ConfigError(
+      `DOWNLOAD_CENTRE_URL must be an http(s) URL, got "${downloadCentreUrl}".`,
+    );
+  }
+
   return {
     taskDb,
     dataDb,
@@ -299,6 +308,7 @@ export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
     linkKeys,
     stableLinkTtlSeconds: integer(env, "STABLE_LINK_TTL_DAYS", 1, 3650) * 86_400,
     downloadRedirectSeconds: integer(env, "DOWNLOAD_REDIRECT_SECONDS", 10, 3600),
+    downloadCentreUrl,
     keyPrefix: keyPrefix.endsWith("/") || keyPrefix === "" ? keyPrefix : `${keyPrefix}/`,
     partSizeBytes: integer(env, "UPLOAD_PART_SIZE_MB", 5, 512) * 1024 * 1024,
     uploadQueueSize: integer(env, "UPLOAD_QUEUE_SIZE", 1, 32),

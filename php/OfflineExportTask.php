@@ -2,6 +2,9 @@
 // Creates an export task the way the worker reads it: the seed's four columns, plus the
 // optional `options` column (JSON) added by `npm run migrate`. The worker checks the options
 // again and fails a task with a msg naming a bad one; checking here tells the user at once.
+require_once __DIR__ . '/OfflineExportException.php';
+require_once __DIR__ . '/OfflineExportSql.php';
+require_once __DIR__ . '/OfflineExportDb.php';
 
 final class OfflineExportTask
 {
@@ -15,6 +18,9 @@ final class OfflineExportTask
         'compress' => ['none', 'gzip', 'zip'],
     ];
 
+    /** CSV-only options, which an XLSX task may not set (the worker refuses the combination). */
+    private const CSV_ONLY = ['encoding', 'escape_formulas', 'long_digits_as_text', 'split_rows', 'compress'];
+
     /** The options column's value: JSON, or null for the deployment's defaults. */
     public static function options(array $options): ?string
     {
@@ -23,29 +29,58 @@ final class OfflineExportTask
         }
         foreach ($options as $key => $value) {
             if (!array_key_exists($key, self::OPTIONS)) {
-                throw new InvalidArgumentException("unknown option \"{$key}\" (the options are " . implode(', ', array_keys(self::OPTIONS)) . ')');
+                throw new OfflineExportException("unknown option \"{$key}\" (the options are " . implode(', ', array_keys(self::OPTIONS)) . ')');
+            }
+            // The worker takes 1/0 for true/false too (README "Task options").
+            if (self::OPTIONS[$key] === [true, false] && ($value === 1 || $value === 0)) {
+                $options[$key] = $value = $value === 1;
             }
             if (!in_array($value, self::OPTIONS[$key], true)) {
-                throw new InvalidArgumentException("option \"{$key}\" must be one of " . implode(', ', array_map('json_encode', self::OPTIONS[$key])));
+                throw new OfflineExportException("option \"{$key}\" must be one of " . implode(', ', array_map('json_encode', self::OPTIONS[$key])));
             }
+        }
+        // The combinations the worker refuses (lib/formats/options.ts settle), in its words.
+        $csv = array_values(array_intersect(array_keys($options), self::CSV_ONLY));
+        if (($options['format'] ?? 'csv') !== 'csv' && $csv !== []) {
+            throw new OfflineExportException("option \"{$csv[0]}\" applies to CSV only; an XLSX file is already compressed, starts a new sheet every 1,048,575 rows and never runs a cell as a formula");
+        }
+        if (($options['split_rows'] ?? false) === true && ($options['compress'] ?? null) === 'gzip') {
+            throw new OfflineExportException('option "split_rows" delivers its parts in one ZIP, so "compress" must be "zip" or "none", not "gzip"');
         }
         return json_encode($options, JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
     }
 
-    /** Inserts a task; returns its id. $title: comma-separated header labels. */
+    /**
+     * Inserts a task; returns its id. $title: comma-separated header labels (the first heads the
+     * row-number column). Text is checked as the columns hold it: UTF-8, no NUL, within length.
+     */
     public static function create(PDO $pdo, string $table, string $name, string $title, string $sql, string $creator, array $options = []): int
     {
-        if (!preg_match('/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/', $table)) {
-            throw new InvalidArgumentException('bad table name');
+        self::text('name', $name, 1, 255);
+        self::text('title', $title, 0, 65535);
+        self::text('SQL', $sql, 1, PHP_INT_MAX);
+        self::text('creator', $creator, 1, 100);
+        $db = new OfflineExportDb($pdo);
+        [$text, $values] = (new OfflineExportSql($db->driver, $table))->insert($name, $title, $sql, $creator, self::options($options));
+        $st = $db->run($text, $values);
+        // PostgreSQL answers RETURNING id; MySQL's id is the connection's last insert id.
+        return (int) ($db->driver === 'pgsql' ? $st->fetchColumn() : $pdo->lastInsertId());
+    }
+
+    /** Refuses what the column would refuse or mangle, with a message naming the field. */
+    public static function text(string $what, string $value, int $min, int $max): void
+    {
+        if (!preg_match('//u', $value)) {
+            throw new OfflineExportException("the task's {$what} is not UTF-8 text");
         }
-        $json = self::options($options);
-        if ($json === null) {
-            $pdo->prepare("INSERT INTO {$table} (name, title, query, creater_name) VALUES (?, ?, ?, ?)")
-                ->execute([$name, $title, $sql, $creator]);
-        } else {
-            $pdo->prepare("INSERT INTO {$table} (name, title, query, creater_name, options) VALUES (?, ?, ?, ?, ?)")
-                ->execute([$name, $title, $sql, $creator, $json]);
+        if (str_contains($value, "\0")) {
+            throw new OfflineExportException("the task's {$what} contains a NUL character");
         }
-        return (int) $pdo->lastInsertId();
+        $n = preg_match_all('/./su', $value);
+        if ($n < $min || $n > $max) {
+            throw new OfflineExportException($min > 0 && $n < $min
+                ? "the task's {$what} is empty"
+                : "the task's {$what} is {$n} characters long; at most {$max} fit");
+        }
     }
 }

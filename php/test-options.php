@@ -11,11 +11,14 @@ $check = function (string $what, bool $ok) use (&$failed) {
 $check('no options: NULL', OfflineExportTask::options([]) === null);
 $check('json', OfflineExportTask::options(['format' => 'csv', 'split_rows' => true, 'compress' => 'zip'])
     === '{"format":"csv","split_rows":true,"compress":"zip"}');
-foreach ([['fromat' => 'xlsx'], ['compress' => 'rar'], ['split_rows' => 'yes']] as $bad) {
+$check('1/0 as true/false', OfflineExportTask::options(['split_rows' => 1, 'escape_formulas' => 0])
+    === '{"split_rows":true,"escape_formulas":false}');
+foreach ([['fromat' => 'xlsx'], ['compress' => 'rar'], ['split_rows' => 'yes'], ['format' => 'xlsx', 'encoding' => 'utf8'],
+          ['split_rows' => true, 'compress' => 'gzip']] as $bad) {
     try {
         OfflineExportTask::options($bad);
         $check('refuses ' . json_encode($bad), false);
-    } catch (InvalidArgumentException $e) {
+    } catch (OfflineExportException $e) {
         $check('refuses ' . json_encode($bad) . ': ' . $e->getMessage(), true);
     }
 }

@@ -128,6 +128,7 @@ async function main() {
   if (!curl.stdout.startsWith("200 ")) throw new Error("curl -L did not download the link");
   say("stable download link:");
   console.log(link);
+  say("the PHP download centre for this task's creator: npm run panel (README, The PHP side)");
   if (process.stdout.isTTY && !process.env.CI) {
     say(`serving downloads until Ctrl-C: curl -L -o export.csv '${link}'`);
     await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));

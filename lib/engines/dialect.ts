@@ -22,6 +22,10 @@ export interface SqlPieces {
   secondsLater(p: string): string;
   /** Whole seconds from timestamp expression a to b (NULL if either is NULL). */
   secondsBetween(a: string, b: string): string;
+  /** A timestamp column as seconds since the epoch (its zone resolved by the server), or NULL. */
+  epochSeconds(expr: string): string;
+  /** Text equal character for character (no case folding, no trailing-space padding). */
+  sameText(a: string, b: string): string;
   /** A column's value as text, for comparing with text parameters. */
   asText(expr: string): string;
   /** What an INSERT ends with to hand back the new id (PostgreSQL), or "" (MySQL: insertId). */

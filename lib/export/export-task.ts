@@ -2,6 +2,7 @@ import { StageError, withCompletionRetries } from "../failure/policy.js";
 import { outputDefaults, resolveOptions } from "../formats/options.js";
 import { type BoundOutput, bindOutput } from "../formats/output.js";
 import { exportLink } from "../links/export-link.js";
+import { STATUS } from "../status.js";
 import { deleteObject } from "../storage.js";
 import { objectKey } from "./object-key.js";
 import { recordFailure } from "./record-failure.js";
@@ -63,6 +64,10 @@ export async function exportTask(
         throw new StageError("upload", err);
       });
     } catch (failure) {
+      // The upload may have completed before the failure (a stop landing just after it, a
+      // query or writer error reported after it, a link that could not be made): no file may
+      // outlive its task's ending. Deleting a key never written costs one request.
+      await discard(deps, key);
       return await recordFailure(deps, task, failure, started, meter.rows());
     }
     const fields = {
@@ -80,6 +85,10 @@ export async function exportTask(
       // reaper will start does not leave a second copy behind.
       await discard(deps, key);
       throw err;
+    }
+    if (!ours && (await recordedAsOurs(deps, id, key))) {
+      // An earlier try committed but its answer was lost, so the retry matched nothing.
+      ours = true;
     }
     if (!ours) {
       await discard(deps, key);
@@ -117,6 +126,12 @@ export async function exportTask(
   } finally {
     watchdog.dispose();
   }
+}
+
+/** Whether the row already records this attempt's file as the task's result. */
+async function recordedAsOurs(deps: ExportDeps, id: number, key: string): Promise<boolean> {
+  const row = await deps.tasks.get(id).catch(() => undefined);
+  return row?.status === STATUS.succeeded && row.s3Key === key;
 }
 
 async function discard(deps: ExportDeps, key: string): Promise<void> {

@@ -49,11 +49,21 @@ export function startWatchdog(o: {
 }): Watchdog {
   const stop = new AbortController();
   const meter: Meter = { rows: () => 0, bytes: () => 0 };
-  let busy = false;
+  const everyMs = Math.max(500, Math.min(o.progressSeconds * 1000, (o.leaseSeconds * 1000) / 3));
+  // When the write now out began (0: none). A slow task database must not pile up writes, but
+  // one that never answers must not stop every later tick either (no heartbeat, no cancel):
+  // after two intervals the next tick writes again, on another pooled connection.
+  let outSince = 0;
   const tick = () => {
-    // A slow task database must not pile up writes: skip a tick while one is out.
-    if (busy || stop.signal.aborted) return;
-    busy = true;
+    if (stop.signal.aborted) return;
+    if (outSince !== 0 && Date.now() - outSince < 2 * everyMs) return;
+    if (outSince !== 0)
+      o.logger.warn("progress write unanswered; writing again", {
+        taskId: o.task.id,
+        seconds: Math.round((Date.now() - outSince) / 1000),
+      });
+    const mine = Date.now();
+    outSince = mine;
     o.tasks
       .progress(o.task, meter.rows(), meter.bytes())
       .then((r) => {
@@ -63,10 +73,9 @@ export function startWatchdog(o: {
       })
       .catch((error) => o.logger.warn("progress write failed", { taskId: o.task.id, error }))
       .finally(() => {
-        busy = false;
+        if (outSince === mine) outSince = 0;
       });
   };
-  const everyMs = Math.max(500, Math.min(o.progressSeconds * 1000, (o.leaseSeconds * 1000) / 3));
   const heartbeat = setInterval(tick, everyMs);
   const deadlineTimer =
     o.deadline === undefined

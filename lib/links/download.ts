@@ -13,6 +13,8 @@ export interface DownloadDeps {
   linkKeys: () => Promise<LinkKeys>;
   /** How long the presigned URL that a click is redirected to stays valid. */
   redirectSeconds: number;
+  /** The host app's download centre: the pages' "export list" links there when set. */
+  downloadCentreUrl?: string | undefined;
   logger: Logger;
   now?: () => number;
 }
@@ -43,21 +45,32 @@ function page(statusCode: number, title: string, text: string): DownloadResponse
   };
 }
 
-const TAMPERED = page(
-  403,
-  "This link is not valid",
-  "The download link is incomplete or has been changed. Copy the whole link again from the export list.",
-);
-const EXPIRED = page(
-  410,
-  "This link has expired",
-  "Download links last a limited time. Run the export again to get a new file and link.",
-);
-const GONE = page(
-  404,
-  "This file is not available",
-  "The export was not found, did not finish, or was run again and replaced by a newer file. Open the export list for its current link.",
-);
+/** "export list", a link to the download centre when there is one (the URL escaped for an attribute). */
+function exportList(url: string | undefined): string {
+  if (url === undefined) return "export list";
+  const href = url.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<a href="${href}">export list</a>`;
+}
+
+const tampered = (list: string) =>
+  page(
+    403,
+    "This link is not valid",
+    `The download link is incomplete or has been changed. Copy the whole link again from the ${list}.`,
+  );
+/** `link`: the export list as a link, or undefined when there is no download centre to name. */
+const expired = (link: string | undefined) =>
+  page(
+    410,
+    "This link has expired",
+    `Download links last a limited time. Run the export again${link === undefined ? "" : ` from the ${link}`} to get a new file and link.`,
+  );
+const gone = (list: string) =>
+  page(
+    404,
+    "This file is not available",
+    `The export was not found, did not finish, or was run again and replaced by a newer file. Open the ${list} for its current link.`,
+  );
 
 const UNAVAILABLE = page(
   503,
@@ -89,16 +102,17 @@ async function answer(deps: DownloadDeps, req: DownloadRequest): Promise<Downloa
     refused.headers.allow = "GET, HEAD";
     return refused;
   }
+  const list = exportList(deps.downloadCentreUrl);
   const nowSeconds = Math.floor((deps.now ?? Date.now)() / 1000);
   const check = verifyStableLink(await deps.linkKeys(), req.path, req.query, nowSeconds);
   if (check.kind === "tampered") {
     deps.logger.warn("download refused: bad signature", { path: req.path });
-    return TAMPERED;
+    return tampered(list);
   }
   const { id, object } = check.claims;
   if (check.kind === "expired") {
     deps.logger.info("download refused: link expired", { taskId: id });
-    return EXPIRED;
+    return expired(deps.downloadCentreUrl === undefined ? undefined : list);
   }
   const row = await deps.tasks.get(id);
   if (row?.status !== STATUS.succeeded || row.s3Key === null || objectName(row.s3Key) !== object) {
@@ -106,7 +120,7 @@ async function answer(deps: DownloadDeps, req: DownloadRequest): Promise<Downloa
       taskId: id,
       status: row?.status ?? null,
     });
-    return GONE;
+    return gone(list);
   }
   const url = await presignDownload(deps.s3, deps.bucket, row.s3Key, deps.redirectSeconds);
   deps.logger.info("download redirected", { taskId: id });

@@ -13,6 +13,11 @@ export interface LocalRunOptions {
   /** Give up after this long (0: never). */
   maxSeconds: number;
   signal?: AbortSignal;
+  /**
+   * false: the worker alone, taking only what others send to the queue (a PHP app's direct
+   * `{"id"}`), so nothing is started by a poll. Default true.
+   */
+  scheduler?: boolean;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -54,7 +59,10 @@ export async function runLocal(app: App, o: LocalRunOptions): Promise<void> {
     if (o.maxSeconds > 0 && Date.now() - started > o.maxSeconds * 1000) {
       throw new Error(`local runner: tasks still open after ${o.maxSeconds}s`);
     }
-    if (Date.now() - lastPass >= Math.min(config.schedulerPollSeconds * 1000, 1000)) {
+    if (
+      o.scheduler !== false &&
+      Date.now() - lastPass >= Math.min(config.schedulerPollSeconds * 1000, 1000)
+    ) {
       lastPass = Date.now();
       await schedulerPass(app.schedulerDeps).catch((error) =>
         logger.error("scheduler pass failed", { error }),

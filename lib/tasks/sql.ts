@@ -14,7 +14,11 @@ export interface CompleteFields {
   msg?: string | null;
 }
 
+/** The most tasks one list() returns: a page, not the table. */
+export const MAX_LIST = 1000;
+
 export interface ListFilter {
+  /** Any status when absent or empty. */
   creator?: string;
   statuses?: number[];
   olderThanSeconds?: number;
@@ -71,8 +75,9 @@ export function taskSql(dialect: Dialect, table: TableName) {
   const c = dialect.quoteIdent;
   const { now } = dialect.sql;
   const params = () => sqlParams(dialect);
-  // A task's timeline, as the engine's timestamps (the store turns them into Dates).
-  const timeline = TIMELINE.map(c).join(", ");
+  // A task's timeline as epoch seconds: the server resolves its own zone (MySQL's DATETIME
+  // is the session zone's wall time, which the client cannot know).
+  const timeline = TIMELINE.map((k) => `${dialect.sql.epochSeconds(c(k))} AS ${c(k)}`).join(", ");
   const taskColumns = [
     "id",
     "name",
@@ -198,17 +203,31 @@ export function taskSql(dialect: Dialect, table: TableName) {
       return { text, values };
     },
 
-    /** A pending task never starts: it ends in 3 at once, saying by whom. */
-    cancelPending(id: number, by: string, msg: string): Sql {
+    /**
+     * One statement, so no state change can slip between two: a pending task ends in 3 at once
+     * (it never starts); a running one is flagged, and its worker sees that at its next progress
+     * write. `status` is assigned last: MySQL evaluates SET left to right, so the CASEs before
+     * it must still see the old status (PostgreSQL always does).
+     */
+    cancel(id: number, by: string, pendingMsg: string): Sql {
       const { values, p } = params();
-      const text = `UPDATE ${t} SET ${c("msg")} = ${p(msg)}, ${c("cancel_requested_at")} = ${now}, ${c("cancelled_by")} = ${p(by)}, ${c("finished_at")} = ${now}, ${c("status")} = ${p(failed)} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(pending)} AND ${c("cancel_requested_at")} IS NULL`;
+      // A function: each use adds its own parameter (MySQL's ? placeholders are positional).
+      const wasPending = () => `${c("status")} = ${p(pending)}`;
+      const set = [
+        `${c("cancel_requested_at")} = ${now}`,
+        `${c("cancelled_by")} = ${p(by)}`,
+        `${c("msg")} = CASE WHEN ${wasPending()} THEN ${p(pendingMsg)} ELSE ${c("msg")} END`,
+        `${c("finished_at")} = CASE WHEN ${wasPending()} THEN ${now} ELSE ${c("finished_at")} END`,
+        `${c("status")} = CASE WHEN ${wasPending()} THEN ${p(failed)} ELSE ${c("status")} END`,
+      ];
+      const text = `UPDATE ${t} SET ${set.join(", ")} WHERE ${c("id")} = ${p(id)} AND ${c("status")} IN (${p(pending)}, ${p(processing)}) AND ${c("cancel_requested_at")} IS NULL`;
       return { text, values };
     },
 
-    /** A running task: its worker sees this at its next progress write and stops. */
-    requestCancel(id: number, by: string): Sql {
+    /** A pending task flagged by hand (only the flag set): ended as cancelled when it comes up. */
+    endFlaggedPending(id: number, msg: string): Sql {
       const { values, p } = params();
-      const text = `UPDATE ${t} SET ${c("cancel_requested_at")} = ${now}, ${c("cancelled_by")} = ${p(by)} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("cancel_requested_at")} IS NULL`;
+      const text = `UPDATE ${t} SET ${c("msg")} = ${p(msg)}, ${c("finished_at")} = ${now}, ${c("status")} = ${p(failed)} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(pending)} AND ${c("cancel_requested_at")} IS NOT NULL`;
       return { text, values };
     },
 
@@ -257,9 +276,15 @@ export function taskSql(dialect: Dialect, table: TableName) {
      * created, when unfinished) more than some seconds ago; `beforeId` pages on.
      */
     list(f: ListFilter): Sql {
+      if (!Number.isInteger(f.limit) || f.limit < 1 || f.limit > MAX_LIST)
+        throw new RangeError(`limit must be a whole number from 1 to ${MAX_LIST}, not ${f.limit}`);
+      if (f.beforeId !== undefined && !Number.isInteger(f.beforeId))
+        throw new RangeError(`beforeId must be a whole number, not ${f.beforeId}`);
       const { values, p, ago } = params();
       const where: string[] = [];
-      if (f.creator !== undefined) where.push(`${c("creater_name")} = ${p(f.creator)}`);
+      // Exactly this creator: a panel must never show another's tasks.
+      if (f.creator !== undefined)
+        where.push(dialect.sql.sameText(c("creater_name"), p(f.creator)));
       if (f.statuses !== undefined && f.statuses.length > 0)
         where.push(`${c("status")} IN (${f.statuses.map(p).join(", ")})`);
       if (f.olderThanSeconds !== undefined)
@@ -271,9 +296,9 @@ export function taskSql(dialect: Dialect, table: TableName) {
       return { text, values };
     },
 
-    /** The database's clock, in the task table's timestamp type: ages are measured against it. */
+    /** The database's clock, as epoch seconds like the timeline: ages are measured against it. */
     now(): Sql {
-      return { text: `SELECT ${now} AS ${c("now")}`, values: [] };
+      return { text: `SELECT ${dialect.sql.epochSeconds(now)} AS ${c("now")}`, values: [] };
     },
 
     /**
@@ -299,7 +324,8 @@ export function taskSql(dialect: Dialect, table: TableName) {
      */
     purgeCandidates(seconds: number, afterId: number, limit: number): Sql {
       const { values, p, ago } = params();
-      const text = `SELECT ${c("id")}, ${c("status")}, ${c("s3_key")}, ${c("byte_count")}, ${c("finished_at")} FROM ${t} WHERE ${c("status")} IN (${p(succeeded)}, ${p(failed)}) AND ${c("s3_key")} IS NOT NULL AND ${c("finished_at")} < ${ago(seconds)} AND ${c("id")} > ${p(afterId)} ORDER BY ${c("id")} LIMIT ${p(limit)}`;
+      const finished = `${dialect.sql.epochSeconds(c("finished_at"))} AS ${c("finished_at")}`;
+      const text = `SELECT ${c("id")}, ${c("status")}, ${c("s3_key")}, ${c("byte_count")}, ${finished} FROM ${t} WHERE ${c("status")} IN (${p(succeeded)}, ${p(failed)}) AND ${c("s3_key")} IS NOT NULL AND ${c("finished_at")} < ${ago(seconds)} AND ${c("id")} > ${p(afterId)} ORDER BY ${c("id")} LIMIT ${p(limit)}`;
       return { text, values };
     },
 

@@ -128,9 +128,10 @@ function toTaskRow(r: Record<string, unknown>): TaskRow {
   };
 }
 
+/** Epoch seconds (tasks/sql.ts reads the timeline so) as a Date. */
 function asDate(v: unknown): Date | null {
   if (v === null || v === undefined) return null;
-  return v instanceof Date ? v : new Date(String(v));
+  return new Date(Number(v) * 1000);
 }
 
 /** The task table, behind one interface for both engines. */
@@ -193,6 +194,21 @@ export class TaskStore {
 
   /** Atomically moves a task from 0 to 1 if the cap allows; the winner gets the task row. */
   async claim(id: number, maxInFlight: number, maxPerCreator = maxInFlight): Promise<ClaimResult> {
+    // An app that only set the flag on a pending task (not the documented statement): it never
+    // starts; it ends as cancelled here, before the caps could keep deferring it.
+    const state = (await run<Record<string, unknown>>(this.db, this.sql.claimState(id))).rows[0];
+    if (
+      state !== undefined &&
+      Number(state.status) === STATUS.pending &&
+      state.cancel_requested_at !== null &&
+      state.cancel_requested_at !== undefined
+    ) {
+      const msg = cancelledMsg(String(state.cancelled_by ?? ""));
+      const ended = await this.writeText([msg], ([m]) =>
+        this.sql.endFlaggedPending(id, m as string),
+      );
+      return { kind: "skipped", status: ended.affected === 1 ? STATUS.failed : STATUS.pending };
+    }
     const outcome = await this.locked(async (s) => {
       const busy = await run<{ n: number | string }>(s, this.sql.countProcessing());
       const mine = await run<{ n: number | string }>(s, this.sql.countProcessingForCreatorOf(id));
@@ -234,14 +250,15 @@ export class TaskStore {
    * the flag, and a task already finished is left as it is.
    */
   async cancel(id: number, by: string): Promise<CancelResult> {
-    const who = storableText(by).slice(0, 100);
-    const pending = await run(this.db, this.sql.cancelPending(id, who, cancelledMsg(who)));
-    if (pending.affected === 1) return { kind: "cancelled" };
-    const running = await run(this.db, this.sql.requestCancel(id, who));
-    if (running.affected === 1) return { kind: "stopping" };
+    // Whole characters (an emoji is not cut in half), then what the column can store.
+    const who = storableText(Array.from(by).slice(0, 100).join(""));
+    const res = await this.writeText([who, cancelledMsg(who)], ([w, m]) =>
+      this.sql.cancel(id, w as string, m as string),
+    );
     const row = await this.get(id);
-    // Claimed between the two statements: the second saw it running; only a lost race is left.
-    return { kind: "not-cancellable", status: row ? row.status : null };
+    if (res.affected !== 1) return { kind: "not-cancellable", status: row ? row.status : null };
+    // A flagged task stays 1 until its worker ends it (retry and release are fenced on the flag).
+    return row?.status === STATUS.processing ? { kind: "stopping" } : { kind: "cancelled" };
   }
 
   /** A failed task back to pending, as new; false when it is not failed (or not there). */
@@ -300,13 +317,22 @@ export class TaskStore {
    * utf8mb3 column, say), the same words go in again as plain ASCII.
    */
   private async writeMsg(msg: string, statement: (msg: string) => Sql): Promise<boolean> {
-    const clean = storableText(msg);
+    const res = await this.writeText([msg], ([m]) => statement(m as string));
+    return res.affected === 1;
+  }
+
+  /**
+   * Runs a statement carrying texts from outside (a msg, a name); if the server refuses a
+   * value itself (a legacy latin1 or utf8mb3 column, say), the same words go in as plain ASCII.
+   */
+  private async writeText(texts: string[], statement: (texts: string[]) => Sql) {
+    const clean = texts.map(storableText);
     try {
-      return (await run(this.db, statement(clean))).affected === 1;
+      return await run(this.db, statement(clean));
     } catch (err) {
       // The server refused the value itself (bad character for the column), not the connection.
       if (this.db.dialect.classify(err)?.kind !== "data") throw err;
-      return (await run(this.db, statement(asciiOnly(clean)))).affected === 1;
+      return run(this.db, statement(clean.map(asciiOnly)));
     }
   }
 

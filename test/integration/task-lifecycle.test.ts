@@ -82,6 +82,19 @@ for (const engine of ENGINES) {
       });
     });
 
+    it("ends a pending task that only had the flag set (by hand) as cancelled when it comes up", async () => {
+      const id = await add();
+      await db.query(
+        `UPDATE ${table.name} SET cancel_requested_at = created_at, cancelled_by = 'app' WHERE id = ${id}`,
+      );
+      assert.deepEqual(await store.claim(id, 10), { kind: "skipped", status: STATUS.failed });
+      const row = await store.get(id);
+      assert.deepEqual(
+        [row?.status, row?.msg, row?.task.attempts],
+        [STATUS.failed, "Cancelled by app before it started.", 0],
+      );
+    });
+
     it("flags a running task; the worker's next progress write sees who; only it ends the task", async () => {
       const id = await add();
       const c = await store.claim(id, 10);
@@ -184,9 +197,84 @@ for (const engine of ENGINES) {
       assert.equal(await store.rerun(id), false, "only a failed task is re-run");
     });
 
+    it("re-runs a cancelled task as new: it can be claimed and is not cancelled again", async () => {
+      const id = await add();
+      await store.cancel(id, "frank");
+      assert.equal(await store.rerun(id), true);
+      const row = await store.get(id);
+      assert.deepEqual([row?.cancelledBy, row?.timeline.cancel_requested_at], [null, null]);
+      assert.equal((await store.claim(id, 10)).kind, "claimed");
+    });
+
+    it("cancels in one statement: a task sent back to pending meanwhile is still cancelled", async () => {
+      const id = await add();
+      const c = await store.claim(id, 10);
+      assert.ok(c.kind === "claimed");
+      assert.equal(await store.retry(c.task, "transient", 0), true);
+      assert.deepEqual(await store.cancel(id, "gina"), { kind: "cancelled" });
+      assert.equal((await store.get(id))?.msg, "Cancelled by gina before it started.");
+    });
+
+    it("stores who cancelled as whole characters, at most 100, without NUL", async () => {
+      const id = await add();
+      const by = `${"名".repeat(99)}😀and more\u0000`;
+      assert.deepEqual(await store.cancel(id, `a\u0000b`), { kind: "cancelled" });
+      assert.equal((await store.get(id))?.cancelledBy, "ab");
+      const id2 = await add();
+      await store.cancel(id2, by);
+      const row = await store.get(id2);
+      assert.equal(row?.cancelledBy, `${"名".repeat(99)}😀`);
+      assert.equal(row?.msg, `Cancelled by ${"名".repeat(99)}😀 before it started.`);
+    });
+
+    it("cancels on a legacy 3-byte utf8 table too: an emoji name goes in as plain ASCII", {
+      skip: engine !== "mysql" && "MySQL's utf8mb3 only",
+    }, async () => {
+      const legacy = parseTableName(uniqueName("legacy"));
+      tables.push(legacy.name);
+      await db.query(
+        `CREATE TABLE ${legacy.name} (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(255) NOT NULL, title VARCHAR(255) NOT NULL, query VARCHAR(255) NOT NULL, creater_name VARCHAR(100) NOT NULL, status INT NOT NULL DEFAULT 0, msg VARCHAR(255), filepath VARCHAR(255)) DEFAULT CHARSET=utf8`,
+      );
+      await migrate(db, legacy);
+      const old = new TaskStore(db, legacy);
+      const a = await insertTask(db, legacy, {
+        name: "x",
+        title: "a",
+        query: "select 1",
+        createrName: "u",
+      });
+      const b = await insertTask(db, legacy, {
+        name: "y",
+        title: "a",
+        query: "select 1",
+        createrName: "u",
+      });
+      const c = await old.claim(b, 10);
+      assert.ok(c.kind === "claimed");
+      assert.deepEqual(await old.cancel(a, "李四😀"), { kind: "cancelled" });
+      assert.deepEqual(await old.cancel(b, "李四😀"), { kind: "stopping" });
+      assert.equal((await old.get(a))?.msg, "Cancelled by ??? before it started.");
+      assert.deepEqual(await old.progress(c.task, 1, 1), { kind: "cancelled", by: "???" });
+    });
+
+    it("reads the timeline in the server's own zone, and refuses an unbounded list", async () => {
+      const id = await add();
+      const created = (await store.get(id))?.timeline.created_at;
+      assert.ok(created instanceof Date);
+      assert.ok(
+        Math.abs(created.getTime() - Date.now()) < 60_000,
+        `created_at ${created.toISOString()}`,
+      );
+      for (const limit of [0, -1, 1.5, 1001, Number.NaN])
+        await assert.rejects(store.list({ limit }), /limit must be a whole number from 1 to 1000/);
+    });
+
     it("lists a creator's tasks newest first, by status, page by page", async () => {
       const mine = [await add("dave", "一"), await add("dave", "二"), await add("dave", "三")];
       await add("erin");
+      // Case and trailing spaces are other creators, whatever the collation says.
+      await add("Dave");
+      await add("dave ");
       const c = await store.claim(mine[1] as number, 10);
       assert.ok(c.kind === "claimed");
       const page1 = await store.list({ creator: "dave", limit: 2 });

@@ -38,6 +38,7 @@ describe("loadConfig", () => {
     assert.equal(c.schedulerRunSeconds, 50);
     assert.equal(c.redispatchSeconds, 900);
     assert.equal(c.leaseSeconds, 180);
+    assert.equal(c.progressSeconds, 3);
     assert.equal(c.maxAttempts, 3);
     assert.equal(c.retryDelaySeconds, 30);
     assert.equal(c.deadlineMarginSeconds, 30);
@@ -74,6 +75,7 @@ describe("loadConfig", () => {
     SCHEDULER_RUN_SECONDS: "40",
     REDISPATCH_SECONDS: "600",
     LEASE_SECONDS: "90",
+    PROGRESS_SECONDS: "7",
     MAX_ATTEMPTS: "5",
     RETRY_DELAY_SECONDS: "10",
     DEADLINE_MARGIN_SECONDS: "45",
@@ -117,6 +119,7 @@ describe("loadConfig", () => {
     assert.equal(c.schedulerRunSeconds, 40);
     assert.equal(c.redispatchSeconds, 600);
     assert.equal(c.leaseSeconds, 90);
+    assert.equal(c.progressSeconds, 7);
     assert.equal(c.maxAttempts, 5);
     assert.equal(c.retryDelaySeconds, 10);
     assert.equal(c.deadlineMarginSeconds, 45);

@@ -85,6 +85,34 @@ describe("download", () => {
     }
   });
 
+  it("links the pages' export list to the download centre when DOWNLOAD_CENTRE_URL is set, and not otherwise", async () => {
+    const centre = 'https://app.example/exports?tab=mine&x="1"';
+    const href = '<a href="https://app.example/exports?tab=mine&#38;x=&#34;1&#34;">export list</a>';
+    const cases = [
+      [{ status: STATUS.failed }, link(), 404, "Open the export list for its current link."],
+      [{}, link().replace("/d/5", "/d/6"), 403, "Copy the whole link again from the export list."],
+      [
+        {},
+        link({ expires: NOW / 1000 - 1 }),
+        410,
+        "Run the export again to get a new file and link.",
+      ],
+    ] as const;
+    for (const [row, url, status, plain] of cases) {
+      const without = await handleDownload(deps(row), request(url));
+      assert.equal(without.statusCode, status);
+      assert.ok(without.body.includes(plain), without.body);
+      assert.doesNotMatch(without.body, /<a /);
+      const withCentre = await handleDownload(
+        { ...deps(row), downloadCentreUrl: centre },
+        request(url),
+      );
+      assert.equal(withCentre.statusCode, status);
+      assert.ok(withCentre.body.includes(href), withCentre.body);
+      assert.equal(withCentre.body.match(/<a /g)?.length, 1, "one link, the URL escaped");
+    }
+  });
+
   it("refuses methods other than GET and HEAD", async () => {
     const res = await handleDownload(deps({}), request(link(), "POST"));
     assert.equal(res.statusCode, 405);

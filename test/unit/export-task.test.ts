@@ -68,6 +68,8 @@ function world(o: {
   /** Someone asked to cancel (seen by progress writes and fenced updates). */
   cancelBy?: string;
   retryOk?: boolean;
+  /** What get() reads back (after a completion that matched nothing). */
+  row?: unknown;
   complete?: boolean;
   leaseSeconds?: number;
 }): World {
@@ -89,6 +91,7 @@ function world(o: {
       return (o.heartbeat ?? true) ? { kind: "ok" } : { kind: "lost" };
     },
     cancelledBy: async () => o.cancelBy,
+    get: async () => o.row,
     finishCancelled: async (_t: Task, msg: string) => {
       calls.cancelled.push(msg);
       return true;
@@ -164,6 +167,8 @@ describe("exportTask", { timeout: 15_000 }, () => {
     assert.match(w.calls.fail[0] ?? "", /could not finish within the worker's time limit/);
     assert.equal(w.calls.complete, 0);
     assert.equal(w.closed(), 1);
+    // Whatever the upload reached, the attempt's key is deleted.
+    assert.ok(w.calls.sent.includes("DeleteObjectCommand"), w.calls.sent.join());
   });
 
   it("stops when a heartbeat finds the claim lost, and leaves the task to the new attempt", async () => {
@@ -190,6 +195,8 @@ describe("exportTask", { timeout: 15_000 }, () => {
     assert.equal(w.calls.complete, 0);
     assert.equal(w.closed(), 1);
     assert.ok(!w.calls.sent.includes("PutObjectCommand"), w.calls.sent.join());
+    // In case the upload had completed just before the stop.
+    assert.ok(w.calls.sent.includes("DeleteObjectCommand"), w.calls.sent.join());
   });
 
   it("ends cancelled, and deletes its file, when a cancel came just before it completed", async () => {
@@ -221,6 +228,40 @@ describe("exportTask", { timeout: 15_000 }, () => {
     assert.ok(last !== undefined, "a progress write happened");
     assert.equal(last[0], 30_000);
     assert.ok(last[1] > 100_000, `bytes counted: ${last[1]}`);
+  });
+
+  it("keeps going when a progress write never answers: the next ones still see a cancel", async () => {
+    const w = world({ rows: () => new PassThrough({ objectMode: true }) });
+    let calls = 0;
+    (w.deps.tasks as unknown as Record<string, unknown>).progress = () => {
+      calls += 1;
+      // The first write hangs (a blackholed connection); the later ones find the cancel.
+      return calls === 1
+        ? new Promise(() => {})
+        : Promise.resolve({ kind: "cancelled", by: "dan" });
+    };
+    const t0 = Date.now();
+    const out = await exportTask(w.deps, task.id);
+    assert.equal(out.kind, "failed");
+    assert.ok(Date.now() - t0 < 8000, `stopped after ${Date.now() - t0} ms`);
+    assert.match(w.calls.cancelled[0] ?? "", /^Cancelled by dan/);
+  });
+
+  it("keeps its file when the completion committed but its answer was lost", async () => {
+    let key = "";
+    const w = world({ complete: false });
+    (w.deps.tasks as unknown as Record<string, unknown>).get = async () => ({
+      status: 2,
+      s3Key: key,
+    });
+    const send = w.deps.s3.send.bind(w.deps.s3) as unknown as (c: unknown) => Promise<unknown>;
+    w.deps.s3.send = ((cmd: { input: { Key?: string } }) => {
+      key ||= cmd.input.Key ?? "";
+      return send(cmd);
+    }) as unknown as S3Client["send"];
+    const out = await exportTask(w.deps, task.id);
+    assert.equal(out.kind, "exported");
+    assert.ok(!w.calls.sent.includes("DeleteObjectCommand"), w.calls.sent.join());
   });
 
   it("deletes its file when the task was taken over before it could complete", async () => {

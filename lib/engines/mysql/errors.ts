@@ -19,6 +19,10 @@ const BY_ERRNO: Record<number, Classified> = {
   1792: { kind: "read-only" },
   1366: { kind: "data" }, // incorrect string value
   1406: { kind: "data" }, // data too long
+  // A value's characters against a column's narrower ones (a utf8mb4 parameter in a CASE with a
+  // legacy utf8mb3 column): the value, not the connection.
+  1267: { kind: "data" }, // illegal mix of collations (two)
+  1270: { kind: "data" }, // illegal mix of collations (three)
 };
 
 /** mysql2's errors: `code` names (ER_...), `errno` numbers. */

@@ -17,6 +17,10 @@ export const mysqlDialect: Dialect = {
     secondsBetween: (a, b) => `TIMESTAMPDIFF(SECOND, ${a}, ${b})`,
     secondsAgo: (p) => `(NOW() - INTERVAL ${p} SECOND)`,
     secondsLater: (p) => `(NOW() + INTERVAL ${p} SECOND)`,
+    // DATETIME holds the session zone's wall time; UNIX_TIMESTAMP reads it in that zone.
+    epochSeconds: (expr) => `UNIX_TIMESTAMP(${expr})`,
+    // The usual collations match "Alice" and "alice " to "alice": compare the bytes.
+    sameText: (a, b) => `CAST(${a} AS BINARY) = CAST(${b} AS BINARY)`,
     asText: (expr) => `CAST(${expr} AS CHAR)`,
     returningId: () => "",
   },

@@ -17,6 +17,8 @@ export const postgresDialect: Dialect = {
     secondsBetween: (a, b) => `CAST(EXTRACT(EPOCH FROM (${b} - ${a})) AS BIGINT)`,
     secondsAgo: (p) => `(now() - ${p} * interval '1 second')`,
     secondsLater: (p) => `(now() + ${p} * interval '1 second')`,
+    epochSeconds: (expr) => `EXTRACT(EPOCH FROM ${expr})`,
+    sameText: (a, b) => `${a} = ${b}`,
     asText: (expr) => `${expr}::text`,
     returningId: (id) => ` RETURNING ${id}`,
   },

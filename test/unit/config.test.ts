@@ -51,6 +51,7 @@ describe("loadConfig", () => {
     assert.equal(c.linkKeys, undefined);
     assert.equal(c.stableLinkTtlSeconds, DEFAULTS.STABLE_LINK_TTL_DAYS * 86_400);
     assert.equal(c.downloadRedirectSeconds, DEFAULTS.DOWNLOAD_REDIRECT_SECONDS);
+    assert.equal(c.downloadCentreUrl, undefined);
   });
 
   // Every variable loadConfig reads, set to something other than its default.
@@ -93,6 +94,7 @@ describe("loadConfig", () => {
     LINK_BASE_URL: "https://dl.example.com/exports",
     STABLE_LINK_TTL_DAYS: "90",
     DOWNLOAD_REDIRECT_SECONDS: "60",
+    DOWNLOAD_CENTRE_URL: "https://app.example.com/exports.php?tab=mine",
   };
 
   it("reads every option", () => {
@@ -136,6 +138,7 @@ describe("loadConfig", () => {
     assert.equal(c.linkBaseUrl, "https://dl.example.com/exports");
     assert.equal(c.stableLinkTtlSeconds, 90 * 86_400);
     assert.equal(c.downloadRedirectSeconds, 60);
+    assert.equal(c.downloadCentreUrl, "https://app.example.com/exports.php?tab=mine");
   });
 
   it("asks each deployed function only for what it uses", () => {
@@ -258,6 +261,11 @@ describe("loadConfig", () => {
       "a base URL with a query",
       { LINK_MODE: "stable", LINK_SECRET: "s".repeat(32), LINK_BASE_URL: "https://x/?a=1" },
       /^LINK_BASE_URL must be an http\(s\) URL without query/,
+    ],
+    [
+      "a download centre that is not an http(s) URL",
+      { DOWNLOAD_CENTRE_URL: "javascript:alert(1)" },
+      /^DOWNLOAD_CENTRE_URL must be an http\(s\) URL, got "javascript:alert\(1\)"/,
     ],
     ["absolute key prefix", { EXPORT_KEY_PREFIX: "/x" }, /^EXPORT_KEY_PREFIX must be a relative/],
     [

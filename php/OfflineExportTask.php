@@ -15,6 +15,9 @@ final class OfflineExportTask
         'compress' => ['none', 'gzip', 'zip'],
     ];
 
+    /** Options that take a URL: the worker checks the host against NOTIFY_WEBHOOK_ALLOW. */
+    public const URL_OPTIONS = ['notify_url'];
+
     /** The options column's value: JSON, or null for the deployment's defaults. */
     public static function options(array $options): ?string
     {
@@ -22,8 +25,15 @@ final class OfflineExportTask
             return null;
         }
         foreach ($options as $key => $value) {
+            if (in_array($key, self::URL_OPTIONS, true)) {
+                // http(s), no user or password; the worker checks the rest (allow-list, addresses).
+                if (!is_string($value) || !preg_match('#^https?://[^/?\#@\s]+([/?\#]\S*)?$#i', $value)) {
+                    throw new InvalidArgumentException("option \"{$key}\" must be an https URL without a user or password");
+                }
+                continue;
+            }
             if (!array_key_exists($key, self::OPTIONS)) {
-                throw new InvalidArgumentException("unknown option \"{$key}\" (the options are " . implode(', ', array_keys(self::OPTIONS)) . ')');
+                throw new InvalidArgumentException("unknown option \"{$key}\" (the options are " . implode(', ', [...array_keys(self::OPTIONS), ...self::URL_OPTIONS]) . ')');
             }
             if (!in_array($value, self::OPTIONS[$key], true)) {
                 throw new InvalidArgumentException("option \"{$key}\" must be one of " . implode(', ', array_map('json_encode', self::OPTIONS[$key])));

@@ -11,7 +11,10 @@ $check = function (string $what, bool $ok) use (&$failed) {
 $check('no options: NULL', OfflineExportTask::options([]) === null);
 $check('json', OfflineExportTask::options(['format' => 'csv', 'split_rows' => true, 'compress' => 'zip'])
     === '{"format":"csv","split_rows":true,"compress":"zip"}');
-foreach ([['fromat' => 'xlsx'], ['compress' => 'rar'], ['split_rows' => 'yes']] as $bad) {
+$check('notify_url', OfflineExportTask::options(['notify_url' => 'https://hooks.example.com/oe?x=1'])
+    === '{"notify_url":"https:\\/\\/hooks.example.com\\/oe?x=1"}');
+foreach ([['fromat' => 'xlsx'], ['compress' => 'rar'], ['split_rows' => 'yes'],
+          ['notify_url' => 'ftp://x/'], ['notify_url' => 'https://u:p@x/'], ['notify_url' => 1]] as $bad) {
     try {
         OfflineExportTask::options($bad);
         $check('refuses ' . json_encode($bad), false);

@@ -109,7 +109,7 @@ export function createNotifier(d: NotifierDeps): Notifier | undefined {
           channels.push({ name: "task-webhook", send: webhook(url, key, false, text) });
         } catch (error) {
           // Refused when the task was claimed too; its msg already says why.
-          logger.info("task's notify_url refused; not sent", { taskId: id, error });
+          logger.debug("task's notify_url refused; not sent", { taskId: id, error });
         }
       }
       const results = await Promise.all(

@@ -3,8 +3,12 @@
 // to SQS queues, raw and enveloped, one behind a filter policy) and from HTTP receivers on
 // 127.0.0.1 that check the signature as the README's PHP does.
 import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createTcpServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { receiveEvents, type Subscriber, topicWithQueues } from "../../lib/local/notify-setup.js";
 import { originKey, signBody, verifyBody } from "../../lib/notify/signature.js";
@@ -64,6 +68,41 @@ function receiver(statusOf: (id: number) => Promise<number | undefined>) {
   return { server, hits };
 }
 
+/** php -S with the README's verification (php/OfflineExportWebhook.php), if php is installed. */
+async function phpReceiver(): Promise<
+  { origin: string; log: () => { path: string; event: unknown }[]; stop: () => void } | undefined
+> {
+  if (spawnSync("php", ["-v"]).status !== 0) return undefined;
+  const free = createTcpServer();
+  const port = await listen(free as unknown as Server);
+  await new Promise((r) => free.close(r));
+  const log = join(mkdtempSync(join(tmpdir(), "oe-php-hook-")), "hooks.jsonl");
+  writeFileSync(log, "");
+  const child: ChildProcess = spawn(
+    "php",
+    ["-S", `127.0.0.1:${port}`, join(import.meta.dirname, "php-webhook-receiver.php")],
+    { env: { PATH: process.env.PATH, OE_HOOK_SECRET: SECRET, OE_HOOK_LOG: log }, stdio: "ignore" },
+  );
+  const origin = `http://127.0.0.1:${port}`;
+  await until(
+    () =>
+      fetch(origin, { method: "HEAD" }).then(
+        () => true,
+        () => false,
+      ),
+    10_000,
+  );
+  return {
+    origin,
+    log: () =>
+      readFileSync(log, "utf8")
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l)),
+    stop: () => child.kill(),
+  };
+}
+
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return (server.address() as AddressInfo).port;
@@ -76,6 +115,7 @@ describe("notifications: SNS to SQS, signed webhooks, the allow-list, retries", 
   let rec: ReturnType<typeof receiver>;
   let inside: ReturnType<typeof receiver>;
   let insidePort: number;
+  let php: Awaited<ReturnType<typeof phpReceiver>>;
   let all: Subscriber;
   let failedOnly: Subscriber;
   const where = {
@@ -89,6 +129,7 @@ describe("notifications: SNS to SQS, signed webhooks, the allow-list, retries", 
     inside = receiver(statusOf);
     port = await listen(rec.server);
     insidePort = await listen(inside.server);
+    php = await phpReceiver();
     const topic = await topicWithQueues(where, uniqueName("oe-done").replaceAll("_", "-"), [
       { suffix: "all", raw: false },
       { suffix: "failed", raw: true, filterPolicy: { state: ["failed"] } },
@@ -102,13 +143,14 @@ describe("notifications: SNS to SQS, signed webhooks, the allow-list, retries", 
         NOTIFY_WEBHOOK_URL: `http://127.0.0.1:${port}/deployment`,
         NOTIFY_WEBHOOK_SECRET: SECRET,
         // Only this receiver's origin: the "inside" one on another port is not listed.
-        NOTIFY_WEBHOOK_ALLOW: `http://127.0.0.1:${port}`,
+        NOTIFY_WEBHOOK_ALLOW: [`http://127.0.0.1:${port}`, php?.origin ?? ""].join(","),
         NOTIFY_TIMEOUT_SECONDS: "2",
       },
     });
     orders = await createOrders(h.dataDb, 20);
   });
   after(async () => {
+    php?.stop();
     for (const s of [rec.server, inside.server]) {
       s.closeAllConnections();
       s.close();
@@ -243,6 +285,50 @@ describe("notifications: SNS to SQS, signed webhooks, the allow-list, retries", 
       401,
       "signed with a task receiver's key",
     );
+  });
+
+  it("(b) is accepted by the README's PHP check (php/OfflineExportWebhook.php under php -S), with the key derived for its origin", async (t) => {
+    if (!php) {
+      t.skip("php is not installed");
+      return;
+    }
+    const id = await h.insertTask({
+      name: "PHP 接收",
+      title: ORDERS_TITLE,
+      query: ordersQuery(orders),
+      options: JSON.stringify({ notify_url: `${php.origin}/oe-hook?src=export` }),
+    });
+    await h.runUntilIdle(120);
+    const row = await h.app.exportDeps.tasks.get(id);
+    assert.equal(row?.status, STATUS.succeeded, row?.msg ?? "");
+    // (The readiness probe's HEAD / is in the log too.)
+    const hooks = () => (php?.log() ?? []).filter((x) => x.path.startsWith("/oe-hook"));
+    await until(async () => hooks().length >= 1, 5000);
+    const [hit] = hooks() as [{ path: string; event: Record<string, unknown> | null }];
+    assert.equal(hit.path, "/oe-hook?src=export");
+    assert.ok(hit.event, "the PHP check accepted the signature and timestamp");
+    assert.deepEqual(
+      [hit.event.id, hit.event.status, hit.event.name, hit.event.link],
+      [id, 2, "PHP 接收", row?.filepath],
+    );
+    // The same check refuses what a third party replays later, or alters.
+    const post = (body: string, ts: number) =>
+      fetch(`${php?.origin}/oe-hook`, {
+        method: "POST",
+        body,
+        headers: {
+          "x-offline-export-timestamp": String(ts),
+          "x-offline-export-signature": signBody(
+            originKey(SECRET, php?.origin as string),
+            ts,
+            body,
+          ),
+        },
+      }).then((r) => r.status);
+    const now = Math.floor(Date.now() / 1000);
+    const body = JSON.stringify(hit.event);
+    assert.equal(await post(body, now), 200);
+    assert.equal(await post(body, now - 301), 401);
   });
 
   it("(c) refuses a task's notify_url to an address not on the allow-list: the task fails with the options msg, nothing is sent there", async () => {

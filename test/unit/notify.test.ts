@@ -1,6 +1,7 @@
 // What a notification says and how it travels: the signature (test vector, the receiver's
 // check), the event, the bounded backoff, the signed POST and the notifier (lib/notify).
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
@@ -37,6 +38,27 @@ describe("the webhook signature", () => {
       signBody(derived, TS, BODY),
       "v1=3216703ac79e9bc7c8e63150726970f99497072bf7a20a596e050361b00d6a1b",
     );
+  });
+
+  it("is the one the README states (vectors, headers, settings)", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    for (const text of [
+      KEY,
+      String(TS),
+      BODY,
+      signBody(KEY, TS, BODY),
+      originKey(KEY, "https://hooks.example.com"),
+      signBody(originKey(KEY, "https://hooks.example.com"), TS, BODY),
+      "X-Offline-Export-Timestamp",
+      "X-Offline-Export-Signature",
+      `${Buffer.byteLength(BODY)} bytes`,
+      "NOTIFY_TOPIC_ARN",
+      "NOTIFY_WEBHOOK_URL",
+      "NOTIFY_WEBHOOK_SECRET_ARN",
+      "NOTIFY_WEBHOOK_ALLOW",
+      "NOTIFY_TIMEOUT_SECONDS",
+    ])
+      assert.ok(readme.includes(text), text);
   });
 
   it("is accepted by the receiver's check only fresh and unaltered", () => {

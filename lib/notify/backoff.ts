@@ -9,7 +9,7 @@ export interface DeliveryPolicy {
 
 export const DEFAULT_POLICY: DeliveryPolicy = { tries: 3, firstDelayMs: 500, timeoutMs: 5000 };
 
-/** Too little time left for a try to be worth starting. */
+/** Too little time left for a try to be worth starting (or half the timeout, if shorter). */
 const MIN_TRY_MS = 250;
 
 /** A failure another try cannot fix (refused by the rules, a 4xx answer): not retried. */
@@ -41,14 +41,15 @@ export async function withBackoff(
   },
 ): Promise<Delivery> {
   let error: unknown = new Error("no time left before the worker's deadline");
+  const least = Math.min(MIN_TRY_MS, p.timeoutMs / 2);
   for (let i = 0; i < p.tries; i++) {
     if (i > 0) {
       const wait = p.firstDelayMs * 2 ** (i - 1);
-      if (clock.now() + wait + MIN_TRY_MS > until) return { ok: false, tries: i, error };
+      if (clock.now() + wait + least > until) return { ok: false, tries: i, error };
       await clock.sleep(wait);
     }
     const left = until - clock.now();
-    if (left < MIN_TRY_MS) return { ok: false, tries: i, error };
+    if (left < least) return { ok: false, tries: i, error };
     try {
       await send(Math.min(p.timeoutMs, left));
       return { ok: true, tries: i + 1 };

@@ -41,7 +41,8 @@ export interface NotifierDeps {
   policy?: DeliveryPolicy;
 }
 
-type Channel = { name: string; send: (timeoutMs: number) => Promise<void> };
+/** `host` names a webhook's receiver in the logs (never its path or query, which may hold a token). */
+type Channel = { name: string; host?: string; send: (timeoutMs: number) => Promise<void> };
 
 function timeLimited<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -76,14 +77,12 @@ export function createNotifier(d: NotifierDeps): Notifier | undefined {
       s.allow.length > 0 ? (raw) => checkWebhookUrl(raw, s.allow, false).href : undefined,
 
     async taskFinished(id, until) {
-      const end = Math.min(
-        Date.now() + deliveryBudgetMs(policy),
-        until ?? Number.POSITIVE_INFINITY,
-      );
       let event: ReturnType<typeof finishedEvent>;
       let ownUrl: string | undefined;
       try {
-        const row = await d.tasks.get(id);
+        // Bounded too: a task database that stalls now must not hold the invocation past its end.
+        const wait = Math.max(1, Math.min(policy.timeoutMs, (until ?? Infinity) - Date.now()));
+        const row = await timeLimited(d.tasks.get(id), wait, "reading the task row");
         event = row && finishedEvent(row);
         ownUrl = row ? notifyUrlOf(row.task.options ?? null) : undefined;
       } catch (error) {
@@ -91,6 +90,8 @@ export function createNotifier(d: NotifierDeps): Notifier | undefined {
         return { sent: 0, failed: 1 };
       }
       if (event === undefined) return { sent: 0, failed: 0 };
+      // The budget starts when sending does (the row read above is not part of it).
+      const end = Math.min(Date.now() + deliveryBudgetMs(policy), until ?? Infinity);
       const text = JSON.stringify(event);
       const channels: Channel[] = [];
       if (d.sns && s.topicArn) {
@@ -100,13 +101,18 @@ export function createNotifier(d: NotifierDeps): Notifier | undefined {
       if (s.webhookUrl && s.webhookSecret)
         channels.push({
           name: "webhook",
+          host: s.webhookUrl.host,
           send: webhook(s.webhookUrl, s.webhookSecret, true, text),
         });
       if (ownUrl !== undefined && s.webhookSecret && s.allow.length > 0) {
         try {
           const url = checkWebhookUrl(ownUrl, s.allow, false);
           const key = originKey(s.webhookSecret, url.origin);
-          channels.push({ name: "task-webhook", send: webhook(url, key, false, text) });
+          channels.push({
+            name: "task-webhook",
+            host: url.host,
+            send: webhook(url, key, false, text),
+          });
         } catch (error) {
           // Refused when the task was claimed too; its msg already says why.
           logger.debug("task's notify_url refused; not sent", { taskId: id, error });
@@ -119,12 +125,18 @@ export function createNotifier(d: NotifierDeps): Notifier | undefined {
       for (const { c, r } of results) {
         if (r.ok) {
           report.sent += 1;
-          logger.info("notification sent", { taskId: id, channel: c.name, tries: r.tries });
+          logger.info("notification sent", {
+            taskId: id,
+            channel: c.name,
+            host: c.host,
+            tries: r.tries,
+          });
         } else {
           report.failed += 1;
           logger.warn("notification not delivered; the task is unaffected", {
             taskId: id,
             channel: c.name,
+            host: c.host,
             tries: r.tries,
             error: r.error,
           });

@@ -38,6 +38,10 @@ export async function resolveTarget(
         );
     }
   }
-  const first = found[0] as { address: string; family: number };
-  return { url, address: first.address, family: first.family === 6 ? 6 : 4 };
+  // IPv4 first: a Lambda function's network rarely routes IPv6 out.
+  const pick = (found.find((a) => a.family === 4) ?? found[0]) as {
+    address: string;
+    family: number;
+  };
+  return { url, address: pick.address, family: pick.family === 6 ? 6 : 4 };
 }

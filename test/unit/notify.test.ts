@@ -17,6 +17,8 @@ import { finishedEvent } from "../../lib/notify/event.js";
 import { createNotifier } from "../../lib/notify/notifier.js";
 import { loadNotifySettings } from "../../lib/notify/settings.js";
 import { originKey, signBody, verifyBody } from "../../lib/notify/signature.js";
+import { publishEvent } from "../../lib/notify/sns.js";
+import { resolveTarget } from "../../lib/notify/target.js";
 import { postSigned } from "../../lib/notify/webhook.js";
 import type { TaskRow } from "../../lib/tasks/store.js";
 
@@ -516,5 +518,117 @@ describe("the NOTIFY_* settings", () => {
       5,
     );
     assert.equal(s.webhookUrl?.href, "http://127.0.0.1:8080/h");
+  });
+});
+
+describe("publishing to SNS", () => {
+  const event = finishedEvent(row({ task: { ...row().task, createrName: "" } }));
+  const failing = (err: Error) =>
+    ({
+      send: async () => {
+        throw err;
+      },
+    }) as unknown as SNSClient;
+  const withStatus = (name: string, code?: number) =>
+    Object.assign(new Error(name), { name, $metadata: { httpStatusCode: code } });
+
+  it("leaves the creator attribute out when empty (SNS refuses empty values)", async () => {
+    let input: { MessageAttributes?: Record<string, unknown> } = {};
+    const sns = {
+      send: async (cmd: { input: typeof input }) => {
+        input = cmd.input;
+      },
+    } as unknown as SNSClient;
+    await publishEvent(sns, "arn:aws:sns:us-east-1:123456789012:t", event as never, "{}", 1000);
+    assert.deepEqual(Object.keys(input.MessageAttributes ?? {}), ["status", "state"]);
+  });
+
+  it("retries throttling, 5xx and network errors; not what another try would get again", async () => {
+    const arn = "arn:aws:sns:us-east-1:123456789012:t";
+    for (const [err, permanent] of [
+      [withStatus("NotFoundException", 404), true],
+      [withStatus("AuthorizationErrorException", 403), true],
+      [withStatus("InvalidParameterException", 400), true],
+      [withStatus("ThrottledException", 400), false],
+      [withStatus("InternalErrorException", 500), false],
+      [withStatus("TooManyRequests", 429), false],
+      [withStatus("TimeoutError"), false],
+    ] as const) {
+      await assert.rejects(
+        publishEvent(failing(err), arn, event as never, "{}", 1000),
+        (e: Error) => e instanceof Permanent === permanent,
+        err.name,
+      );
+    }
+  });
+});
+
+describe("webhook edge cases", () => {
+  it("stops reading a huge answer and takes its status", async () => {
+    const big = createServer((_req, res) => {
+      res.writeHead(200);
+      res.end(Buffer.alloc(200 * 1024, 120));
+    });
+    await new Promise<void>((ok) => big.listen(0, "127.0.0.1", ok));
+    const port = (big.address() as AddressInfo).port;
+    try {
+      await postSigned(
+        { url: new URL(`http://127.0.0.1:${port}/`), address: "127.0.0.1", family: 4 },
+        KEY,
+        "{}",
+        2000,
+      );
+    } finally {
+      big.closeAllConnections();
+      big.close();
+    }
+  });
+
+  it("gives up on a task database that stalls, by its end", async () => {
+    const n = createNotifier({
+      settings: loadNotifySettings({ NOTIFY_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:t" }, 5),
+      sns: {} as SNSClient,
+      tasks: { get: () => new Promise(() => {}) },
+      logger: createLogger([], "test", { debug() {}, info() {}, warn() {}, error() {} }),
+    });
+    const t0 = Date.now();
+    assert.deepEqual(await n?.taskFinished(42, Date.now() + 300), { sent: 0, failed: 1 });
+    assert.ok(Date.now() - t0 < 1000);
+  });
+
+  it("gives up on a resolver that does not answer, and prefers IPv4", async () => {
+    const settings = loadNotifySettings(
+      { NOTIFY_WEBHOOK_SECRET: KEY, NOTIFY_WEBHOOK_ALLOW: "*.partner.example" },
+      1,
+    );
+    const lines: string[] = [];
+    const log = (m: string, f?: unknown) => lines.push(`${m} ${JSON.stringify(f)}`);
+    const sink = { debug: log, info: log, warn: log, error: log };
+    const n = createNotifier({
+      settings,
+      sns: undefined,
+      tasks: {
+        get: async () =>
+          row({ options: '{"notify_url":"https://a.partner.example/x?token=s3cr3t"}' }),
+      },
+      logger: createLogger([], "test", sink),
+      lookup: () => new Promise(() => {}),
+      policy: { tries: 1, firstDelayMs: 10, timeoutMs: 200 },
+    });
+    assert.deepEqual(await n?.taskFinished(42), { sent: 0, failed: 1 });
+    const line = lines.find((l) => l.startsWith("notification not delivered")) ?? "";
+    assert.match(line, /resolving the host took over 1\d\d ms|resolving the host took over 200 ms/);
+    assert.match(line, /"host":"a.partner.example"/);
+    assert.doesNotMatch(line, /s3cr3t/, "the URL's query is not logged");
+    const t = await resolveTarget(
+      new URL("https://a.partner.example/"),
+      settings.allow,
+      false,
+      async () => [
+        { address: "2606:2800::1", family: 6 },
+        { address: "93.184.216.34", family: 4 },
+      ],
+    );
+    assert.equal(t.address, "93.184.216.34");
   });
 });

@@ -223,7 +223,7 @@ describe("the generated CloudFormation template", () => {
     assert.deepEqual(secretWhen, ["CreateNotifyWebhookSecret", "HasNotifyWebhookSecretArn"]);
     assert.equal(t.Resources.NotifyWebhookSecret?.Condition, "CreateNotifyWebhookSecret");
     assert.ok(t.Resources.NotifyWebhookSecret?.Properties.GenerateSecretString);
-    const alarm = t.Resources.NotificationsFailedAlarm;
+    const alarm = t.Resources.NotifyFailedAlarm;
     assert.equal(alarm?.Condition, "Notifies");
     assert.equal(alarm?.Properties.Namespace, METRICS_NAMESPACE);
     assert.equal(alarm?.Properties.MetricName, "NotificationsFailed");

@@ -33,11 +33,11 @@ describe("task SQL builders", () => {
     assert.equal(sql.values.length, 7);
   });
 
-  it("claims only a pending task", () => {
+  it("claims only a pending task nobody cancelled", () => {
     const sql = taskSql(DIALECTS.postgres, table).claim(42);
     assert.match(
       sql.text,
-      /SET "status" = \$1.*"attempts" = "attempts" \+ 1.*WHERE "id" = \$2 AND "status" = \$3$/,
+      /SET "status" = \$1.*"attempts" = "attempts" \+ 1.*WHERE "id" = \$2 AND "status" = \$3 AND "cancel_requested_at" IS NULL$/,
     );
     assert.deepEqual(sql.values, [1, 42, 0]);
   });

@@ -14,13 +14,17 @@ const roleChecked = ready
   .catch(() => {});
 const metrics = createExportMetrics(process.env.POWERTOOLS_SERVICE_NAME ?? "offline-export");
 
+const NOTIFY_END_MARGIN_MS = 2000;
+
 // Stop short of the Lambda timeout, so the upload is aborted and the task says why.
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const app = await ready;
+  const end = Date.now() + context.getRemainingTimeInMillis();
   try {
     return await handleSqsBatch(app.exportDeps, event, {
-      deadline:
-        Date.now() + context.getRemainingTimeInMillis() - app.config.deadlineMarginSeconds * 1000,
+      deadline: end - app.config.deadlineMarginSeconds * 1000,
+      // Notifications run after the row is final, inside the margin, and stop short of the end.
+      notifyBy: end - NOTIFY_END_MARGIN_MS,
       metrics,
     });
   } finally {

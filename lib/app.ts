@@ -1,4 +1,5 @@
 import { S3Client } from "@aws-sdk/client-s3";
+import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { awsClientConfig } from "./aws-config.js";
 import { type Config, loadConfig, monitorFor, type Role } from "./config.js";
@@ -9,6 +10,7 @@ import type { DownloadDeps } from "./links/download.js";
 import type { LinkKeys } from "./links/stable-link.js";
 import { parseLinkKeys } from "./links/stable-link.js";
 import { createLogger, type Logger } from "./logger.js";
+import { createNotifier } from "./notify/notifier.js";
 import { secretsOf } from "./redact.js";
 import type { SchedulerDeps } from "./scheduler.js";
 import { resolveSecrets, type SecretReader, secretReaderFor } from "./secrets.js";
@@ -32,6 +34,7 @@ function configSecrets(config: Config): string[] {
     ...secretsOf([config.taskDb.url, config.dataDb.url, config.dataDbMonitor?.url ?? ""]),
     ...(config.linkSigner ? [config.linkSigner.secretAccessKey] : []),
     ...(config.linkKeys ? [config.linkKeys.current, config.linkKeys.previous ?? ""] : []),
+    config.notify.webhookSecret ?? "",
   ].filter((s) => s !== "");
 }
 
@@ -47,6 +50,11 @@ export function createApp(
   const tasks = new TaskStore(taskDb, config.taskTable);
   const s3 = new S3Client(awsClientConfig(config));
   const sqs = new SQSClient(awsClientConfig(config));
+  // Retries are the notifier's own (bounded by the Lambda's end), not the SDK's.
+  const sns = config.notify.topicArn
+    ? new SNSClient({ ...awsClientConfig(config), maxAttempts: 1 })
+    : undefined;
+  const notifier = createNotifier({ settings: config.notify, sns, tasks, logger: log });
   const signer = config.linkSigner
     ? new S3Client({ ...awsClientConfig(config), credentials: config.linkSigner })
     : s3;
@@ -69,6 +77,7 @@ export function createApp(
       settings: config,
       logger: log,
       secrets,
+      notifier,
     },
     schedulerDeps: { tasks, sqs, s3, settings: config, logger: log },
     downloadDeps: {
@@ -90,6 +99,7 @@ export function createApp(
       s3.destroy();
       if (signer !== s3) signer.destroy();
       sqs.destroy();
+      sns?.destroy();
     },
   };
 }

@@ -5,6 +5,7 @@ import { COMPRESSIONS, type OutputOptions } from "./formats/options.js";
 import { parseTableName, type TableName } from "./identifiers.js";
 import { LINK_MODES, type LinkMode } from "./links/export-link.js";
 import { type LinkKeys, parseLinkKeys } from "./links/stable-link.js";
+import { loadNotifySettings, type NotifySettings } from "./notify/settings.js";
 
 /** S3 refuses presigned URLs that live longer than 7 days. */
 export const MAX_LINK_TTL_SECONDS = 7 * 24 * 3600;
@@ -49,6 +50,8 @@ export const DEFAULTS = {
   UPLOAD_PART_SIZE_MB: 5,
   UPLOAD_QUEUE_SIZE: 2,
   PG_COPY: true,
+  // One try of a notification (README, "Notifications"); three tries fit in 20 s.
+  NOTIFY_TIMEOUT_SECONDS: 5,
 } as const;
 
 /**
@@ -120,6 +123,8 @@ export interface Config {
   uploadQueueSize: number;
   /** Let the data database render the file itself where it can (PostgreSQL COPY). */
   pgCopy: boolean;
+  /** Where finished tasks are announced (NOTIFY_*; lib/notify/settings.ts checks them). */
+  notify: NotifySettings;
 }
 
 export class ConfigError extends Error {
@@ -313,7 +318,17 @@ export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
     partSizeBytes: integer(env, "UPLOAD_PART_SIZE_MB", 5, 512) * 1024 * 1024,
     uploadQueueSize: integer(env, "UPLOAD_QUEUE_SIZE", 1, 32),
     pgCopy: boolean(env, "PG_COPY"),
+    notify: notifyConfig(env),
   };
+}
+
+function notifyConfig(env: Env): NotifySettings {
+  const timeout = integer(env, "NOTIFY_TIMEOUT_SECONDS", 1, 30);
+  try {
+    return loadNotifySettings(env, timeout);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
 }
 
 /**

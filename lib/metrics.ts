@@ -1,5 +1,6 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ExportOutcome } from "./export/types.js";
+import type { NotifyReport } from "./notify/notifier.js";
 
 /** CloudWatch namespace of our metrics; the template's FailedTasks alarm reads it. */
 export const METRICS_NAMESPACE = "OfflineExport";
@@ -7,6 +8,8 @@ export const METRICS_NAMESPACE = "OfflineExport";
 /** What the worker reports per task; a stub in tests, Powertools Metrics (EMF) when deployed. */
 export interface ExportMetrics {
   record(outcome: ExportOutcome): void;
+  /** One finished task's notifications: NotificationsSent / NotificationsFailed. */
+  notified(report: NotifyReport): void;
   /** Writes the stored metrics as EMF log lines; once per invocation. */
   flush(): void;
 }
@@ -37,6 +40,10 @@ export function createExportMetrics(serviceName: string, metrics?: Metrics): Exp
         default:
           return;
       }
+    },
+    notified(r) {
+      if (r.sent > 0) m.addMetric("NotificationsSent", MetricUnit.Count, r.sent);
+      if (r.failed > 0) m.addMetric("NotificationsFailed", MetricUnit.Count, r.failed);
     },
     flush() {
       m.publishStoredMetrics();

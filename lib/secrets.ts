@@ -9,7 +9,7 @@ import { urlFromRdsSecret } from "./db/url.js";
 /**
  * Secrets stay out of the functions' environment: the template gives each function only the
  * ARNs it reads (TASK_DB_SECRET_ARN, DATA_DB_SECRET_ARN, DATA_DB_MONITOR_SECRET_ARN,
- * LINK_SECRET_ARN), and the values are
+ * LINK_SECRET_ARN, NOTIFY_WEBHOOK_SECRET_ARN), and the values are
  * read at cold start from Secrets Manager or SSM (SecureString) through Powertools' cache.
  * Plain TASK_DB_URL / DATA_DB_URL / DATA_DB_MONITOR_URL / LINK_SECRET remain for local use and
  * win when set.
@@ -19,7 +19,11 @@ export const SECRET_REFS = {
   DATA_DB_SECRET_ARN: "DATA_DB_URL",
   DATA_DB_MONITOR_SECRET_ARN: "DATA_DB_MONITOR_URL",
   LINK_SECRET_ARN: "LINK_SECRET",
+  NOTIFY_WEBHOOK_SECRET_ARN: "NOTIFY_WEBHOOK_SECRET",
 } as const;
+
+/** Secrets that are keys as they stand; the others hold a database URL or RDS-style JSON. */
+const PLAIN: readonly string[] = ["LINK_SECRET", "NOTIFY_WEBHOOK_SECRET"];
 
 export interface SecretReader {
   /** The secret's text; `maxAge` seconds of caching (Powertools), 0 to force a fresh read. */
@@ -87,7 +91,7 @@ export async function resolveSecrets(env: Env, reader: () => SecretReader): Prom
       if (err instanceof ConfigError) throw new ConfigError(`${refName}: ${err.message}`);
       throw new ConfigError(`${refName}: could not read the secret: ${(err as Error).message}`);
     }
-    if (target === "LINK_SECRET") out[target] = text;
+    if (PLAIN.includes(target)) out[target] = text;
     else {
       try {
         out[target] = urlFromRdsSecret(text);

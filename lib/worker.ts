@@ -3,6 +3,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { exportTask } from "./export/export-task.js";
 import type { ExportDeps, ExportOptions, ExportOutcome } from "./export/types.js";
 import type { ExportMetrics } from "./metrics.js";
+import type { NotifyReport } from "./notify/notifier.js";
 
 const MAX_BODY_CHARS = 1024;
 export const MAX_TASK_ID = 2_147_483_647;
@@ -41,7 +42,8 @@ export function parseTaskMessage(body: string): number {
 async function handleRecord(
   deps: ExportDeps,
   record: SQSRecord,
-  options: WorkerOptions = {},
+  options: WorkerOptions,
+  notes: Promise<NotifyReport>[],
 ): Promise<ExportOutcome | undefined> {
   let id: number;
   try {
@@ -58,6 +60,9 @@ async function handleRecord(
   try {
     const outcome = await exportTask(deps, id, options);
     options.metrics?.record(outcome);
+    // Only once the row is final, and without waiting: the next record starts at once.
+    if (deps.notifier && (outcome.kind === "exported" || outcome.kind === "failed"))
+      notes.push(deps.notifier.taskFinished(id, options.notifyBy));
     return outcome;
   } catch (error) {
     // Powertools' batch processor records the failure without logging it: say here which task
@@ -74,21 +79,33 @@ async function handleRecord(
 
 export interface WorkerOptions extends ExportOptions {
   metrics?: ExportMetrics;
+  /**
+   * Epoch ms by which notifications give up: the Lambda's own end less a little. They start
+   * after the row is final, so they may use the deadline margin that the export keeps free.
+   */
+  notifyBy?: number;
 }
 
-/** The SQS batch, with partial batch failures: one bad record never fails the others. */
-export function handleSqsBatch(
+/**
+ * The SQS batch, with partial batch failures: one bad record never fails the others. The
+ * batch's notifications are awaited before returning (Lambda freezes the process after the
+ * return); they never change the batch's result.
+ */
+export async function handleSqsBatch(
   deps: ExportDeps,
   event: SQSEvent,
   options: WorkerOptions = {},
 ): Promise<SQSBatchResponse> {
   const processor = new BatchProcessor(EventType.SQS);
-  return processPartialResponse(
+  const notes: Promise<NotifyReport>[] = [];
+  const result = await processPartialResponse(
     event,
-    (r: SQSRecord) => handleRecord(deps, r, options),
+    (r: SQSRecord) => handleRecord(deps, r, options, notes),
     processor,
     {
       throwOnFullBatchFailure: false,
     },
   );
+  for (const report of await Promise.all(notes)) options.metrics?.notified(report);
+  return result;
 }

@@ -21,6 +21,9 @@ final class OfflineExportTask
     /** CSV-only options, which an XLSX task may not set (the worker refuses the combination). */
     private const CSV_ONLY = ['encoding', 'escape_formulas', 'long_digits_as_text', 'split_rows', 'compress'];
 
+    /** Options that take a URL: the worker checks the host against NOTIFY_WEBHOOK_ALLOW. */
+    public const URL_OPTIONS = ['notify_url'];
+
     /** The options column's value: JSON, or null for the deployment's defaults. */
     public static function options(array $options): ?string
     {
@@ -28,8 +31,15 @@ final class OfflineExportTask
             return null;
         }
         foreach ($options as $key => $value) {
+            if (in_array($key, self::URL_OPTIONS, true)) {
+                // http(s), no user or password; the worker checks the rest (allow-list, addresses).
+                if (!is_string($value) || !preg_match('#^https?://[^/?\#@\s]+([/?\#]\S*)?$#i', $value)) {
+                    throw new OfflineExportException("option \"{$key}\" must be an https URL without a user or password");
+                }
+                continue;
+            }
             if (!array_key_exists($key, self::OPTIONS)) {
-                throw new OfflineExportException("unknown option \"{$key}\" (the options are " . implode(', ', array_keys(self::OPTIONS)) . ')');
+                throw new OfflineExportException("unknown option \"{$key}\" (the options are " . implode(', ', [...array_keys(self::OPTIONS), ...self::URL_OPTIONS]) . ')');
             }
             // The worker takes 1/0 for true/false too (README "Task options").
             if (self::OPTIONS[$key] === [true, false] && ($value === 1 || $value === 0)) {

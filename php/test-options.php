@@ -13,8 +13,11 @@ $check('json', OfflineExportTask::options(['format' => 'csv', 'split_rows' => tr
     === '{"format":"csv","split_rows":true,"compress":"zip"}');
 $check('1/0 as true/false', OfflineExportTask::options(['split_rows' => 1, 'escape_formulas' => 0])
     === '{"split_rows":true,"escape_formulas":false}');
+$check('notify_url', OfflineExportTask::options(['notify_url' => 'https://hooks.example.com/oe?x=1'])
+    === '{"notify_url":"https:\\/\\/hooks.example.com\\/oe?x=1"}');
 foreach ([['fromat' => 'xlsx'], ['compress' => 'rar'], ['split_rows' => 'yes'], ['format' => 'xlsx', 'encoding' => 'utf8'],
-          ['split_rows' => true, 'compress' => 'gzip']] as $bad) {
+          ['split_rows' => true, 'compress' => 'gzip'],
+          ['notify_url' => 'ftp://x/'], ['notify_url' => 'https://u:p@x/'], ['notify_url' => 1]] as $bad) {
     try {
         OfflineExportTask::options($bad);
         $check('refuses ' . json_encode($bad), false);

@@ -50,7 +50,8 @@ export async function exportTask(
     let output: BoundOutput;
     try {
       // Resolved once, before any byte: a bad option fails the task without touching the data.
-      output = bindOutput(resolveOptions(task.options ?? null, outputDefaults(settings)));
+      const checks = { notifyUrl: deps.notifier?.checkTaskUrl };
+      output = bindOutput(resolveOptions(task.options ?? null, outputDefaults(settings), checks));
     } catch (failure) {
       return await recordFailure(deps, task, failure, started);
     }

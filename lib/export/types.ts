@@ -2,6 +2,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { Config } from "../config.js";
 import type { LinkSettings } from "../links/export-link.js";
 import type { Logger } from "../logger.js";
+import type { Notifier } from "../notify/notifier.js";
 import type { DataSource } from "../sources/types.js";
 import type { TaskStore } from "../tasks/store.js";
 
@@ -39,6 +40,8 @@ export interface ExportDeps {
   logger: Logger;
   /** Strings that must never reach `msg` (passwords, hosts). */
   secrets: readonly string[];
+  /** Announces finished tasks (lib/notify); undefined when no channel is configured. */
+  notifier?: Notifier;
 }
 
 export type ExportOutcome =

@@ -14,6 +14,14 @@ export interface OutputOptions {
   splitRows: boolean;
   /** CSV only: the file gzipped (.csv.gz) or in a ZIP (.zip). */
   compress: "none" | "gzip" | "zip";
+  /** Not about the file: the task's own webhook (lib/notify), checked by OptionChecks. */
+  notifyUrl?: string;
+}
+
+/** Checks of options that belong to other parts (lib/notify): they throw naming the rule. */
+export interface OptionChecks {
+  /** Unset: tasks may not name a webhook (no allow-list). */
+  notifyUrl?: (url: string) => string;
 }
 
 export const OUTPUT_FORMATS: readonly OutputOptions["format"][] = FORMAT_NAMES;
@@ -37,7 +45,7 @@ export class OptionsRejected extends Error {
   override name = "OptionsRejected";
 }
 
-type Reader = (value: unknown, key: string) => unknown;
+type Reader = (value: unknown, key: string, checks: OptionChecks) => unknown;
 
 const oneOf =
   <T extends string>(allowed: readonly T[]): Reader =>
@@ -55,6 +63,20 @@ const flag: Reader = (v, key) => {
   throw new OptionsRejected(`option "${key}" must be true or false, not ${shown(v)}`);
 };
 
+const webhookUrl: Reader = (v, key, checks) => {
+  if (typeof v !== "string" || v.trim() === "")
+    throw new OptionsRejected(`option "${key}" must be a URL, not ${shown(v)}`);
+  if (!checks.notifyUrl)
+    throw new OptionsRejected(
+      `option "${key}" cannot be used: this deployment lets no task name a webhook (NOTIFY_WEBHOOK_ALLOW is empty)`,
+    );
+  try {
+    return checks.notifyUrl(v.trim());
+  } catch (err) {
+    throw new OptionsRejected(`option "${key}": ${(err as Error).message}`);
+  }
+};
+
 // The JSON keys a task may set, each with its reader and the field it sets.
 const KEYS: Record<string, [keyof OutputOptions, Reader]> = {
   format: ["format", oneOf(OUTPUT_FORMATS)],
@@ -63,6 +85,7 @@ const KEYS: Record<string, [keyof OutputOptions, Reader]> = {
   long_digits_as_text: ["longDigitsAsText", flag],
   split_rows: ["splitRows", flag],
   compress: ["compress", oneOf(COMPRESSIONS)],
+  notify_url: ["notifyUrl", webhookUrl],
 };
 
 /** The option keys a task may set, for messages and the README. */
@@ -87,7 +110,11 @@ function shown(v: unknown): string {
  * combinations that cannot be honoured throw OptionsRejected naming the option. A CSV-only
  * option the task did not set is simply not used for an XLSX file; one it did set is refused.
  */
-export function resolveOptions(raw: string | null, defaults: OutputOptions): OutputOptions {
+export function resolveOptions(
+  raw: string | null,
+  defaults: OutputOptions,
+  checks: OptionChecks = {},
+): OutputOptions {
   const text = raw?.trim() ?? "";
   if (text === "") return settle(defaults, new Set());
   let parsed: unknown;
@@ -109,7 +136,7 @@ export function resolveOptions(raw: string | null, defaults: OutputOptions): Out
       );
     }
     const [field, read] = entry;
-    (out as unknown as Record<string, unknown>)[field] = read(value, key);
+    (out as unknown as Record<string, unknown>)[field] = read(value, key, checks);
     given.add(field);
   }
   return settle(out, given);
@@ -138,4 +165,14 @@ function settle(out: OutputOptions, given: Set<keyof OutputOptions>): OutputOpti
     );
   }
   return out;
+}
+
+/** A task's notify_url as stored (checked when the task ran), or undefined; never throws. */
+export function notifyUrlOf(raw: string | null): string | undefined {
+  try {
+    const v = (JSON.parse(raw ?? "") as { notify_url?: unknown } | null)?.notify_url;
+    return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
+  } catch {
+    return undefined;
+  }
 }

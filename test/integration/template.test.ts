@@ -143,6 +143,8 @@ describe("the generated CloudFormation template", () => {
       "DataDbMonitorSecretArn",
       "DataDbSecretArn",
       "LinkSecret",
+      "NotifyWebhookSecret",
+      "NotifyWebhookSecretArn",
       "TaskDbSecretArn",
     ]);
     assert.deepEqual(secretReads("DownloadRole"), ["LinkSecret", "TaskDbSecretArn"]);
@@ -187,6 +189,44 @@ describe("the generated CloudFormation template", () => {
     const timeout = Number(t.Resources.WorkerLambdaFunction?.Properties.Timeout);
     assert.ok(Number(duration?.Properties.Threshold) < timeout * 1000, "fires before the timeout");
     assert.equal(t.Resources.AlarmEmailSubscription?.Condition, "HasAlarmEmail");
+  });
+
+  it("notifies only when asked: sns:Publish on the given topic alone, the webhook key by ARN, given or generated", () => {
+    const worker = env("WorkerLambdaFunction");
+    for (const name of [
+      "NOTIFY_TOPIC_ARN",
+      "NOTIFY_WEBHOOK_URL",
+      "NOTIFY_WEBHOOK_ALLOW",
+      "NOTIFY_WEBHOOK_SECRET_ARN",
+      "NOTIFY_TIMEOUT_SECONDS",
+    ])
+      assert.ok(worker.includes(name), `worker lacks ${name}`);
+    for (const fn of ["SchedulerLambdaFunction", "DownloadLambdaFunction"])
+      assert.ok(!env(fn).some((n) => n.startsWith("NOTIFY_")), fn);
+    assert.ok(!worker.includes("NOTIFY_WEBHOOK_SECRET"), "the key itself is never a value");
+    const publish = ["SchedulerRole", "WorkerRole", "DownloadRole"].flatMap((role) =>
+      statements(role)
+        .filter(({ s }) => actions(s).some((a) => a.startsWith("sns:")))
+        .map((x) => ({ role, ...x })),
+    );
+    assert.deepEqual(publish, [
+      {
+        role: "WorkerRole",
+        when: "HasNotifyTopic",
+        s: { Effect: "Allow", Action: "sns:Publish", Resource: { Ref: "NotifyTopicArn" } },
+      },
+    ]);
+    const secretWhen = statements("WorkerRole")
+      .filter(({ s }) => String((s.Resource as { Ref?: string }).Ref).startsWith("NotifyWebhook"))
+      .map(({ when }) => when)
+      .sort();
+    assert.deepEqual(secretWhen, ["CreateNotifyWebhookSecret", "HasNotifyWebhookSecretArn"]);
+    assert.equal(t.Resources.NotifyWebhookSecret?.Condition, "CreateNotifyWebhookSecret");
+    assert.ok(t.Resources.NotifyWebhookSecret?.Properties.GenerateSecretString);
+    const alarm = t.Resources.NotifyFailedAlarm;
+    assert.equal(alarm?.Condition, "Notifies");
+    assert.equal(alarm?.Properties.Namespace, METRICS_NAMESPACE);
+    assert.equal(alarm?.Properties.MetricName, "NotificationsFailed");
   });
 
   it("can place the functions in a VPC and add the endpoints a subnet without NAT needs", () => {

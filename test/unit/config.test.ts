@@ -52,6 +52,13 @@ describe("loadConfig", () => {
     assert.equal(c.stableLinkTtlSeconds, DEFAULTS.STABLE_LINK_TTL_DAYS * 86_400);
     assert.equal(c.downloadRedirectSeconds, DEFAULTS.DOWNLOAD_REDIRECT_SECONDS);
     assert.equal(c.downloadCentreUrl, undefined);
+    assert.deepEqual(c.notify, {
+      topicArn: undefined,
+      webhookUrl: undefined,
+      webhookSecret: undefined,
+      allow: [],
+      timeoutSeconds: DEFAULTS.NOTIFY_TIMEOUT_SECONDS,
+    });
   });
 
   // Every variable loadConfig reads, set to something other than its default.
@@ -95,6 +102,11 @@ describe("loadConfig", () => {
     STABLE_LINK_TTL_DAYS: "90",
     DOWNLOAD_REDIRECT_SECONDS: "60",
     DOWNLOAD_CENTRE_URL: "https://app.example.com/exports.php?tab=mine",
+    NOTIFY_TIMEOUT_SECONDS: "9",
+    NOTIFY_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:oe-done",
+    NOTIFY_WEBHOOK_URL: "https://app.example.com/oe-hook",
+    NOTIFY_WEBHOOK_SECRET: "w".repeat(32),
+    NOTIFY_WEBHOOK_ALLOW: "hooks.example.com, *.partner.example",
   };
 
   it("reads every option", () => {
@@ -139,6 +151,14 @@ describe("loadConfig", () => {
     assert.equal(c.stableLinkTtlSeconds, 90 * 86_400);
     assert.equal(c.downloadRedirectSeconds, 60);
     assert.equal(c.downloadCentreUrl, "https://app.example.com/exports.php?tab=mine");
+    assert.equal(c.notify.timeoutSeconds, 9);
+    assert.equal(c.notify.topicArn, every.NOTIFY_TOPIC_ARN);
+    assert.equal(c.notify.webhookUrl?.href, every.NOTIFY_WEBHOOK_URL);
+    assert.equal(c.notify.webhookSecret, "w".repeat(32));
+    assert.deepEqual(c.notify.allow, [
+      { kind: "host", host: "hooks.example.com" },
+      { kind: "suffix", suffix: ".partner.example" },
+    ]);
   });
 
   it("asks each deployed function only for what it uses", () => {

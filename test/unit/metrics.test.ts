@@ -57,3 +57,23 @@ describe("export metrics", () => {
     assert.equal(published, 1);
   });
 });
+
+describe("notification metrics", () => {
+  it("counts deliveries sent and failed (the NotificationsFailed alarm reads the second)", () => {
+    const added: [string, string, number][] = [];
+    const fake = {
+      addMetric(name: string, unit: string, value: number) {
+        added.push([name, unit, value]);
+        return fake;
+      },
+      publishStoredMetrics() {},
+    };
+    const m = createExportMetrics("test", fake as unknown as Metrics);
+    m.notified({ sent: 2, failed: 1 });
+    m.notified({ sent: 0, failed: 0 });
+    assert.deepEqual(added, [
+      ["NotificationsSent", "Count", 2],
+      ["NotificationsFailed", "Count", 1],
+    ]);
+  });
+});

@@ -53,7 +53,7 @@ describe("task options", () => {
     ['"csv"', /must be a JSON object/],
     [
       '{"fromat":"xlsx"}',
-      /unknown option "fromat" \(the options are format, encoding, escape_formulas, long_digits_as_text, split_rows, compress\)/,
+      /unknown option "fromat" \(the options are format, encoding, escape_formulas, long_digits_as_text, split_rows, compress, notify_url\)/,
     ],
     ['{"constructor":1}', /unknown option "constructor"/],
     ['{"format":"pdf"}', /option "format" must be one of csv, xlsx, not "pdf"/],
@@ -88,7 +88,8 @@ describe("the PHP helper's options (php/OfflineExportTask.php)", () => {
         (m[2] ?? "").split(",").map((v) => v.trim().replace(/^'|'$/g, "")),
       ]),
     );
-    assert.deepEqual(Object.keys(listed), OPTION_KEYS);
+    const urls = [...(/URL_OPTIONS = \[([^\]]*)\]/.exec(php)?.[1] ?? "").matchAll(/'([a-z_]+)'/g)];
+    assert.deepEqual([...Object.keys(listed), ...urls.map((m) => m[1])], OPTION_KEYS);
     assert.deepEqual(listed.format, [...OUTPUT_FORMATS]);
     assert.deepEqual(listed.encoding, [...TEXT_ENCODINGS]);
     assert.deepEqual(listed.compress, [...COMPRESSIONS]);

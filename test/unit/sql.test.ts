@@ -33,7 +33,7 @@ describe("task SQL builders", () => {
     assert.equal(sql.values.length, 7);
   });
 
-  it("claims only a pending task", () => {
+  it("claims only a pending task nobody cancelled", () => {
     const sql = taskSql(DIALECTS.postgres, table).claim(42);
     assert.match(
       sql.text,

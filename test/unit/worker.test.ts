@@ -92,3 +92,46 @@ describe("handleSqsBatch", () => {
     assert.match(String((line.fields?.error as Error | undefined)?.message), /ECONNREFUSED/);
   });
 });
+
+describe("handleSqsBatch's notifications", () => {
+  it("notify only once the row is final, never change the batch's result, and are awaited and counted", async () => {
+    const order: string[] = [];
+    const task = { id: 5, name: "n", title: "a", query: "SELECT 1", createrName: "u", attempts: 1 };
+    const tasks = {
+      claim: async (id: number): Promise<ClaimResult> =>
+        id === 5
+          ? { kind: "claimed", task: { ...task, options: '{"fromat": 1}' }, waitedSeconds: 0 }
+          : { kind: "skipped", status: 2 },
+      fail: async (_t: unknown, msg: string) => {
+        order.push(`fail ${msg.slice(0, 24)}`);
+        return true;
+      },
+    } as unknown as TaskStore;
+    const reports: unknown[] = [];
+    const deps = {
+      tasks,
+      logger: createLogger([], "test"),
+      secrets: [],
+      settings: { maxInFlight: 6, leaseSeconds: 180, progressSeconds: 60, maxAttempts: 3 },
+      notifier: {
+        checkTaskUrl: undefined,
+        taskFinished: async (id: number, until?: number) => {
+          order.push(`notify ${id} until ${until}`);
+          await new Promise((r) => setTimeout(r, 200));
+          order.push("notified");
+          return { sent: 0, failed: 2 };
+        },
+      },
+    } as unknown as ExportDeps;
+    const metrics = { record: () => {}, notified: (r: unknown) => reports.push(r), flush() {} };
+    const res = await handleSqsBatch(
+      deps,
+      { Records: [record("a", '{"id":5}'), record("b", '{"id":6}')] },
+      { metrics, notifyBy: 12345 },
+    );
+    assert.deepEqual(res.batchItemFailures, [], "failed deliveries fail no record");
+    // The duplicate (skipped) is not announced; the failed task is, after its row was written.
+    assert.deepEqual(order, ["fail The task's options canno", "notify 5 until 12345", "notified"]);
+    assert.deepEqual(reports, [{ sent: 0, failed: 2 }]);
+  });
+});

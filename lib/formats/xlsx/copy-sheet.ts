@@ -52,7 +52,7 @@ export function createCopyXlsxLayout(o: CopyXlsxOptions): {
       n = 0;
     if (book.rows === 0 && book.titleWidth !== -1 && book.titleWidth !== n + 1)
       o.onWidthMismatch?.(book.titleWidth, n);
-    const r = book.beginRow();
+    book.beginRow();
     // A cell after a NULL (no cell) carries its reference; the others follow on.
     let follows = true;
     for (let k = 0; k < n; k++) {
@@ -69,7 +69,7 @@ export function createCopyXlsxLayout(o: CopyXlsxOptions): {
         const chars = utf8 ? utf16Length(buf, s, e, f) : fieldText(buf, s, e, f).length;
         if (chars > MAX_CELL_CHARS) throw new CellTooLong(book.rows, k + 1, MAX_CELL_CHARS);
       }
-      const ref = follows ? "" : `${book.letter(k + 1)}${r}`;
+      const ref = follows ? "" : book.ref(k + 1);
       writeFieldCell(out, ref, buf, s, e, f, kinds?.[k] ?? "other", utf8);
       follows = true;
     }

@@ -36,7 +36,7 @@ export function createXlsxLayout(o: XlsxLayoutOptions): {
   const line = (row: unknown[]) => {
     if (book.rows === 0 && book.titleWidth !== -1 && book.titleWidth !== row.length + 1)
       o.onWidthMismatch?.(book.titleWidth, row.length);
-    const r = book.beginRow();
+    book.beginRow();
     // A cell after a NULL (no cell) carries its reference; the others follow on.
     let follows = true;
     for (let i = 0; i < row.length; i++) {
@@ -47,7 +47,7 @@ export function createXlsxLayout(o: XlsxLayoutOptions): {
       }
       const text = cellValueText(v);
       if (text.length > MAX_CELL_CHARS) throw new CellTooLong(book.rows, i + 1, MAX_CELL_CHARS);
-      writeTypedCell(out, follows ? "" : `${book.letter(i + 1)}${r}`, text, kinds?.[i] ?? "other");
+      writeTypedCell(out, follows ? "" : book.ref(i + 1), text, kinds?.[i] ?? "other");
       follows = true;
     }
     book.endRow();

@@ -3,7 +3,7 @@
 // give the same entries and XML byte for byte, however the bytes are cut into chunks.
 // test/integration/xlsx-copy.test.ts does the same with a real server.
 import assert from "node:assert/strict";
-import { Readable, Writable } from "node:stream";
+import { Readable, type Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, it } from "node:test";
 import { ValueTooLarge } from "../../lib/failure/too-large.js";
@@ -48,11 +48,11 @@ const columnsOf = (o: Opts): Promise<Column[]> | undefined =>
   o.kinds && Promise.resolve(o.kinds.map((kind, i) => ({ name: `c${i}`, kind })));
 
 /** The layout's output as text: each entry's name, then its bytes as latin1 (exact). */
-async function collect(source: Readable, stage: NodeJS.ReadWriteStream): Promise<string> {
+async function collect(source: Readable, stages: Transform[]): Promise<string> {
   let out = "";
-  await pipeline(
+  await pipeline([
     source,
-    stage,
+    ...stages,
     new Writable({
       objectMode: true,
       write(c: unknown, _e, done) {
@@ -60,18 +60,18 @@ async function collect(source: Readable, stage: NodeJS.ReadWriteStream): Promise
         done();
       },
     }),
-  );
+  ]);
   return out;
 }
 
 function viaRows(rows: Value[][], o: Opts = {}): Promise<string> {
   const layout = createXlsxLayout({ header: o.header ?? [], columns: columnsOf(o), ...o });
-  return collect(Readable.from([asRows(rows)]), layout.stages[0]);
+  return collect(Readable.from([asRows(rows)]), layout.stages);
 }
 
 function viaCopy(chunks: Buffer[], o: Opts = {}): Promise<string> {
   const layout = createCopyXlsxLayout({ header: o.header ?? [], columns: columnsOf(o), ...o });
-  return collect(Readable.from(chunks), layout.stages[0]);
+  return collect(Readable.from(chunks), layout.stages);
 }
 
 const KINDS: ColumnKind[] = [

@@ -1,4 +1,5 @@
 // npm run bench:formats [-- --rows 2000000 --small 200000 --level 1 --writers source,csv,csv.gz,zip,xlsx --runs 1]
+// (csv-copy, xlsx-copy, source-copy: the same rows as COPY CSV bytes, the COPY writers' input)
 // Each output writer (plain CSV, CSV in gzip, CSV in ZIP, XLSX) over the same generated rows
 // of the bench's shape, each run its own node process with the deployed NODE_OPTIONS (Node 22,
 // Lambda's major, when npm run test:package has installed it), fed from memory: no database,

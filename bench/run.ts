@@ -27,7 +27,8 @@ const { values: args } = parseArgs({
     small: { type: "string", default: "200000" },
     "latency-tasks": { type: "string", default: "50" },
     "no-latency": { type: "boolean", default: false },
-    // Only the worker paths whose name contains this text (e.g. --paths zip), baselines kept.
+    // Only the worker paths whose name contains this text (e.g. --paths zip), or one of several
+    // separated by | (--paths "PostgreSQL (COPY)|XLSX"); baselines kept.
     paths: { type: "string", default: "" },
     "part-mb": { type: "string", default: process.env.UPLOAD_PART_SIZE_MB ?? "5" },
     queue: { type: "string", default: process.env.UPLOAD_QUEUE_SIZE ?? "2" },
@@ -176,14 +177,15 @@ const paths: {
     env: { PG_COPY: "false" },
     options: `{"compress": "${c}"}`,
   })),
-  {
-    name: "worker, PostgreSQL (XLSX)",
-    engine: "postgres",
+  ...(["COPY", "rows"] as const).map((path) => ({
+    name: `worker, PostgreSQL (XLSX, ${path})`,
+    engine: "postgres" as const,
     url: pgUrl,
-    env: {},
+    env: { PG_COPY: path === "rows" ? "false" : "true" },
     options: '{"format": "xlsx"}',
-  },
+  })),
 ];
+const wanted = (name: string) => args.paths.split("|").some((p) => name.includes(p));
 const flat: string[] = [];
 for (const engine of ["postgres", "mysql"] as const) {
   const url = engine === "postgres" ? pgUrl : mysqlUrl;
@@ -201,7 +203,7 @@ for (const engine of ["postgres", "mysql"] as const) {
     seconds,
   };
   results.push(baseline);
-  for (const p of paths.filter((x) => x.engine === engine && x.name.includes(args.paths))) {
+  for (const p of paths.filter((x) => x.engine === engine && wanted(x.name))) {
     const rss: number[] = [];
     for (const n of [SMALL, ROWS]) {
       log(`${p.name}: ${n} rows`);

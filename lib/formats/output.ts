@@ -3,7 +3,7 @@ import { inContainer } from "./container/containers.js";
 import type { FormatSettings, FormatWriter, WriterOptions } from "./format.js";
 import { FORMATS } from "./index.js";
 import type { OutputOptions } from "./options.js";
-import { EXCEL_DATA_ROWS } from "./xlsx/sheet-writer.js";
+import { EXCEL_DATA_ROWS } from "./xlsx/sheets.js";
 
 /**
  * One task's output, bound once when the task starts: the format inside its container with

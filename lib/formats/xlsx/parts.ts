@@ -1,5 +1,5 @@
 // The workbook's fixed parts (SpreadsheetML, ECMA-376), written as text: all but the sheets
-// are a few hundred bytes, and the sheets are streamed by sheet-writer.ts.
+// are a few hundred bytes, and the sheets are streamed by sheets.ts.
 
 const XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
 const MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";

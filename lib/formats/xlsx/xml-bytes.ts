@@ -56,6 +56,21 @@ export class XmlBytes {
     this.at = start + b.write(s, start, "utf8");
   }
 
+  /** UTF-8 bytes already escaped for XML (the COPY path's field content), src[start, end). */
+  raw(src: Buffer, start: number, end: number): void {
+    const n = end - start;
+    this.room(n);
+    const b = this.buf;
+    // A short run is faster copied here than through Buffer.copy's call.
+    if (n <= 16) {
+      let at = this.at;
+      for (let i = start; i < end; i++) b[at++] = src[i] as number;
+      this.at = at;
+      return;
+    }
+    this.at += src.copy(b, this.at, start, end);
+  }
+
   /** Hands on what is written so far, if anything. */
   flush(): void {
     if (this.at === 0) return;

@@ -511,6 +511,10 @@ describe("postgres: every pg_catalog function that runs a text argument as SQL i
       // Refused for another reason (files, settings, server state): not called here.
       if (refusal !== undefined && refusal !== "runs SQL given as text") continue;
       if (args.some((a) => SAMPLE[a] === undefined)) continue;
+      // These dump every table the reader may read into one value (their text argument is an
+      // XML namespace, not SQL); with the bench's 2M-row table present the backend grew past
+      // 20 GB before its statement timeout and was OOM-killed.
+      if (/^(database|schema)_to_xml/.test(proname)) continue;
       for (const [k, type] of args.entries()) {
         if (type !== "text") continue;
         // Pseudo-types (any, anyelement...) take no cast: the value's own type resolves them.

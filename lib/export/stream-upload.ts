@@ -118,7 +118,7 @@ export async function streamToS3(
     contentType: output.contentType,
     contentDisposition: contentDisposition(task.name, output.extension),
     partSizeBytes: settings.partSizeBytes,
-    queueSize: settings.uploadQueueSize,
+    queueSize: output.uploadQueueSize(settings.uploadQueueSize),
     metadata: { "task-id": String(task.id) },
     abortController: uploadAbort,
   }).catch((err) => {

@@ -123,6 +123,14 @@ describe("formula escaping, on unless a task turns it off", () => {
     assert.equal(bindOutput({ ...DEFAULTS, splitRows: true }).serverRendering, undefined);
     assert.equal(bindOutput({ ...DEFAULTS, format: "xlsx" }).serverRendering, "rfc4180-csv");
   });
+
+  it("uploads compressed files one part at a time (a quarter of the bytes), others as configured", () => {
+    assert.equal(bindOutput(DEFAULTS).uploadQueueSize(2), 2);
+    assert.equal(bindOutput({ ...DEFAULTS, format: "xlsx" }).uploadQueueSize(2), 2);
+    assert.equal(bindOutput({ ...DEFAULTS, compress: "gzip" }).uploadQueueSize(2), 1);
+    assert.equal(bindOutput({ ...DEFAULTS, compress: "zip" }).uploadQueueSize(4), 1);
+    assert.equal(bindOutput({ ...DEFAULTS, splitRows: true }).uploadQueueSize(2), 1);
+  });
 });
 
 describe("split_rows: parts with their own header in one ZIP, row numbers continuing", () => {

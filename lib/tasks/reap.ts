@@ -21,6 +21,10 @@ export function reapVerdict(t: StaleTask, maxAttempts: number): "cancelled" | "f
   return t.attempts - t.attemptBase >= maxAttempts ? "fail" : "release";
 }
 
+/** Whether a row read with its cancel_requested_at has a cancel asked for. */
+export const cancelAsked = (r: Record<string, unknown>): boolean =>
+  r.cancel_requested_at !== null && r.cancel_requested_at !== undefined;
+
 export function toStaleTask(r: Record<string, unknown>): StaleTask {
   return {
     id: Number(r.id),
@@ -29,6 +33,6 @@ export function toStaleTask(r: Record<string, unknown>): StaleTask {
     rowCount: Number(r.row_count ?? 0),
     cancelledBy:
       r.cancelled_by === null || r.cancelled_by === undefined ? null : String(r.cancelled_by),
-    cancelRequested: r.cancel_requested_at !== null && r.cancel_requested_at !== undefined,
+    cancelRequested: cancelAsked(r),
   };
 }

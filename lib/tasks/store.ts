@@ -4,7 +4,7 @@ import { workerStoppedMsg } from "../failure/policy.js";
 import type { TableName } from "../identifiers.js";
 import { STATUS } from "../status.js";
 import { ensureControlRow, ensureControlTable } from "./control.js";
-import { reapVerdict, type StaleTask, toStaleTask } from "./reap.js";
+import { cancelAsked, reapVerdict, type StaleTask, toStaleTask } from "./reap.js";
 import { type CompleteFields, type ListFilter, type Sql, TIMELINE, taskSql } from "./sql.js";
 
 /** No NUL (PostgreSQL text refuses it) and no lone surrogates (not encodable as UTF-8). */
@@ -197,12 +197,7 @@ export class TaskStore {
     // An app that only set the flag on a pending task (not the documented statement): it never
     // starts; it ends as cancelled here, before the caps could keep deferring it.
     const state = (await run<Record<string, unknown>>(this.db, this.sql.claimState(id))).rows[0];
-    if (
-      state !== undefined &&
-      Number(state.status) === STATUS.pending &&
-      state.cancel_requested_at !== null &&
-      state.cancel_requested_at !== undefined
-    ) {
+    if (state !== undefined && Number(state.status) === STATUS.pending && cancelAsked(state)) {
       const msg = cancelledMsg(String(state.cancelled_by ?? ""));
       const ended = await this.writeText([msg], ([m]) =>
         this.sql.endFlaggedPending(id, m as string),
@@ -290,8 +285,7 @@ export class TaskStore {
       r === undefined ||
       Number(r.status) !== STATUS.processing ||
       Number(r.attempts) !== task.attempts ||
-      r.cancel_requested_at === null ||
-      r.cancel_requested_at === undefined
+      !cancelAsked(r)
     )
       return undefined;
     return String(r.cancelled_by ?? "");

@@ -7,17 +7,13 @@ import type { EntryMarker } from "../entries.js";
 import { MAX_CELL_CHARS } from "./cells.js";
 import { fieldText, utf16Length, writeFieldCell } from "./copy-cells.js";
 import { Fields, QUOTED, quoteParity, recordEnd } from "./copy-records.js";
+import type { XlsxLayoutOptions } from "./sheet-writer.js";
 import { EXCEL_DATA_ROWS, SheetRows } from "./sheets.js";
 
 const LF = 0x0a;
 
-export interface CopyXlsxOptions {
-  header: string[];
-  /** The result's columns (their kinds type the cells); without them every value is text. */
-  columns?: Promise<Column[]>;
-  onWidthMismatch?: (labels: number, columns: number) => void;
-  rowsPerSheet?: number;
-}
+/** The same options as the row writer's. */
+export type CopyXlsxOptions = XlsxLayoutOptions;
 
 /**
  * PostgreSQL's `COPY ... TO STDOUT (FORMAT csv)` bytes in; out, as the row writer
@@ -35,7 +31,12 @@ export function createCopyXlsxLayout(o: CopyXlsxOptions): {
 } {
   let kinds: ColumnKind[] | undefined = o.columns ? undefined : [];
   let emit: (chunk: Buffer | EntryMarker) => void = () => {};
-  const book = new SheetRows(o.header, o.rowsPerSheet ?? EXCEL_DATA_ROWS, (c) => emit(c));
+  const book = new SheetRows(
+    o.header,
+    o.rowsPerSheet ?? EXCEL_DATA_ROWS,
+    (c) => emit(c),
+    o.onWidthMismatch,
+  );
   const out = book.out;
   const fields = new Fields();
   // The start of a record not yet ended, and the chunks after it; the parity of its quotes.
@@ -50,9 +51,7 @@ export function createCopyXlsxLayout(o: CopyXlsxOptions): {
     // A result without columns: COPY writes an empty line, the row path gets an empty row.
     if (n === 1 && kinds?.length === 0 && o.columns && flags[0] === 0 && starts[0] === ends[0])
       n = 0;
-    if (book.rows === 0 && book.titleWidth !== -1 && book.titleWidth !== n + 1)
-      o.onWidthMismatch?.(book.titleWidth, n);
-    book.beginRow();
+    book.beginRow(n);
     // A cell after a NULL (no cell) carries its reference; the others follow on.
     let follows = true;
     for (let k = 0; k < n; k++) {

@@ -30,13 +30,16 @@ export function createXlsxLayout(o: XlsxLayoutOptions): {
 } {
   let kinds: ColumnKind[] | undefined = o.columns ? undefined : [];
   let emit: (chunk: Buffer | EntryMarker) => void = () => {};
-  const book = new SheetRows(o.header, o.rowsPerSheet ?? EXCEL_DATA_ROWS, (c) => emit(c));
+  const book = new SheetRows(
+    o.header,
+    o.rowsPerSheet ?? EXCEL_DATA_ROWS,
+    (c) => emit(c),
+    o.onWidthMismatch,
+  );
   const out = book.out;
 
   const line = (row: unknown[]) => {
-    if (book.rows === 0 && book.titleWidth !== -1 && book.titleWidth !== row.length + 1)
-      o.onWidthMismatch?.(book.titleWidth, row.length);
-    book.beginRow();
+    book.beginRow(row.length);
     // A cell after a NULL (no cell) carries its reference; the others follow on.
     let follows = true;
     for (let i = 0; i < row.length; i++) {

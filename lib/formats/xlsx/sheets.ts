@@ -88,6 +88,8 @@ export class SheetRows {
     header: string[],
     private readonly perSheet: number,
     private readonly emit: (chunk: Buffer | EntryMarker) => void,
+    /** Called once if the title's label count differs from the first row's cells plus one. */
+    private readonly onWidthMismatch?: (labels: number, columns: number) => void,
   ) {
     this.labels = header.map(clipLabel);
     this.titled = this.labels.length > 0;
@@ -98,11 +100,6 @@ export class SheetRows {
   letter(i: number): string {
     for (let j = this.letters.length; j <= i; j++) this.letters.push(columnLetters(j));
     return this.letters[i] as string;
-  }
-
-  /** The title's label count, or -1 without a title (no width to compare). */
-  get titleWidth(): number {
-    return this.titled ? this.labels.length : -1;
   }
 
   private startSheet(): void {
@@ -125,8 +122,13 @@ export class SheetRows {
     }
   }
 
-  /** Opens the next data row (on a new sheet when this one is full) and writes its number. */
-  beginRow(): void {
+  /**
+   * Opens the next data row of `cells` values (on a new sheet when this one is full) and
+   * writes its number.
+   */
+  beginRow(cells: number): void {
+    if (this.rows === 0 && this.titled && this.labels.length !== cells + 1)
+      this.onWidthMismatch?.(this.labels.length, cells);
     if (this.sheets === 0 || this.inSheet === this.perSheet) this.startSheet();
     this.rows += 1;
     this.inSheet += 1;

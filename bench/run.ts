@@ -2,6 +2,7 @@
 // Creates its own data on the local MariaDB and PostgreSQL, runs the scripted baseline and the
 // worker's paths side by side into the local S3 emulator, and prints a table.
 import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { createApp } from "../lib/app.js";
@@ -15,7 +16,7 @@ import { insertTask } from "../lib/local/task-admin.js";
 import { createLogger } from "../lib/logger.js";
 import { deleteObject } from "../lib/storage.js";
 import { migrate } from "../lib/tasks/migrate.js";
-import { runBaseline } from "./baseline.js";
+import { runBaseline, runRawDump } from "./baseline.js";
 import { BENCH_TABLE, benchQuery, ensureBenchData } from "./data.js";
 import { measureLatency } from "./latency.js";
 import { CHECK_RUNS, measureChecks } from "./server-checks.js";
@@ -27,6 +28,9 @@ const { values: args } = parseArgs({
     small: { type: "string", default: "200000" },
     "latency-tasks": { type: "string", default: "50" },
     "no-latency": { type: "boolean", default: false },
+    // Each path's pair of exports (small, then full) this many times: time is the median of the
+    // full runs, memory is shown for every run (the issue's "five out of five").
+    runs: { type: "string", default: "1" },
     // Only the worker paths whose name contains this text (e.g. --paths zip), or one of several
     // separated by | (--paths "PostgreSQL (COPY)|XLSX"); baselines kept.
     paths: { type: "string", default: "" },
@@ -36,6 +40,12 @@ const { values: args } = parseArgs({
 });
 const ROWS = Number(args.rows);
 const SMALL = Math.min(Number(args.small), ROWS);
+const RUNS = Math.max(1, Number(args.runs));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
 const TITLE = "序号,编号,订单号,客户,城市,金额,下单时间,备注";
 const endpoint = process.env.AWS_ENDPOINT_URL ?? "";
 const mysqlUrl = process.env.OE_MYSQL_URL ?? "";
@@ -112,7 +122,10 @@ interface Row {
   bytes: number;
   seconds: number;
   peakRssMb?: number;
+  /** Peak RSS growth from the small to the full export, per run. */
+  growthMb?: number[];
   baseline?: number;
+  rawDump?: number;
 }
 const results: Row[] = [];
 
@@ -127,7 +140,14 @@ function worker(
   dataUrl: string,
   id: number,
   env: Record<string, string>,
-): { seconds: number; peakRssMb: number; bytes: number; rows: number; key: string } {
+): {
+  seconds: number;
+  peakRssMb: number;
+  bytes: number;
+  rows: number;
+  key: string;
+  peaks: Record<string, number>;
+} {
   const started = process.hrtime.bigint();
   const res = spawnSync(NODE_BIN, [...NODE_ARGS, ".bench/export-one.mjs", String(id)], {
     env: { ...process.env, ...baseEnv, DATA_DB_URL: dataUrl, ...env, NODE_OPTIONS },
@@ -135,12 +155,19 @@ function worker(
     maxBuffer: 16 * 1024 * 1024,
   });
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  // With OE_BENCH_LOG_DIR, each worker's output is kept (e.g. OE_BENCH_NODE_ARGS=--trace-gc).
+  if (process.env.OE_BENCH_LOG_DIR)
+    writeFileSync(
+      `${process.env.OE_BENCH_LOG_DIR}/worker-${id}.log`,
+      `${res.stdout}\n--- stderr\n${res.stderr}`,
+    );
   const line = res.stdout.trim().split("\n").pop() ?? "";
   if (res.status !== 0 || !line.startsWith("{"))
     throw new Error(`worker failed: ${res.stderr.slice(0, 800)}`);
   const r = JSON.parse(line) as {
     outcome: { kind: string; rows: number; bytes: number; key: string; msg?: string };
     peakRssMb: number;
+    peaks: Record<string, number>;
   };
   if (r.outcome.kind !== "exported")
     throw new Error(`export ${r.outcome.kind}: ${r.outcome.msg ?? ""}`);
@@ -150,6 +177,7 @@ function worker(
     bytes: r.outcome.bytes,
     rows: r.outcome.rows,
     key: r.outcome.key,
+    peaks: r.peaks,
   };
 }
 
@@ -163,7 +191,13 @@ const paths: {
 }[] = [
   { name: "worker, PostgreSQL (COPY)", engine: "postgres", url: pgUrl, env: {} },
   { name: "worker, PostgreSQL (rows)", engine: "postgres", url: pgUrl, env: { PG_COPY: "false" } },
-  { name: "worker, MySQL (rows)", engine: "mysql", url: mysqlUrl, env: {} },
+  { name: "worker, MySQL (fast)", engine: "mysql", url: mysqlUrl, env: {} },
+  {
+    name: "worker, MySQL (rows)",
+    engine: "mysql",
+    url: mysqlUrl,
+    env: { MYSQL_FAST_PATH: "false" },
+  },
   {
     name: "worker, PostgreSQL (COPY, Excel defaults)",
     engine: "postgres",
@@ -190,67 +224,120 @@ const flat: string[] = [];
 for (const engine of ["postgres", "mysql"] as const) {
   const url = engine === "postgres" ? pgUrl : mysqlUrl;
   const dbUrl: DbUrl = parseDbUrl(url);
-  log(`${engine}: baseline`);
-  const key = `baseline/${engine}-${Date.now()}.csv`;
-  const seconds = runBaseline(dbUrl, benchQuery(ROWS), bucket, key, endpoint);
-  const baseline = {
+  log(`${engine}: baseline and raw dump, ${RUNS} run(s)`);
+  const scripted: number[] = [];
+  const raw: number[] = [];
+  let baselineBytes = 0;
+  for (let run = 0; run < RUNS; run++) {
+    const key = `baseline/${engine}-${Date.now()}.csv`;
+    scripted.push(runBaseline(dbUrl, benchQuery(ROWS), bucket, key, endpoint));
+    baselineBytes = await objectSize(key);
+    raw.push(runRawDump(dbUrl, benchQuery(ROWS)));
+  }
+  const seconds = median(scripted);
+  const rawDump = median(raw);
+  results.push({
     path:
       engine === "postgres"
         ? "baseline: psql \\copy | iconv | aws s3 cp"
         : "baseline: mariadb --batch | iconv | aws s3 cp",
     rows: ROWS,
-    bytes: await objectSize(key),
+    bytes: baselineBytes,
     seconds,
-  };
-  results.push(baseline);
+    baseline: seconds,
+    rawDump,
+  });
+  results.push({
+    path:
+      engine === "postgres"
+        ? "raw dump: psql \\copy > /dev/null"
+        : "raw dump: mariadb --batch > /dev/null",
+    rows: ROWS,
+    bytes: 0,
+    seconds: rawDump,
+    baseline: seconds,
+    rawDump,
+  });
   for (const p of paths.filter((x) => x.engine === engine && wanted(x.name))) {
-    const rss: number[] = [];
-    for (const n of [SMALL, ROWS]) {
-      log(`${p.name}: ${n} rows`);
-      const id = await insertTask(taskDb, taskTable, {
-        name: `bench ${n}`,
-        title: TITLE,
-        query: benchQuery(n),
-        createrName: "bench",
-        options: p.options,
-      });
-      const r = worker(p.url, id, p.env);
-      await deleteObject(s3, bucket, r.key);
-      rss.push(r.peakRssMb);
-      if (n === ROWS)
-        results.push({
-          path: p.name,
-          rows: r.rows,
-          bytes: r.bytes,
-          seconds: r.seconds,
-          peakRssMb: r.peakRssMb,
-          baseline: seconds,
+    const times: number[] = [];
+    const growth: number[] = [];
+    const peaksAll: number[] = [];
+    let last: ReturnType<typeof worker> | undefined;
+    for (let run = 0; run < RUNS; run++) {
+      const rss: number[] = [];
+      for (const n of [SMALL, ROWS]) {
+        log(`${p.name}: ${n} rows (run ${run + 1}/${RUNS})`);
+        const id = await insertTask(taskDb, taskTable, {
+          name: `bench ${n}`,
+          title: TITLE,
+          query: benchQuery(n),
+          createrName: "bench",
+          options: p.options,
         });
+        const r = worker(p.url, id, p.env);
+        await deleteObject(s3, bucket, r.key);
+        rss.push(r.peakRssMb);
+        if (n === ROWS) {
+          times.push(r.seconds);
+          last = r;
+        }
+      }
+      const g = (rss[1] ?? 0) - (rss[0] ?? 0);
+      growth.push(g);
+      peaksAll.push(rss[1] ?? 0);
+      const heap = last?.peaks ?? {};
+      flat.push(
+        `${p.name}, run ${run + 1}: peak RSS ${rss[0]?.toFixed(0)} MB at ${SMALL} rows, ${rss[1]?.toFixed(0)} MB at ${ROWS} rows (${g >= 0 ? "+" : ""}${g.toFixed(0)} MB); at ${ROWS}: heap ${heap.heapTotal} MB, external ${heap.external} MB (Buffers ${heap.arrayBuffers} MB)`,
+      );
     }
-    flat.push(
-      `${p.name}: peak RSS ${rss[0]?.toFixed(0)} MB at ${SMALL} rows, ${rss[1]?.toFixed(0)} MB at ${ROWS} rows (+${((rss[1] ?? 0) - (rss[0] ?? 0)).toFixed(0)} MB)`,
-    );
+    if (last)
+      results.push({
+        path: p.name,
+        rows: last.rows,
+        bytes: last.bytes,
+        seconds: median(times),
+        peakRssMb: Math.max(...peaksAll),
+        growthMb: growth,
+        baseline: seconds,
+        rawDump,
+      });
   }
 }
 
 const mb = (b: number) => b / 1e6;
-const header = ["path", "rows", "bytes", "wall s", "rows/s", "MB/s", "peak RSS MB", "x baseline"];
+const header = [
+  "path",
+  "rows",
+  "bytes",
+  `wall s${RUNS > 1 ? ` (median of ${RUNS})` : ""}`,
+  "rows/s",
+  "MB/s",
+  "x scripted",
+  "x raw dump",
+  "peak RSS MB",
+  `growth MB, ${SMALL / 1000}k -> ${ROWS / 1e6}M`,
+];
 console.log(
-  `\nnpm run bench -- --rows ${ROWS} (part ${args["part-mb"]} MB, queue ${args.queue}; worker on Node ${spawnSync(NODE_BIN, ["--version"], { encoding: "utf8" }).stdout.trim()}; NODE_OPTIONS ${NODE_OPTIONS}${NODE_ARGS.length ? `, args ${NODE_ARGS.join(" ")}` : ""}; ${new Date().toISOString()})\n`,
+  `\nnpm run bench -- --rows ${ROWS} --runs ${RUNS} (part ${args["part-mb"]} MB, queue ${args.queue}; worker on Node ${spawnSync(NODE_BIN, ["--version"], { encoding: "utf8" }).stdout.trim()}; NODE_OPTIONS ${NODE_OPTIONS}${NODE_ARGS.length ? `, args ${NODE_ARGS.join(" ")}` : ""}; ${new Date().toISOString()})\n`,
 );
 console.log(`| ${header.join(" | ")} |`);
 console.log(`|${header.map(() => "---").join("|")}|`);
+const ratio = (a: number, b?: number) => (b ? (a / b).toFixed(2) : "-");
 for (const r of results) {
   console.log(
     `| ${[
-      r.path,
+      r.path.replaceAll("|", "\\|"),
       r.rows.toLocaleString("en-US"),
-      r.bytes.toLocaleString("en-US"),
+      r.bytes ? r.bytes.toLocaleString("en-US") : "-",
       r.seconds.toFixed(2),
       Math.round(r.rows / r.seconds).toLocaleString("en-US"),
-      (mb(r.bytes) / r.seconds).toFixed(1),
+      r.bytes ? (mb(r.bytes) / r.seconds).toFixed(1) : "-",
+      ratio(r.seconds, r.baseline),
+      ratio(r.seconds, r.rawDump),
       r.peakRssMb === undefined ? "-" : r.peakRssMb.toFixed(0),
-      r.baseline === undefined ? "1.00" : (r.seconds / r.baseline).toFixed(2),
+      r.growthMb === undefined
+        ? "-"
+        : r.growthMb.map((g) => `${g >= 0 ? "+" : ""}${g.toFixed(0)}`).join(", "),
     ].join(" | ")} |`,
   );
 }
@@ -272,7 +359,7 @@ console.log(
 console.log("| engine | step | median ms | max ms |\n|---|---|---|---|");
 for (const c of await measureChecks(pgUrl, mysqlUrl))
   console.log(`| ${c.engine} | ${c.step} | ${c.medianMs.toFixed(2)} | ${c.maxMs.toFixed(2)} |`);
-console.log(`\nMemory, ${SMALL} -> ${ROWS} rows:`);
+console.log(`\nMemory, ${SMALL} -> ${ROWS} rows, each run:`);
 for (const f of flat) console.log(`- ${f}`);
 
 // Scale on paper: what fits in one 15-minute Lambda at the measured rates.

@@ -13,7 +13,7 @@ const app = createApp(config, createLogger([], "bench"));
 if (process.env.OE_BENCH_MAX_ROW_BYTES)
   app.exportDeps.source = createDataSource(config.dataDb, {
     statementTimeoutSeconds: config.statementTimeoutSeconds,
-    serverRendering: config.pgCopy,
+    serverRendering: config.serverRendering,
     maxRowBytes: Number(process.env.OE_BENCH_MAX_ROW_BYTES),
   });
 // Where the memory is, sampled: V8 heap vs Buffers (external) vs the rest.

@@ -68,7 +68,7 @@ export function createApp(
       tasks,
       source: createDataSource(config.dataDb, {
         statementTimeoutSeconds: config.statementTimeoutSeconds,
-        serverRendering: config.pgCopy,
+        serverRendering: config.serverRendering,
         monitor: monitorFor(config),
         log,
       }),

@@ -50,6 +50,7 @@ export const DEFAULTS = {
   UPLOAD_PART_SIZE_MB: 5,
   UPLOAD_QUEUE_SIZE: 2,
   PG_COPY: true,
+  MYSQL_FAST_PATH: true,
   // One try of a notification (README, "Notifications"); three tries fit in 20 s.
   NOTIFY_TIMEOUT_SECONDS: 5,
 } as const;
@@ -123,6 +124,10 @@ export interface Config {
   uploadQueueSize: number;
   /** Let the data database render the file itself where it can (PostgreSQL COPY). */
   pgCopy: boolean;
+  /** MySQL data: CSV rendered from the row packets' bytes (engines/mysql/rendered-rows.ts). */
+  mysqlFastPath: boolean;
+  /** Whether the data source renders the file's CSV itself: PG_COPY or MYSQL_FAST_PATH, by engine. */
+  serverRendering: boolean;
   /** Where finished tasks are announced (NOTIFY_*; lib/notify/settings.ts checks them). */
   notify: NotifySettings;
 }
@@ -160,7 +165,12 @@ function integer(env: Env, name: IntegerName, min: number, max: number): number 
 
 function boolean(
   env: Env,
-  name: "CSV_ESCAPE_FORMULAS" | "CSV_LONG_DIGITS_AS_TEXT" | "CSV_SPLIT_ROWS" | "PG_COPY",
+  name:
+    | "CSV_ESCAPE_FORMULAS"
+    | "CSV_LONG_DIGITS_AS_TEXT"
+    | "CSV_SPLIT_ROWS"
+    | "PG_COPY"
+    | "MYSQL_FAST_PATH",
 ): boolean {
   const v = raw(env, name)?.toLowerCase();
   if (v === undefined) return DEFAULTS[name];
@@ -273,6 +283,8 @@ export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
     );
   }
 
+  const pgCopy = boolean(env, "PG_COPY");
+  const mysqlFastPath = boolean(env, "MYSQL_FAST_PATH");
   return {
     taskDb,
     dataDb,
@@ -317,7 +329,9 @@ export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
     keyPrefix: keyPrefix.endsWith("/") || keyPrefix === "" ? keyPrefix : `${keyPrefix}/`,
     partSizeBytes: integer(env, "UPLOAD_PART_SIZE_MB", 5, 512) * 1024 * 1024,
     uploadQueueSize: integer(env, "UPLOAD_QUEUE_SIZE", 1, 32),
-    pgCopy: boolean(env, "PG_COPY"),
+    pgCopy,
+    mysqlFastPath,
+    serverRendering: dataDb.engine === "postgres" ? pgCopy : mysqlFastPath,
     notify: notifyConfig(env),
   };
 }

@@ -93,6 +93,7 @@ describe("loadConfig", () => {
     UPLOAD_PART_SIZE_MB: "8",
     UPLOAD_QUEUE_SIZE: "4",
     PG_COPY: "off",
+    MYSQL_FAST_PATH: "no",
     LINK_MODE: "Stable",
     LINK_SECRET: '{"current": "c".repeat(32), "previous": null}'.replace(
       '"c".repeat(32)',
@@ -145,6 +146,17 @@ describe("loadConfig", () => {
     assert.equal(c.partSizeBytes, 8 * 1024 * 1024);
     assert.equal(c.uploadQueueSize, 4);
     assert.equal(c.pgCopy, false);
+    assert.equal(c.mysqlFastPath, false);
+    // The data database is PostgreSQL here: PG_COPY decides whether the server renders.
+    assert.equal(c.serverRendering, false);
+    assert.equal(loadConfig({ ...every, PG_COPY: "on" }).serverRendering, true);
+    const mysqlData = {
+      ...every,
+      DATA_DB_URL: "mysql://u:p@db/data",
+      DATA_DB_MONITOR_URL: undefined,
+    };
+    assert.equal(loadConfig(mysqlData).serverRendering, false);
+    assert.equal(loadConfig({ ...mysqlData, MYSQL_FAST_PATH: "yes" }).serverRendering, true);
     assert.equal(c.linkMode, "stable");
     assert.deepEqual(c.linkKeys, { current: "c".repeat(32) });
     assert.equal(c.linkBaseUrl, "https://dl.example.com/exports");

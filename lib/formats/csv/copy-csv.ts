@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from "node:stream";
 import { ValueTooLarge } from "../../failure/too-large.js";
 import type { Column } from "../../sources/types.js";
+import type { TextEncoder } from "../encoding/encoder.js";
 import { isDigitByte, isLongDigits, isPlainNumber, isSign, startsFormula } from "./excel-bytes.js";
 import { headerLine } from "./layout.js";
 import { MAX_FIRST_RECORD_BYTES } from "./limits.js";
@@ -37,6 +38,12 @@ export interface CopyCsvOptions {
   /** The query's columns (their kinds decide where long digits apply); needed for long digits. */
   columns?: Promise<Column[]>;
   onWidthMismatch?: (labels: number, columns: number) => void;
+  /**
+   * Encodes the output in this stage (encoding/encoder.ts createTextEncoder) straight from the
+   * scratch buffer, instead of a UTF-8 copy for a separate encoder stage: one allocation and one
+   * stream hop less per chunk on the fast paths. Unset: UTF-8 out.
+   */
+  encoder?: TextEncoder;
 }
 
 /**
@@ -180,18 +187,23 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
     return false;
   };
   let pendingHeader: Buffer | undefined;
+  const encoder = o.encoder;
+  /** UTF-8 bytes on, encoded when this stage encodes; `scratch` is reused after this returns. */
+  const put = (stream: Transform, bytes: Buffer, scratch: boolean) => {
+    let body = encoder ? encoder.write(bytes) : bytes;
+    // An exact-size copy where the bytes are still the scratch buffer's.
+    if (scratch && body.buffer === out.buffer) body = Buffer.from(body);
+    if (body.length > 0) stream.push(body);
+  };
   const emit = (stream: Transform) => {
     if (pendingHeader) {
-      stream.push(pendingHeader);
+      put(stream, pendingHeader, false);
       pendingHeader = undefined;
     }
     // A field still undecided stays for the next chunk, with its opening quote.
     const keep = pendingRule === DECIDED ? p : contentStart - (fieldQuoted ? 1 : 0);
     if (keep > 0) {
-      // An exact-size copy: the scratch buffer is reused for the next chunk.
-      const body = Buffer.allocUnsafe(keep);
-      out.copy(body, 0, 0, keep);
-      stream.push(body);
+      put(stream, out.subarray(0, keep), true);
       out.copy(out, 0, keep, p);
       p -= keep;
       contentStart -= keep;
@@ -329,8 +341,10 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
     },
     flush(done: TransformCallback) {
       // No rows: the title line alone, as the row path writes it.
-      if (rows === 0 && o.header.length > 0) this.push(headerBytes(o.header.length));
+      if (rows === 0 && o.header.length > 0) put(this, headerBytes(o.header.length), false);
       else emit(this);
+      const rest = encoder?.end();
+      if (rest && rest.length > 0) this.push(rest);
       done();
     },
   });

@@ -1,4 +1,4 @@
-import { charsetOf, createEncoder } from "../encoding/encoder.js";
+import { charsetOf, createEncoder, createTextEncoder } from "../encoding/encoder.js";
 import type { OutputFormat } from "../format.js";
 import { createCopyCsvLayout } from "./copy-csv.js";
 import { createCsvLayout } from "./layout.js";
@@ -17,23 +17,26 @@ export const csvFormat: OutputFormat = {
       s.rowsPerPart && o.multipleEntries
         ? { rowsPerPart: s.rowsPerPart, partName: (n: number) => `${base}-${n}.csv` }
         : undefined;
-    const layout =
-      o.input === "rows"
-        ? createCsvLayout({
-            header: o.header,
-            escapeFormulas: s.escapeFormulas,
-            longDigitsAsText: s.longDigitsAsText,
-            columns: o.columns,
-            split,
-            onWidthMismatch: o.onWidthMismatch,
-          })
-        : createCopyCsvLayout({
-            header: o.header,
-            escapeFormulas: s.escapeFormulas,
-            longDigitsAsText: s.longDigitsAsText,
-            columns: o.columns,
-            onWidthMismatch: o.onWidthMismatch,
-          });
+    if (o.input !== "rows") {
+      // The server's CSV is encoded in the layout stage itself (copy-csv.ts `encoder`).
+      const layout = createCopyCsvLayout({
+        header: o.header,
+        escapeFormulas: s.escapeFormulas,
+        longDigitsAsText: s.longDigitsAsText,
+        columns: o.columns,
+        onWidthMismatch: o.onWidthMismatch,
+        encoder: createTextEncoder(s.encoding),
+      });
+      return layout;
+    }
+    const layout = createCsvLayout({
+      header: o.header,
+      escapeFormulas: s.escapeFormulas,
+      longDigitsAsText: s.longDigitsAsText,
+      columns: o.columns,
+      split,
+      onWidthMismatch: o.onWidthMismatch,
+    });
     return {
       stages: [...layout.stages, createEncoder(s.encoding, { entries: o.multipleEntries })],
       rowCount: layout.rowCount,

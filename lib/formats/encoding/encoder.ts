@@ -16,7 +16,7 @@ export const TEXT_ENCODINGS: readonly TextEncoding[] = ["gb18030", "utf8-bom", "
  * UTF-8 with BOM export starts with its own BOM (each is a file of its own).
  */
 export function createEncoder(encoding: TextEncoding, o: { entries?: boolean } = {}): Transform {
-  const text = encoding === "gb18030" ? gb18030Encoder() : utf8Encoder(encoding === "utf8-bom");
+  const text = createTextEncoder(encoding);
   const entries = o.entries ?? false;
   // Whether an entry has begun (a marker or text), so a first marker ends nothing.
   let begun = false;
@@ -44,8 +44,11 @@ export function createEncoder(encoding: TextEncoding, o: { entries?: boolean } =
   });
 }
 
-/** One entry's text to bytes: write each chunk, end at the entry's end (then start afresh). */
-interface TextEncoder {
+/**
+ * One entry's text to bytes: write each chunk, end at the entry's end (then start afresh). A
+ * Buffer written may be returned as it is (UTF-8 out), so a caller reusing it copies.
+ */
+export interface TextEncoder {
   write(chunk: string | Buffer): Buffer;
   end(): Buffer;
 }
@@ -99,6 +102,11 @@ function gb18030Encoder(): TextEncoder {
       return rest === "" ? Buffer.alloc(0) : iconv.encode(rest, "gb18030");
     },
   };
+}
+
+/** The encoder itself, for a stage that encodes its own output (csv/copy-csv.ts). */
+export function createTextEncoder(encoding: TextEncoding): TextEncoder {
+  return encoding === "gb18030" ? gb18030Encoder() : utf8Encoder(encoding === "utf8-bom");
 }
 
 /** The charset parameter of a Content-Type for this encoding. */

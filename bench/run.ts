@@ -193,6 +193,12 @@ const paths: {
   { name: "worker, PostgreSQL (rows)", engine: "postgres", url: pgUrl, env: { PG_COPY: "false" } },
   { name: "worker, MySQL (fast)", engine: "mysql", url: mysqlUrl, env: {} },
   {
+    name: "worker, MySQL (fast, Excel defaults)",
+    engine: "mysql",
+    url: mysqlUrl,
+    env: { CSV_ESCAPE_FORMULAS: "true", CSV_LONG_DIGITS_AS_TEXT: "true" },
+  },
+  {
     name: "worker, MySQL (rows)",
     engine: "mysql",
     url: mysqlUrl,

@@ -5,6 +5,7 @@ import type { RowStream, ServerRendering } from "../sources/types.js";
 import { contentDisposition, uploadStream } from "../storage.js";
 import type { Task } from "../tasks/store.js";
 import { parseTitle } from "../tasks/title.js";
+import { createCollector } from "./collect.js";
 import type { ExportDeps } from "./types.js";
 import type { Meter } from "./watchdog.js";
 
@@ -19,13 +20,18 @@ function isTeardown(err: unknown): boolean {
   );
 }
 
-/** Counts bytes on their way to S3, and stops before the file outgrows S3's part limit. */
+/**
+ * Counts bytes on their way to S3, stops before the file outgrows S3's part limit, and
+ * collects garbage once per part where it may (collect.ts).
+ */
 function byteCounter(partSizeBytes: number): { stage: Transform; bytes: () => number } {
   const maxBytes = partSizeBytes * MAX_PARTS;
   let bytes = 0;
+  const collect = createCollector(partSizeBytes);
   const stage = new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
+      collect(chunk.length);
       if (bytes > maxBytes) {
         const gb = (maxBytes / 1024 ** 3).toFixed(0);
         done(

@@ -12,12 +12,17 @@ const template = readFileSync(templatePath, "utf8");
 
 describe("serverless.yml", () => {
   it("gives the functions NODE_OPTIONS that Node accepts (a refused flag exits 9 before any code runs)", () => {
-    const options = deployedNodeOptions(templatePath);
-    const r = spawnSync(process.execPath, ["-e", "0"], {
-      env: { PATH: process.env.PATH, NODE_OPTIONS: options },
-      encoding: "utf8",
-    });
-    assert.equal(r.status, 0, r.stderr);
+    for (const fn of ["worker", "scheduler", "download"] as const) {
+      const options = deployedNodeOptions(templatePath, fn);
+      // The worker collects once per part (lib/export/collect.ts): only if gc is exposed.
+      const r = spawnSync(process.execPath, ["-p", "typeof gc"], {
+        env: { PATH: process.env.PATH, NODE_OPTIONS: options },
+        encoding: "utf8",
+      });
+      assert.equal(r.status, 0, `${fn}: ${r.stderr}`);
+      assert.equal(r.stdout.trim(), fn === "worker" ? "function" : "undefined", fn);
+      assert.match(options, /--max-old-space-size=128 --max-semi-space-size=2/, fn);
+    }
     // The check itself can fail: the flag an earlier version carried is refused.
     const refused = spawnSync(process.execPath, ["-e", "0"], {
       env: { PATH: process.env.PATH, NODE_OPTIONS: "--min-semi-space-size=8" },

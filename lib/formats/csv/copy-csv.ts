@@ -225,19 +225,64 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
     return false;
   };
 
+  /**
+   * Where a record with quoted fields ends (its LF), if it can be copied as it is: every field
+   * complete in this chunk, no empty string (`""`, written empty), and no field that escaping
+   * or long digits may change. Otherwise -1, and the byte-by-byte path takes it.
+   */
+  const quotedRecordEnd = (chunk: Buffer, from: number): number => {
+    const n = chunk.length;
+    let s = from;
+    for (let column = 0; ; column++) {
+      let b = chunk[s] as number;
+      if (b === QUOTE) {
+        const first = chunk[s + 1];
+        if (first === undefined) return -1;
+        if (first === QUOTE && (chunk[s + 2] === COMMA || chunk[s + 2] === LF)) return -1;
+        if (escaping && startsFormula(first)) return -1;
+        // The closing quote: the first one not doubled.
+        let q = s + 1;
+        for (;;) {
+          q = chunk.indexOf(QUOTE, q);
+          if (q === -1 || q + 1 >= n) return -1;
+          if (chunk[q + 1] !== QUOTE) break;
+          q += 2;
+        }
+        s = q + 1;
+      } else {
+        if (escaping && startsFormula(b)) return -1;
+        if (longDigits && isDigitByte(b) && asText?.[column] !== false) return -1;
+        while (s < n && b !== COMMA && b !== LF) b = chunk[++s] as number;
+        if (s >= n) return -1;
+      }
+      b = chunk[s] as number;
+      if (b === LF) return s;
+      if (b !== COMMA) return -1;
+      s += 1;
+      if (s >= n) return -1;
+    }
+  };
+
+  let nextQuote = -1;
   const scan = (stream: Transform, chunk: Buffer, done: TransformCallback) => {
+    nextQuote = -2;
     ensure(chunk.length + 64);
     // A record carried over from the last chunk needs room for all of this one, as a record
     // starting here gets below: insertAt reserves this much beyond what it adds.
     slack = 24 + chunk.length + 4;
     for (let i = 0; i < chunk.length; i++) {
       // Inside this loop writes need no bounds checks: see the ensure at each record start.
-      // Fast path: a whole record in this chunk with no quotes at all is copied as it is.
+      // Fast path: a whole record in this chunk that needs no rewriting is copied as it is.
       if (atRecordStart && width !== -1 && width <= rowWidth) {
-        const lf = chunk.indexOf(LF, i);
+        let lf = chunk.indexOf(LF, i);
         if (lf !== -1) {
-          const q = chunk.indexOf(QUOTE, i);
-          if ((q === -1 || q > lf) && !needsCellRules(chunk, i, lf)) {
+          // The next quote, found once per chunk rather than searched for to the chunk's end
+          // again at every record when there is none.
+          if (nextQuote !== -1 && nextQuote < i) nextQuote = chunk.indexOf(QUOTE, i);
+          if (nextQuote === -1 || nextQuote > lf) {
+            if (needsCellRules(chunk, i, lf)) lf = -1;
+          } else lf = quotedRecordEnd(chunk, i);
+          if (lf !== -1) {
             ensure(lf - i + 24);
             nextRow();
             p += chunk.copy(out, p, i, lf);

@@ -24,10 +24,13 @@ function isTeardown(err: unknown): boolean {
  * Counts bytes on their way to S3, stops before the file outgrows S3's part limit, and
  * collects garbage once per part where it may (collect.ts).
  */
-function byteCounter(partSizeBytes: number): { stage: Transform; bytes: () => number } {
+function byteCounter(
+  partSizeBytes: number,
+  collectsPerPart = 1,
+): { stage: Transform; bytes: () => number } {
   const maxBytes = partSizeBytes * MAX_PARTS;
   let bytes = 0;
-  const collect = createCollector(partSizeBytes);
+  const collect = createCollector(partSizeBytes / collectsPerPart);
   const stage = new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
@@ -105,7 +108,8 @@ export async function streamToS3(
       ),
   });
   deps.logger.info("export started", { taskId: task.id, path: kind });
-  const counter = byteCounter(settings.partSizeBytes);
+  // Compressed output is about a quarter of the data: collect per quarter part (collect.ts).
+  const counter = byteCounter(settings.partSizeBytes, output.compressed ? 4 : 1);
   if (meter) {
     meter.rows = writer.rowCount;
     meter.bytes = counter.bytes;

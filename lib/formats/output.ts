@@ -18,6 +18,8 @@ export interface BoundOutput {
    * bytes, so one part in flight keeps up and holds 5 MB less (npm run bench).
    */
   uploadQueueSize(configured: number): number;
+  /** Whether the file is compressed (gzip, ZIP): a part then holds about four times the data. */
+  compressed: boolean;
   /** What the database may render instead of handing rows, if anything. */
   serverRendering: ServerRendering | undefined;
   createWriter(o: Omit<WriterOptions, "settings" | "multipleEntries">): FormatWriter;
@@ -44,6 +46,7 @@ export function bindOutput(o: OutputOptions, tuning: { rowsPerPart?: number } = 
     extension: format.extension,
     contentType: format.contentType(settings),
     uploadQueueSize: (configured) => (container === "none" ? configured : 1),
+    compressed: container !== "none",
     serverRendering: format.serverRendering(settings),
     createWriter: (w) => format.createWriter({ ...w, settings }),
     notice: (rows) =>

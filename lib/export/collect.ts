@@ -1,30 +1,32 @@
+// Buffers held (process.memoryUsage().arrayBuffers) above which a part's check collects: about
+// what an export holds alive when the upload is the bottleneck (two 5 MB parts in flight, one
+// being gathered, the streams' buffers), so below it there is little garbage to free.
+const HELD_BYTES = 24 * 1024 * 1024;
+
 /**
- * A full garbage collection started once per upload part's worth of output, where the runtime
- * exposes one (the worker is deployed with --expose-gc in NODE_OPTIONS; elsewhere this does
- * nothing). Started, not waited for: V8 marks incrementally while the export goes on. A
- * synchronous collection each part cost about 20 ms (the heap is mostly the bundle's code),
- * 0.8 s of a 5 s export; started asynchronously the growth stayed the same (npm run bench).
+ * A full garbage collection, once per upload part's worth of output, when the Buffers held pass
+ * HELD_BYTES and the runtime exposes gc (the worker is deployed with --expose-gc in
+ * NODE_OPTIONS; elsewhere this does nothing).
  *
  * Why: every stage of an export hands on fresh Buffers (socket reads, rendered CSV, encoded
  * bytes, lib-storage's 5 MB parts). Their memory lives outside V8's heap, and a fast path
- * allocates almost nothing on the heap itself, so V8 seldom collects: dead Buffers piled up to
- * 50 MB before it did, and peak RSS grew 20-30 MB from 200k to 2M rows. One collection per part
- * (about 30 for a 150 MB file, a few ms each) keeps it flat (npm run bench, "growth").
+ * allocates almost nothing on the heap itself, so V8 seldom collected: dead Buffers piled up to
+ * 50 MB before it did, and peak RSS grew 20-30 MB from 200k to 2M rows. A collection stops the
+ * export for about 20 ms (the heap is mostly the bundle's code), so it runs only when there is
+ * garbage to free; started asynchronously instead, V8 finished it too late to hold the growth
+ * under 20 MB (npm run bench, "growth").
  */
-export function createCollector(everyBytes: number): (bytes: number) => void {
-  const gc = (globalThis as { gc?: (options: GcOptions) => unknown }).gc;
+export function createCollector(
+  everyBytes: number,
+  held: () => number = () => process.memoryUsage().arrayBuffers,
+): (bytes: number) => void {
+  const gc = (globalThis as { gc?: () => void }).gc;
   if (typeof gc !== "function") return () => {};
   let since = 0;
   return (bytes) => {
     since += bytes;
     if (since < everyBytes) return;
     since = 0;
-    gc({ type: "major", execution: "async" });
+    if (held() > HELD_BYTES) gc();
   };
-}
-
-/** Node's gc() options (--expose-gc): a major collection, started and not waited for. */
-interface GcOptions {
-  type: "major";
-  execution: "async";
 }

@@ -78,7 +78,11 @@ export function mysqlRenderedRows(
     .on("end", () => {
       setColumns([]);
       if (failed || bytes.destroyed) return;
-      push(csv?.take(true));
+      // Pushed without pausing: nothing would resume the connection after the result's end
+      // (the reader reads no further), and mysql2 queues what comes while paused, close()'s
+      // QUIT too, which would never be sent (the row path's end resumes for the same reason).
+      const rest = csv?.take(true);
+      if (rest) bytes.push(rest);
       bytes.push(null);
     });
   // conn.query takes a Query command as it is: the same formatting and sending as the row path.

@@ -52,6 +52,36 @@ describe("GB18030 from UTF-8 bytes", () => {
       iconv.decode(encodeGb18030FromUtf8(bad).bytes, "gb18030"),
       "a\ufffdb\ufffd(\ufffd\ufffd\ufffd",
     );
+    // Invalid bytes cut into chunks anywhere: what a decoder makes of the whole, encoded (one
+    // U+FFFD per invalid sequence, as Node decodes; every byte kept, none of the scratch's).
+    let seed = 11;
+    const rnd = (k: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 16) % k;
+    };
+    const pieces = [
+      0xff, 0xc0, 0x80, 0xe2, 0x82, 0xac, 0xe4, 0xb8, 0xad, 0xf0, 0x9f, 0x98, 0x80, 0x61, 0xed,
+      0xa0,
+    ];
+    for (let k = 0; k < 2000; k++) {
+      const bytes = Buffer.from(
+        Array.from({ length: 1 + rnd(40) }, () => pieces[rnd(pieces.length)] as number),
+      );
+      const cut = rnd(bytes.length + 1);
+      const first = encodeGb18030FromUtf8(bytes.subarray(0, cut));
+      const second = encodeGb18030FromUtf8(bytes.subarray(cut), first.carry);
+      const end = second.carry
+        ? iconv.encode(second.carry.toString("utf8"), "gb18030")
+        : Buffer.alloc(0);
+      assert.ok(
+        Buffer.concat([first.bytes, second.bytes, end]).equals(
+          iconv.encode(bytes.toString("utf8"), "gb18030"),
+        ),
+        bytes.toString("hex"),
+      );
+    }
+    const allBad = encodeGb18030FromUtf8(Buffer.alloc(1000, 0xff));
+    assert.ok(allBad.bytes.equals(iconv.encode("\ufffd".repeat(1000), "gb18030")));
     const split = encodeGb18030FromUtf8(Buffer.from("中", "utf8").subarray(0, 2));
     assert.equal(split.bytes.length, 0);
     assert.deepEqual([...(split.carry ?? [])], [0xe4, 0xb8]);

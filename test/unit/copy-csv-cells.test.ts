@@ -158,8 +158,9 @@ describe("COPY path: formula escaping and long digits as the row path writes the
     ];
     let seed = 12345;
     const rnd = (n: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
+      // Math.imul: a plain product passes 2^53 and loses the low bits, and the sequence sticks.
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 16) % n;
     };
     const value = () => {
       if (rnd(10) === 0) return null;

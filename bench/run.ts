@@ -41,6 +41,8 @@ const { values: args } = parseArgs({
 const ROWS = Number(args.rows);
 const SMALL = Math.min(Number(args.small), ROWS);
 const RUNS = Math.max(1, Number(args.runs));
+/** A growth in MB as the tables show it: +12, -1. */
+const signedMb = (g: number) => `${g >= 0 ? "+" : ""}${g.toFixed(0)}`;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -293,7 +295,7 @@ for (const engine of ["postgres", "mysql"] as const) {
       peaksAll.push(rss[1] ?? 0);
       const heap = last?.peaks ?? {};
       flat.push(
-        `${p.name}, run ${run + 1}: peak RSS ${rss[0]?.toFixed(0)} MB at ${SMALL} rows, ${rss[1]?.toFixed(0)} MB at ${ROWS} rows (${g >= 0 ? "+" : ""}${g.toFixed(0)} MB); at ${ROWS}: heap ${heap.heapTotal} MB, external ${heap.external} MB (Buffers ${heap.arrayBuffers} MB)`,
+        `${p.name}, run ${run + 1}: peak RSS ${rss[0]?.toFixed(0)} MB at ${SMALL} rows, ${rss[1]?.toFixed(0)} MB at ${ROWS} rows (${signedMb(g)} MB); at ${ROWS}: heap ${heap.heapTotal} MB, external ${heap.external} MB (Buffers ${heap.arrayBuffers} MB)`,
       );
     }
     if (last)
@@ -341,9 +343,7 @@ for (const r of results) {
       ratio(r.seconds, r.baseline),
       ratio(r.seconds, r.rawDump),
       r.peakRssMb === undefined ? "-" : r.peakRssMb.toFixed(0),
-      r.growthMb === undefined
-        ? "-"
-        : r.growthMb.map((g) => `${g >= 0 ? "+" : ""}${g.toFixed(0)}`).join(", "),
+      r.growthMb === undefined ? "-" : r.growthMb.map(signedMb).join(", "),
     ].join(" | ")} |`,
   );
 }

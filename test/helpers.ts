@@ -138,6 +138,27 @@ export async function makeHarness(o: HarnessOptions): Promise<Harness> {
   };
 }
 
+/**
+ * Records, for each export the harness's worker runs, which input its source gave: the
+ * server's rendering (`rendered`) or rows. `restore` puts the source back.
+ */
+export function recordInputs(h: Harness, rendered: string): { taken: string[]; restore(): void } {
+  const taken: string[] = [];
+  const src = h.app.exportDeps.source;
+  const openRendered = src.openRendered?.bind(src);
+  src.openRendered = async (text, rendering) => {
+    const r = await openRendered?.(text, rendering);
+    taken.push(r ? rendered : "rows");
+    return r;
+  };
+  return {
+    taken,
+    restore: () => {
+      src.openRendered = openRendered;
+    },
+  };
+}
+
 export async function download(
   url: string,
 ): Promise<{ status: number; headers: Headers; bytes: Buffer }> {

@@ -7,7 +7,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { STATUS } from "../../lib/status.js";
-import { download, type Harness, makeHarness, uniqueName } from "../helpers.js";
+import {
+  download,
+  type Harness,
+  makeHarness,
+  recordInputs,
+  seriesSql,
+  uniqueName,
+} from "../helpers.js";
 import { readZip } from "../unit/zip-read.js";
 
 const COLUMNS = `id INT PRIMARY KEY, u BIGINT UNSIGNED, i BIGINT, ti TINYINT, dec_ DECIMAL(30,10),
@@ -66,16 +73,9 @@ describe("the MySQL fast path writes what the row path writes", () => {
          IF(g % 11 = 0, NULL, CONCAT('v, ', g)),
          CASE WHEN g % 500 = 0 THEN REPEAT('长 "q" & ', 3000) WHEN g % 7 = 0 THEN '' ELSE CONCAT('订单 ', g) END,
          IF(g % 13 = 0, UNHEX(HEX(g * 65537)), NULL)
-       FROM (SELECT a.n + 10 * b.n + 100 * c.n + 1000 * d.n + 1 AS g
-             FROM (SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) a,
-                  (SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) b,
-                  (SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) c,
-                  (SELECT 0 n UNION ALL SELECT 1) d) s`,
+       FROM (SELECT n AS g FROM ${seriesSql("mysql", 2000)}) series`,
     );
-    const reader = new URL(process.env.OE_MYSQL_READER_URL ?? "").username;
-    await db.query(`GRANT SELECT ON ${t} TO '${reader}'@'%'`).catch(async () => {
-      await db.query(`GRANT SELECT ON ${t} TO '${reader}'@'127.0.0.1'`);
-    });
+    // The reader (the harness's data user) may already read every table of this database.
   });
   after(async () => {
     await harnesses.fast?.dataDb.query(`DROP TABLE IF EXISTS ${t}`);
@@ -85,14 +85,7 @@ describe("the MySQL fast path writes what the row path writes", () => {
   /** Runs the query as a task on one path; the file's bytes, and which input the worker took. */
   async function exportOn(path: "fast" | "rows", options?: string) {
     const h = harnesses[path] as Harness;
-    const taken: string[] = [];
-    const src = h.app.exportDeps.source;
-    const openRendered = src.openRendered?.bind(src);
-    src.openRendered = async (text, rendering) => {
-      const r = await openRendered?.(text, rendering);
-      taken.push(r ? "fast" : "rows");
-      return r;
-    };
+    const { taken, restore } = recordInputs(h, "fast");
     try {
       const id = await h.insertTask({ name: "类型", title, query: sql, options });
       await h.runUntilIdle(120);
@@ -101,7 +94,7 @@ describe("the MySQL fast path writes what the row path writes", () => {
       assert.equal(row.rowCount, 2006);
       return { bytes: (await download(row.filepath as string)).bytes, taken };
     } finally {
-      src.openRendered = openRendered;
+      restore();
     }
   }
 

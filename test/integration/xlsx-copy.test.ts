@@ -13,7 +13,14 @@ import { CellTooLong } from "../../lib/failure/too-large.js";
 import { xlsxFormatWith } from "../../lib/formats/xlsx/format.js";
 import type { Column } from "../../lib/sources/types.js";
 import { STATUS } from "../../lib/status.js";
-import { download, type Harness, makeHarness, serviceUrl, uniqueName } from "../helpers.js";
+import {
+  download,
+  type Harness,
+  makeHarness,
+  recordInputs,
+  serviceUrl,
+  uniqueName,
+} from "../helpers.js";
 import { readZip } from "../unit/zip-read.js";
 
 const COLUMNS = `id INT PRIMARY KEY, i2 SMALLINT, i8 BIGINT, num NUMERIC, f4 REAL, f8 DOUBLE PRECISION,
@@ -87,14 +94,7 @@ describe("XLSX from PostgreSQL's COPY, against the row path", () => {
     for (const path of ["copy", "rows"] as const) {
       const h = harnesses[path] as Harness;
       // Which input the worker's source gave: the server's CSV, or rows.
-      const taken: string[] = [];
-      const src = h.app.exportDeps.source;
-      const openRendered = src.openRendered?.bind(src);
-      src.openRendered = async (text, rendering) => {
-        const r = await openRendered?.(text, rendering);
-        taken.push(r ? "copy" : "rows");
-        return r;
-      };
+      const { taken } = recordInputs(h, "copy");
       const id = await h.insertTask({
         name: "类型",
         title,

@@ -6,28 +6,7 @@ import { isUtf8 } from "node:buffer";
 import { describe, it } from "node:test";
 import { CsvRows, columnPlans } from "../../lib/engines/mysql/csv-rows.js";
 import { isUtf8Range } from "../../lib/engines/mysql/utf8.js";
-
-/** A length-encoded integer, as the text protocol writes a value's length. */
-function lenenc(n: number): Buffer {
-  if (n < 0xfb) return Buffer.from([n]);
-  if (n < 0x10000) return Buffer.from([0xfc, n & 0xff, n >> 8]);
-  if (n < 0x1000000) return Buffer.from([0xfd, n & 0xff, (n >> 8) & 0xff, n >> 16]);
-  const b = Buffer.alloc(9);
-  b[0] = 0xfe;
-  b.writeUIntLE(n, 1, 6);
-  return b;
-}
-
-/** A row packet's payload: each value length-encoded, null as 0xFB. */
-function packet(values: (Buffer | string | null)[]): Buffer {
-  return Buffer.concat(
-    values.map((v) => {
-      if (v === null) return Buffer.from([0xfb]);
-      const b = typeof v === "string" ? Buffer.from(v, "utf8") : v;
-      return Buffer.concat([lenenc(b.length), b]);
-    }),
-  );
-}
+import { rowPayload } from "./mysql-packets.js";
 
 const STRING = 253; // VAR_STRING
 const LONGLONG = 8;
@@ -40,7 +19,7 @@ function render(types: number[], rows: (Buffer | string | null)[][], chunkBytes?
   const chunks: Buffer[] = [];
   for (const r of rows) {
     // In the middle of a larger buffer, as mysql2 hands a packet over.
-    const body = packet(r);
+    const body = rowPayload(r);
     const framed = Buffer.concat([Buffer.from("HEAD"), body, Buffer.from("TAIL")]);
     csv.row(framed, 4, 4 + body.length);
     const c = csv.take();
@@ -139,7 +118,7 @@ describe("CsvRows: row packets to RFC 4180 CSV", () => {
     const csv = new CsvRows(columnPlans([{ columnType: LONGLONG }, { columnType: STRING }]), 1024);
     const chunks: Buffer[] = [];
     for (const r of rows) {
-      const body = packet(r);
+      const body = rowPayload(r);
       csv.row(body, 0, body.length);
       const c = csv.take();
       if (c) chunks.push(c);
@@ -158,7 +137,7 @@ describe("CsvRows: row packets to RFC 4180 CSV", () => {
   });
   it("refuses a malformed packet instead of reading past it", () => {
     const csv = new CsvRows(columnPlans([{ columnType: STRING }, { columnType: STRING }]));
-    const short = packet(["a"]);
+    const short = rowPayload(["a"]);
     assert.throws(() => csv.row(short, 0, short.length), /ended before its last column/);
     const long = Buffer.from([10, 0x61, 0x62]);
     assert.throws(() => csv.row(long, 0, long.length), /longer than its row packet/);

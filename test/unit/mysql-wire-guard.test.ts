@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { mysqlWireScanner } from "../../lib/engines/mysql/wire-guard.js";
 import { ResponseTooLarge, ValueTooLarge } from "../../lib/failure/too-large.js";
+import { lenenc, rowPayload } from "./mysql-packets.js";
 import { assertEverySplit, scan } from "./wire-scan.js";
 
 const MAX_PACKET = 0xffffff;
@@ -23,25 +24,9 @@ function packet(payload: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
-/** A length-encoded integer. */
-function lenenc(n: number): Buffer {
-  if (n < 0xfb) return Buffer.from([n]);
-  if (n < 0x10000) return Buffer.from([0xfc, n & 0xff, n >> 8]);
-  if (n < 0x1000000) return Buffer.from([0xfd, n & 0xff, (n >> 8) & 0xff, n >> 16]);
-  const b = Buffer.alloc(9);
-  b[0] = 0xfe;
-  b.writeBigUInt64LE(BigInt(n), 1);
-  return b;
-}
-
-/** A text-protocol row: length-encoded strings, 0xFB for NULL. */
+/** A text-protocol row, framed as the server frames it. */
 function row(fields: (string | Buffer | null)[]): Buffer {
-  const parts = fields.flatMap((f) => {
-    if (f === null) return [Buffer.from([0xfb])];
-    const b = typeof f === "string" ? Buffer.from(f, "utf8") : f;
-    return [lenenc(b.length), b];
-  });
-  return packet(Buffer.concat(parts));
+  return packet(rowPayload(fields));
 }
 
 const eof = packet(Buffer.from([0xfe, 0, 0, 0x22, 0]));

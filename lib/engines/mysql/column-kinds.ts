@@ -28,6 +28,19 @@ const KINDS: Record<number, ColumnKind> = {
   254: "text", // STRING
 };
 
+/**
+ * The types the row path reads as bytes (source.ts rawText: UTF-8 text, else a hex literal) and
+ * the fast path checks the same way (csv-rows.ts), by mysql2's names for them.
+ */
+export const BYTE_TYPE_NAMES = [
+  "STRING",
+  "VAR_STRING",
+  "BLOB",
+  "TINY_BLOB",
+  "MEDIUM_BLOB",
+  "LONG_BLOB",
+] as const;
+
 // The binary character set: a BLOB or VARBINARY column rather than text.
 const BINARY_CHARSET = 63;
 

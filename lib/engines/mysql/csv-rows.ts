@@ -1,3 +1,5 @@
+import mysql from "mysql2";
+import { BYTE_TYPE_NAMES } from "./column-kinds.js";
 import { isUtf8Range } from "./utf8.js";
 
 // How a column's value bytes become CSV text, matching the row path's typeCast (source.ts
@@ -9,9 +11,11 @@ const BYTES = 1;
 /** BIT: raw bytes, written as their unsigned number. */
 const BIT = 2;
 
-// The protocol's MYSQL_TYPE_* codes that rawText reads as bytes (STRING, VAR_STRING, the BLOBs).
-const BYTE_TYPES = new Set([254, 253, 252, 251, 250, 249]);
-const BIT_TYPE = 16;
+// The protocol's MYSQL_TYPE_* codes, by mysql2's names for them (the row path's typeCast sees
+// the names): those rawText reads as bytes, and BIT.
+const TYPE_CODES = (mysql as unknown as { Types: Record<string, number> }).Types;
+const BYTE_TYPES = new Set(BYTE_TYPE_NAMES.map((name) => TYPE_CODES[name]));
+const BIT_TYPE = TYPE_CODES.BIT;
 
 const COMMA = 0x2c;
 const QUOTE = 0x22;
@@ -47,11 +51,6 @@ export class CsvRows {
     private readonly chunkBytes = CHUNK_BYTES,
   ) {
     this.out = Buffer.allocUnsafe(chunkBytes * 2);
-  }
-
-  /** Bytes written and not yet taken. */
-  get size(): number {
-    return this.p;
   }
 
   /**
@@ -126,9 +125,9 @@ export class CsvRows {
       this.p = start;
       if (plan === BYTES) this.hex(buf, pos, stop);
       else {
+        // As mysql2 decodes it (U+FFFD for what is not UTF-8); then valid, written as any value.
         const text = Buffer.from(buf.toString("utf8", pos, stop), "utf8");
-        this.ensure(2 * text.length + 2 + plans);
-        this.quoted(text, 0, text.length);
+        this.value(text, 0, text.length, plan);
       }
       return;
     }
@@ -142,15 +141,6 @@ export class CsvRows {
   private quoted(buf: Buffer, pos: number, stop: number): void {
     const out = this.out;
     let p = this.p;
-    let special = false;
-    for (let i = pos; i < stop && !special; i++) {
-      const b = buf[i] as number;
-      special = b === COMMA || b === QUOTE || b === LF || b === CR;
-    }
-    if (!special) {
-      this.p += buf.copy(out, p, pos, stop);
-      return;
-    }
     out[p++] = QUOTE;
     for (let i = pos; i < stop; i++) {
       const b = buf[i] as number;

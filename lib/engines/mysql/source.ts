@@ -8,6 +8,7 @@ import { StatementLimit } from "../../sources/statement-limit.js";
 import { createStopper, STOP_BOUND_MS } from "../../sources/stop.js";
 import { failFast, onceClose } from "../../sources/streams.js";
 import type { DataSource, SourceOptions } from "../../sources/types.js";
+import { BYTE_TYPE_NAMES } from "./column-kinds.js";
 import { mysqlRenderedRows } from "./rendered-rows.js";
 import { mysqlRowBatches } from "./row-batches.js";
 import { PIN_SQL_MODE } from "./session.js";
@@ -23,14 +24,7 @@ const RENDERED_BUFFER_BYTES = 256 * 1024;
 
 type TypeCastFn = Exclude<NonNullable<mysql.ConnectionOptions["typeCast"]>, boolean>;
 
-const BYTE_TYPES = new Set([
-  "STRING",
-  "VAR_STRING",
-  "BLOB",
-  "TINY_BLOB",
-  "MEDIUM_BLOB",
-  "LONG_BLOB",
-]);
+const BYTE_TYPES = new Set<string>(BYTE_TYPE_NAMES);
 
 // Every column as the server's own text output: DATETIME as 2024-01-01 00:00:01, DECIMAL
 // exactly, BIGINT without rounding. BIT comes as raw bytes, so it is shown as its number;
@@ -132,10 +126,9 @@ export function mysqlSource(db: DbUrl, o: SourceOptions): DataSource {
     inner: Readable,
     objectMode: boolean,
   ): Readable {
-    const buffering = objectMode
-      ? { objectMode, highWaterMark: 1, flush: limit.flush }
-      : { objectMode, highWaterMark: RENDERED_BUFFER_BYTES, flush: limit.flush };
-    const stream = failFast(inner, buffering, conn);
+    // Rows travel in batches already bounded in bytes: one waits. Rendered bytes buffer by size.
+    const highWaterMark = objectMode ? 1 : RENDERED_BUFFER_BYTES;
+    const stream = failFast(inner, { objectMode, highWaterMark, flush: limit.flush }, conn);
     guardMysqlSocket(conn, stream, o.maxRowBytes ?? MAX_ROW_BYTES);
     limit.watch(stream);
     return stream;

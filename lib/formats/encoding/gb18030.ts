@@ -118,9 +118,6 @@ export function encodeGb18030(text: string, carry = ""): { bytes: Buffer; carry:
   return { bytes: takeScratch(o), carry: nextCarry };
 }
 
-// What a decoder makes of invalid UTF-8.
-const REPLACEMENT = 0xfffd;
-
 /**
  * UTF-8 bytes (a COPY's output) straight to GB18030, without making a JavaScript string
  * first (decoding to a string cost as much as encoding; npm run bench). `carry` holds the
@@ -142,7 +139,8 @@ export function encodeGb18030FromUtf8(
       bytes: iconv.encode(buf.toString("utf8", 0, whole), "gb18030"),
       carry: whole < buf.length ? Buffer.from(buf.subarray(whole)) : undefined,
     };
-  const n = buf.length;
+  // Well-formed UTF-8 from here on (checked above): each lead byte says its length.
+  const n = whole;
   if (scratch.length < n * 2) scratch = Buffer.allocUnsafe(n * 2);
   const out = scratch;
   let o = 0;
@@ -154,32 +152,16 @@ export function encodeGb18030FromUtf8(
       i++;
       continue;
     }
-    const need = b0 >= 0xf0 ? 4 : b0 >= 0xe0 ? 3 : b0 >= 0xc0 ? 2 : 0;
-    if (need === 0 || b0 > 0xf4) {
-      o = putCodePoint(t, out, o, REPLACEMENT);
-      i++;
-      continue;
-    }
-    if (i + need > n) break; // split character: keep for the next chunk
+    const need = b0 >= 0xf0 ? 4 : b0 >= 0xe0 ? 3 : 2;
     let cp = need === 2 ? b0 & 0x1f : need === 3 ? b0 & 0x0f : b0 & 0x07;
-    let ok = true;
-    for (let k = 1; k < need; k++) {
-      const b = buf[i + k] as number;
-      if ((b & 0xc0) !== 0x80) {
-        ok = false;
-        break;
-      }
-      cp = (cp << 6) | (b & 0x3f);
-    }
-    if (!ok || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-      o = putCodePoint(t, out, o, REPLACEMENT);
-      i++;
-      continue;
-    }
+    for (let k = 1; k < need; k++) cp = (cp << 6) | ((buf[i + k] as number) & 0x3f);
     i += need;
     o = putCodePoint(t, out, o, cp);
   }
-  return { bytes: takeScratch(o), carry: i < n ? Buffer.from(buf.subarray(i)) : undefined };
+  return {
+    bytes: takeScratch(o),
+    carry: whole < buf.length ? Buffer.from(buf.subarray(whole)) : undefined,
+  };
 }
 
 /** The bytes before a character cut off at the end (whose rest comes in the next chunk). */

@@ -67,6 +67,7 @@ for (const shape of [...wideShapes(), ...narrowShapes()]) {
     ...baseEnv,
     DATA_DB_URL: urls[shape.engine],
     PG_COPY: shape.path === "copy" ? "true" : "false",
+    MYSQL_FAST_PATH: shape.path === "fast" ? "true" : "false",
     // Exact text, so the COPY path is the one taken where asked for.
     CSV_ESCAPE_FORMULAS: "false",
     CSV_LONG_DIGITS_AS_TEXT: "false",

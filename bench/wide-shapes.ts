@@ -4,7 +4,7 @@ import type { Engine } from "../lib/db/url.js";
 export interface WideShape {
   name: string;
   engine: Engine;
-  /** rows; copy (PostgreSQL's COPY); fast (MySQL's CSV from the row packets). */
+  /** rows; copy (PostgreSQL's COPY); fast (CSV from the row protocol's bytes, either engine). */
   path: "rows" | "copy" | "fast";
   sql: string;
   /** Rows the query returns. */
@@ -26,9 +26,19 @@ const repeat = (engine: Engine, ch: string, n: number) =>
 const PATHS = [
   ["postgres", "rows"],
   ["postgres", "copy"],
+  ["postgres", "fast"],
   ["mysql", "rows"],
   ["mysql", "fast"],
 ] as const;
+
+/** The worker's settings that take a path, the others switched off. */
+export function pathEnv(path: WideShape["path"]): Record<string, string> {
+  return {
+    PG_COPY: path === "copy" ? "true" : "false",
+    PG_FAST_PATH: path === "fast" ? "true" : "false",
+    MYSQL_FAST_PATH: path === "fast" ? "true" : "false",
+  };
+}
 
 /** Many short values: 20 M values in 20,000 rows, on each path. */
 export function narrowShapes(): WideShape[] {

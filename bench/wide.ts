@@ -13,7 +13,7 @@ import { deployedNodeOptions } from "../lib/local/deployment.js";
 import { insertTask } from "../lib/local/task-admin.js";
 import { deleteObject } from "../lib/storage.js";
 import { migrate } from "../lib/tasks/migrate.js";
-import { narrowShapes, wideShapes } from "./wide-shapes.js";
+import { narrowShapes, pathEnv, wideShapes } from "./wide-shapes.js";
 import { benchWorkerEnv, bundleExportOne, runExportOne } from "./worker-process.js";
 
 const { values: args } = parseArgs({
@@ -66,8 +66,7 @@ for (const shape of [...wideShapes(), ...narrowShapes()]) {
     ...process.env,
     ...baseEnv,
     DATA_DB_URL: urls[shape.engine],
-    PG_COPY: shape.path === "copy" ? "true" : "false",
-    MYSQL_FAST_PATH: shape.path === "fast" ? "true" : "false",
+    ...pathEnv(shape.path),
     // Exact text, so the COPY path is the one taken where asked for.
     CSV_ESCAPE_FORMULAS: "false",
     CSV_LONG_DIGITS_AS_TEXT: "false",

@@ -69,6 +69,7 @@ export function createApp(
       source: createDataSource(config.dataDb, {
         statementTimeoutSeconds: config.statementTimeoutSeconds,
         serverRendering: config.serverRendering,
+        renderRows: config.pgFastPath,
         monitor: monitorFor(config),
         log,
       }),

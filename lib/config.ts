@@ -50,6 +50,7 @@ export const DEFAULTS = {
   UPLOAD_PART_SIZE_MB: 5,
   UPLOAD_QUEUE_SIZE: 2,
   PG_COPY: true,
+  PG_FAST_PATH: true,
   MYSQL_FAST_PATH: true,
   // One try of a notification (README, "Notifications"); three tries fit in 20 s.
   NOTIFY_TIMEOUT_SECONDS: 5,
@@ -124,6 +125,8 @@ export interface Config {
   uploadQueueSize: number;
   /** Let the data database render the file itself where it can (PostgreSQL COPY). */
   pgCopy: boolean;
+  /** PostgreSQL data, COPY off or not possible: CSV rendered from the DataRow bytes (engines/postgres/rendered-rows.ts). */
+  pgFastPath: boolean;
   /** MySQL data: CSV rendered from the row packets' bytes (engines/mysql/rendered-rows.ts). */
   mysqlFastPath: boolean;
   /** Whether the data source renders the file's CSV itself: PG_COPY or MYSQL_FAST_PATH, by engine. */
@@ -170,6 +173,7 @@ function boolean(
     | "CSV_LONG_DIGITS_AS_TEXT"
     | "CSV_SPLIT_ROWS"
     | "PG_COPY"
+    | "PG_FAST_PATH"
     | "MYSQL_FAST_PATH",
 ): boolean {
   const v = raw(env, name)?.toLowerCase();
@@ -284,6 +288,7 @@ export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
   }
 
   const pgCopy = boolean(env, "PG_COPY");
+  const pgFastPath = boolean(env, "PG_FAST_PATH");
   const mysqlFastPath = boolean(env, "MYSQL_FAST_PATH");
   return {
     taskDb,
@@ -330,6 +335,7 @@ export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
     partSizeBytes: integer(env, "UPLOAD_PART_SIZE_MB", 5, 512) * 1024 * 1024,
     uploadQueueSize: integer(env, "UPLOAD_QUEUE_SIZE", 1, 32),
     pgCopy,
+    pgFastPath,
     mysqlFastPath,
     serverRendering: dataDb.engine === "postgres" ? pgCopy : mysqlFastPath,
     notify: notifyConfig(env),

@@ -73,6 +73,8 @@ export interface SourceOptions {
   maxPlanBytes?: number;
   /** Let the server render the output where it can (PG_COPY). */
   serverRendering?: boolean;
+  /** Otherwise render CSV from the row protocol's bytes where the engine can (PG_FAST_PATH). */
+  renderRows?: boolean;
   /**
    * A login on the data database's server that may stop the data user's sessions, which the
    * task's SQL can neither see nor signal (stop.ts). Unset: the data user's own login, with a

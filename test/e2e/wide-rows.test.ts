@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
+import { pathEnv } from "../../bench/wide-shapes.js";
 import type { Engine } from "../../lib/db/url.js";
 import { MAX_ROW_BYTES } from "../../lib/sources/row-limits.js";
 import { STATUS } from "../../lib/status.js";
@@ -21,6 +22,7 @@ const when = (engine: Engine, cond: string, a: string, b: string) =>
 
 for (const [engine, path] of [
   ["postgres", "copy"],
+  ["postgres", "fast"],
   ["postgres", "rows"],
   ["mysql", "rows"],
 ] as const) {
@@ -30,7 +32,7 @@ for (const [engine, path] of [
       h = await makeHarness({
         taskEngine: engine,
         dataEngine: engine,
-        env: { PG_COPY: path === "copy" ? "true" : "false" },
+        env: pathEnv(path),
       });
     });
     after(() => h.close());

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { S3Client } from "@aws-sdk/client-s3";
-import { type WideShape, wideShapes } from "../../bench/wide-shapes.js";
+import { pathEnv, type WideShape, wideShapes } from "../../bench/wide-shapes.js";
 import { bundleExportOne, runExportOne } from "../../bench/worker-process.js";
 import { awsClientConfig } from "../../lib/aws-config.js";
 import type { Engine } from "../../lib/db/url.js";
@@ -116,7 +116,7 @@ describe("the worker process under the deployed NODE_OPTIONS: no data shape cras
           EXPORT_BUCKET: name,
           EXPORT_QUEUE_URL: queueUrl,
           STATEMENT_TIMEOUT_SECONDS: "240",
-          PG_COPY: shape.path === "copy" ? "true" : "false",
+          ...pathEnv(shape.path),
           // Exact text, so the COPY path is the one taken where asked for.
           CSV_ESCAPE_FORMULAS: "false",
           CSV_LONG_DIGITS_AS_TEXT: "false",

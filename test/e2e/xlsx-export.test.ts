@@ -1,14 +1,16 @@
 // EXPORT_FORMAT=xlsx through the whole pipeline: inserted row -> scheduler -> SQS -> worker ->
 // S3 -> link -> downloaded workbook, read back with exceljs and compared value by value; on
-// both PostgreSQL paths (the server's CSV, PG_COPY on; rows, PG_COPY off).
+// each PostgreSQL path (the server's CSV, PG_COPY on; the DataRow bytes' CSV, PG_COPY off;
+// rows, PG_FAST_PATH off too).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { pathEnv } from "../../bench/wide-shapes.js";
 import { STATUS } from "../../lib/status.js";
 import { download, type Harness, makeHarness } from "../helpers.js";
 import { decodeXstring, readWithExcelJs } from "../unit/xlsx-read.js";
 import { createOrders, expectedOrders, ORDERS_TITLE, ordersQuery } from "./fixtures.js";
 
-for (const path of ["copy", "rows"] as const)
+for (const path of ["copy", "fast", "rows"] as const)
   describe(`export as XLSX (EXPORT_FORMAT=xlsx), PostgreSQL, ${path}`, () => {
     let h: Harness;
     let orders: string;
@@ -16,7 +18,7 @@ for (const path of ["copy", "rows"] as const)
       h = await makeHarness({
         taskEngine: "postgres",
         dataEngine: "postgres",
-        env: { EXPORT_FORMAT: "xlsx", PG_COPY: path === "copy" ? "true" : "false" },
+        env: { EXPORT_FORMAT: "xlsx", ...pathEnv(path) },
       });
       orders = await createOrders(h.dataDb, 1_000);
     });

@@ -83,8 +83,10 @@ leave' || chr(13) || 'x' || chr(13) || chr(10) || 'y', '1999-12-31 23:59:59.9999
   });
 
   it("stays read-only, timed, and falls back to the row path for SQL it cannot wrap", async () => {
+    // Without the DataRow fast path behind COPY, SQL COPY cannot wrap comes back undefined.
     const unguarded = postgresSource(parseDbUrl(serviceUrl("postgres")), {
       statementTimeoutSeconds: 10,
+      renderRows: false,
     });
     // A bracket without its partner is refused by the guard, and never wrapped even without it.
     await assert.rejects(openCopy(source, "SELECT 1) TO '/tmp/oe-x' --"), /without its partner/);

@@ -15,7 +15,8 @@ import { readerUrl, seriesSql, sqlClient, until } from "../helpers.js";
 
 const CAP = 300_000;
 
-type Path = "rows" | "copy";
+// "fast": the row query read as CSV from its DataRow bytes (PG_COPY off, PG_FAST_PATH on).
+type Path = "rows" | "copy" | "fast";
 
 interface Opened {
   stream: Readable;
@@ -28,11 +29,11 @@ async function open(source: DataSource, path: Path, sql: string): Promise<Opened
     return { stream: s.rows, close: s.close };
   }
   const r = await source.openRendered?.(sql, "rfc4180-csv");
-  assert.ok(r, "takes the COPY path");
+  assert.ok(r, `takes the ${path} path`);
   return { stream: r.bytes, close: r.close };
 }
 
-/** Every row as text values: the rows path's batches, or COPY's CSV lines (no quotes here). */
+/** Every row as text values: the rows path's batches, or the CSV lines (no quotes here). */
 async function readAll(
   source: DataSource,
   path: Path,
@@ -97,6 +98,7 @@ const when = (engine: Engine, cond: string, a: string, b: string) =>
 const PATHS: [Engine, Path][] = [
   ["postgres", "rows"],
   ["postgres", "copy"],
+  ["postgres", "fast"],
   ["mysql", "rows"],
 ];
 
@@ -108,8 +110,10 @@ const PATHS: [Engine, Path][] = [
 const FRAMING: Record<`${Engine} ${Path}`, number> = {
   "postgres rows": 4 + 2 + 4 + 1 + 4,
   "postgres copy": 4 + 1 + 1 + 1,
+  "postgres fast": 4 + 2 + 4 + 1 + 4,
   "mysql rows": 1 + 1 + 4,
   "mysql copy": 0,
+  "mysql fast": 0,
 };
 
 for (const [engine, path] of PATHS) {
@@ -121,6 +125,7 @@ for (const [engine, path] of PATHS) {
       // One row a batch: rows reach the reader as soon as they arrive.
       batchRows: 1,
       serverRendering: path === "copy",
+      renderRows: path === "fast",
     });
     const k = CAP - FRAMING[`${engine} ${path}`];
     before(() => {

@@ -66,7 +66,7 @@ describe("XLSX from PostgreSQL's COPY, against the row path", () => {
       harnesses[path] = await makeHarness({
         taskEngine: "postgres",
         dataEngine: "postgres",
-        env: { PG_COPY: path === "copy" ? "true" : "false" },
+        env: { PG_COPY: path === "copy" ? "true" : "false", PG_FAST_PATH: "false" },
       });
     const db = (harnesses.copy as Harness).dataDb;
     await db.query(`CREATE TABLE ${t} (${COLUMNS})`);

@@ -47,6 +47,7 @@ describe("loadConfig", () => {
     assert.equal(c.partSizeBytes, 5 * 1024 * 1024);
     assert.equal(c.uploadQueueSize, 2);
     assert.equal(c.pgCopy, true);
+    assert.equal(c.pgFastPath, true);
     assert.equal(c.linkMode, "presigned");
     assert.equal(c.linkKeys, undefined);
     assert.equal(c.stableLinkTtlSeconds, DEFAULTS.STABLE_LINK_TTL_DAYS * 86_400);
@@ -93,6 +94,7 @@ describe("loadConfig", () => {
     UPLOAD_PART_SIZE_MB: "8",
     UPLOAD_QUEUE_SIZE: "4",
     PG_COPY: "off",
+    PG_FAST_PATH: "off",
     MYSQL_FAST_PATH: "no",
     LINK_MODE: "Stable",
     LINK_SECRET: '{"current": "c".repeat(32), "previous": null}'.replace(
@@ -150,6 +152,8 @@ describe("loadConfig", () => {
     // The data database is PostgreSQL here: PG_COPY decides whether the server renders.
     assert.equal(c.serverRendering, false);
     assert.equal(loadConfig({ ...every, PG_COPY: "on" }).serverRendering, true);
+    assert.equal(c.pgFastPath, false);
+    assert.equal(loadConfig({ ...every, PG_FAST_PATH: "on" }).pgFastPath, true);
     const mysqlData = {
       ...every,
       DATA_DB_URL: "mysql://u:p@db/data",

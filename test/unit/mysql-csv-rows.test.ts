@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { isUtf8 } from "node:buffer";
 import { describe, it } from "node:test";
 import { CsvRows, columnPlans } from "../../lib/engines/mysql/csv-rows.js";
-import { isUtf8Range } from "../../lib/engines/mysql/utf8.js";
+import { isUtf8Range } from "../../lib/sources/utf8.js";
 import { rowPayload } from "./mysql-packets.js";
 
 const STRING = 253; // VAR_STRING

@@ -1,6 +1,6 @@
 import mysql from "mysql2";
+import { COMMA, CsvBytes, LF, NOT_UTF8_AS_HEX, NOT_UTF8_AS_TEXT } from "../../sources/csv-bytes.js";
 import { BYTE_TYPE_NAMES } from "./column-kinds.js";
-import { isUtf8Range } from "./utf8.js";
 
 // How a column's value bytes become CSV text, matching the row path's typeCast (source.ts
 // rawText) value for value.
@@ -17,16 +17,7 @@ const TYPE_CODES = (mysql as unknown as { Types: Record<string, number> }).Types
 const BYTE_TYPES = new Set(BYTE_TYPE_NAMES.map((name) => TYPE_CODES[name]));
 const BIT_TYPE = TYPE_CODES.BIT;
 
-const COMMA = 0x2c;
-const QUOTE = 0x22;
-const LF = 0x0a;
-const CR = 0x0d;
 const NULL_VALUE = 0xfb;
-
-// A chunk is handed on once it holds this many bytes (the COPY path's chunks are similar).
-const CHUNK_BYTES = 64 * 1024;
-
-const HEX = Buffer.from("0123456789ABCDEF");
 
 /** The value plan per column, from mysql2's column definitions. */
 export function columnPlans(fields: readonly { columnType: number }[]): Uint8Array {
@@ -36,41 +27,16 @@ export function columnPlans(fields: readonly { columnType: number }[]): Uint8Arr
 }
 
 /**
- * MySQL text-protocol row packets in, RFC 4180 CSV out (the "rfc4180-csv" rendering
- * PostgreSQL's COPY writes): a field quoted only if it holds a comma, quote, CR or LF, quotes
- * doubled, NULL as nothing, an empty string as `""`, LF after each record. Values are the
+ * MySQL text-protocol row packets in, RFC 4180 CSV out (sources/csv-bytes.ts). Values are the
  * server's bytes, copied: no string or object per field. The row path (source.ts rawText) is
  * what it must equal, byte for byte, once both pass the CSV layout; a test compares them.
  */
-export class CsvRows {
-  private out: Buffer;
-  private p = 0;
-
+export class CsvRows extends CsvBytes {
   constructor(
     private readonly plans: Uint8Array,
-    private readonly chunkBytes = CHUNK_BYTES,
+    chunkBytes?: number,
   ) {
-    this.out = Buffer.allocUnsafe(chunkBytes * 2);
-  }
-
-  /**
-   * The bytes written so far, once there is a chunk's worth (or `all`), as an exact-size copy:
-   * the scratch buffer is reused (and shrunk back after a long row).
-   */
-  take(all = false): Buffer | undefined {
-    if (this.p === 0 || (!all && this.p < this.chunkBytes)) return undefined;
-    const chunk = Buffer.allocUnsafe(this.p);
-    this.out.copy(chunk, 0, 0, this.p);
-    this.p = 0;
-    if (this.out.length > this.chunkBytes * 4) this.out = Buffer.allocUnsafe(this.chunkBytes * 2);
-    return chunk;
-  }
-
-  private ensure(extra: number): void {
-    if (this.p + extra <= this.out.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.p + extra));
-    this.out.copy(next, 0, 0, this.p);
-    this.out = next;
+    super(chunkBytes);
   }
 
   /** One row packet's payload, buf[pos, end): a length-encoded string (or NULL) per column. */
@@ -93,81 +59,12 @@ export class CsvRows {
       const stop = pos + len;
       if (stop > end) throw new Error("a value longer than its row packet");
       const plan = plans[c] as number;
-      if (plan === BIT) this.ascii(bitText(buf, pos, stop));
-      else if (len === 0) {
-        this.ensure(2 + n);
-        this.out[this.p++] = QUOTE;
-        this.out[this.p++] = QUOTE;
-      } else this.value(buf, pos, stop, plan);
+      if (plan === BIT) this.ascii(bitText(buf, pos, stop), n);
+      else if (len === 0) this.empty(n);
+      else this.value(buf, pos, stop, plan === BYTES ? NOT_UTF8_AS_HEX : NOT_UTF8_AS_TEXT, n);
       pos = stop;
     }
     this.out[this.p++] = LF;
-  }
-
-  /** A value's bytes: copied while looking for what needs quoting and for non-ASCII bytes. */
-  private value(buf: Buffer, pos: number, stop: number, plan: number): void {
-    const plans = this.plans.length;
-    // The worst case, every byte a quote, and room for the rest of the row's commas.
-    this.ensure(2 * (stop - pos) + 2 + plans);
-    const out = this.out;
-    const start = this.p;
-    let p = start;
-    let high = 0;
-    let special = false;
-    for (let i = pos; i < stop; i++) {
-      const b = buf[i] as number;
-      out[p++] = b;
-      high |= b;
-      if (b <= COMMA && (b === COMMA || b === QUOTE || b === LF || b === CR)) special = true;
-    }
-    this.p = p;
-    if (high >= 0x80 && !isUtf8Range(buf, pos, stop)) {
-      this.p = start;
-      if (plan === BYTES) this.hex(buf, pos, stop);
-      else {
-        // As mysql2 decodes it (U+FFFD for what is not UTF-8); then valid, written as any value.
-        const text = Buffer.from(buf.toString("utf8", pos, stop), "utf8");
-        this.value(text, 0, text.length, plan);
-      }
-      return;
-    }
-    if (special) {
-      this.p = start;
-      this.quoted(buf, pos, stop);
-    }
-  }
-
-  /** The value in quotes, its quotes doubled (room is already ensured). */
-  private quoted(buf: Buffer, pos: number, stop: number): void {
-    const out = this.out;
-    let p = this.p;
-    out[p++] = QUOTE;
-    for (let i = pos; i < stop; i++) {
-      const b = buf[i] as number;
-      if (b === QUOTE) out[p++] = QUOTE;
-      out[p++] = b;
-    }
-    out[p++] = QUOTE;
-    this.p = p;
-  }
-
-  private hex(buf: Buffer, pos: number, stop: number): void {
-    this.ensure(2 + 2 * (stop - pos) + this.plans.length);
-    const out = this.out;
-    let p = this.p;
-    out[p++] = 0x30;
-    out[p++] = 0x78;
-    for (let i = pos; i < stop; i++) {
-      const b = buf[i] as number;
-      out[p++] = HEX[b >> 4] as number;
-      out[p++] = HEX[b & 15] as number;
-    }
-    this.p = p;
-  }
-
-  private ascii(text: string): void {
-    this.ensure(text.length + this.plans.length);
-    this.p += this.out.write(text, this.p, "latin1");
   }
 }
 

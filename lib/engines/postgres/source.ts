@@ -16,6 +16,7 @@ import { copyOut } from "./copy-out.js";
 import { copyableSql, copyStatement } from "./copy-sql.js";
 import { describeColumns } from "./describe-columns.js";
 import { checkPlanFunctions } from "./plan-functions.js";
+import { RenderedRowQuery } from "./rendered-rows.js";
 import { RowQuery } from "./row-query.js";
 import { postgresStopTarget } from "./stop.js";
 import { guardPgSocket } from "./wire-guard.js";
@@ -130,15 +131,17 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
     },
 
     /**
-     * The fast path: the server writes the CSV itself (`COPY (sql) TO STDOUT`), several times
-     * faster than decoding rows in JavaScript (npm run bench). Only when switched on (PG_COPY)
-     * and for SQL that passes copyableSql's first filter; otherwise undefined, and the caller
-     * uses open(). The server proves the wrapped text is one statement (copy-out.ts).
+     * The fast paths, for CSV (and what is made from it). First COPY: the server writes the CSV
+     * itself (`COPY (sql) TO STDOUT`), several times faster than decoding rows in JavaScript (npm
+     * run bench); only when switched on (PG_COPY) and for SQL that passes copyableSql's first
+     * filter. The server proves the wrapped text is one statement (copy-out.ts). Otherwise the
+     * row query with its DataRow bytes rendered as CSV (rendered-rows.ts; PG_FAST_PATH). Neither:
+     * undefined, and the caller uses open().
      */
     async openRendered(sql, rendering): Promise<RenderedStream | undefined> {
-      if (rendering !== "rfc4180-csv" || o.serverRendering === false) return undefined;
-      const body = copyableSql(sql);
-      if (body === undefined) return undefined;
+      if (rendering !== "rfc4180-csv") return undefined;
+      const body = o.serverRendering === false ? undefined : copyableSql(sql);
+      if (body === undefined) return o.renderRows === false ? undefined : renderedRows(sql);
       const { client, stop, closeWhen } = await begin();
       const limit = new StatementLimit(o.statementTimeoutSeconds, stop);
       // The columns' types first (COPY sends none): long digits apply to text columns only.
@@ -154,4 +157,22 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
       return { bytes, close: closeWhen(bytes), columns: Promise.resolve(columns) };
     },
   };
+
+  /** The row query as open() runs it, read as CSV bytes (rendered-rows.ts). */
+  async function renderedRows(sql: string): Promise<RenderedStream> {
+    const { client, stop, closeWhen } = await begin();
+    const limit = new StatementLimit(o.statementTimeoutSeconds, stop);
+    await checked(client, limit, sql, () => undefined);
+    // pg asks for client_encoding UTF8, and the server then checks or converts all text it sends
+    // (from SQL_ASCII too): the fast path need not check it again (data-row-csv.ts). Asked, not
+    // assumed, so a connection set up otherwise is still read safely.
+    const encoding = await client.query<{ client_encoding: string }>("SHOW client_encoding");
+    const utf8Known = encoding.rows[0]?.client_encoding === "UTF8";
+    const query = client.query(new RenderedRowQuery(sql, COPY_BUFFER_BYTES, utf8Known));
+    const buffering = { objectMode: false, highWaterMark: COPY_BUFFER_BYTES, flush: limit.flush };
+    const bytes = failFast(query.bytes, buffering, client);
+    guardPgSocket(client, bytes, o.maxRowBytes ?? MAX_ROW_BYTES);
+    limit.watch(bytes);
+    return { bytes, close: closeWhen(bytes), columns: query.columns };
+  }
 }

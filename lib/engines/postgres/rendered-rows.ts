@@ -57,12 +57,6 @@ export class RenderedRowQuery implements pg.Submittable {
       highWaterMark: bufferBytes,
       read: () => this.socket?.resume(),
     });
-    // A reader gone mid-result (stopped, failed) must not leave the socket paused: the stop's
-    // error and ReadyForQuery still have to reach pg for the connection to end.
-    this.bytes.once("close", () => {
-      this.dropping = true;
-      this.socket?.resume();
-    });
     this.columns = new Promise((resolve) => {
       this.setColumns = resolve;
     });

@@ -1,5 +1,5 @@
-// The worker's collection per part (lib/export/collect.ts): only where gc is exposed, and only
-// when the Buffers held pass the threshold.
+// The worker's collections per part (lib/export/collect.ts): only where gc is exposed; a full
+// one only when the Buffers held pass the threshold, young ones between.
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { createCollector } from "../../lib/export/collect.js";
@@ -12,23 +12,37 @@ describe("createCollector", () => {
   });
   const MB = 1024 * 1024;
 
-  it("collects once each time the bytes written pass the size, when many Buffers are held", () => {
-    let calls = 0;
+  it("collects fully once each time the bytes written pass the size, when many Buffers are held", () => {
+    const calls: string[] = [];
     g.gc = (options) => {
       // A synchronous collection: started asynchronously, it finished too late (README).
-      assert.equal(options, undefined);
-      calls += 1;
+      calls.push(options === undefined ? "full" : JSON.stringify(options));
     };
     let held = 40 * MB;
     const collect = createCollector(1000, () => held);
     for (let i = 0; i < 25; i++) collect(100);
-    assert.equal(calls, 2);
+    const full = () => calls.filter((c) => c === "full").length;
+    assert.equal(full(), 2);
     collect(5000);
-    assert.equal(calls, 3);
-    // Little held: nothing to free, no pause.
+    assert.equal(full(), 3);
+    // Little held: nothing to free, no full pause.
     held = 10 * MB;
     for (let i = 0; i < 30; i++) collect(100);
-    assert.equal(calls, 3);
+    assert.equal(full(), 3);
+  });
+
+  it("collects the young generation at each quarter between the full ones, whatever is held", () => {
+    const calls: string[] = [];
+    g.gc = (options) => {
+      calls.push(options === undefined ? "full" : JSON.stringify(options));
+    };
+    const collect = createCollector(1000, () => 10 * MB);
+    for (let i = 0; i < 20; i++) collect(50);
+    const minor = JSON.stringify({ type: "minor" });
+    // 1,000 bytes: minors at 250, 500 and 750; at 1,000 the part's (here skipped) full check.
+    assert.deepEqual(calls, [minor, minor, minor]);
+    for (let i = 0; i < 20; i++) collect(50);
+    assert.equal(calls.length, 6);
   });
 
   it("does nothing where gc is not exposed", () => {

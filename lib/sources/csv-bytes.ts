@@ -12,11 +12,9 @@ const HEX = Buffer.from("0123456789ABCDEF");
 
 /** What a value whose bytes are not UTF-8 becomes: decoded as Node decodes it (U+FFFD)... */
 export const NOT_UTF8_AS_TEXT = 0;
-/** ...or a hex literal (0xDEAD)... */
+/** ...or a hex literal (0xDEAD). */
 export const NOT_UTF8_AS_HEX = 1;
-/** ...or nothing to check: the protocol promises UTF-8 (PostgreSQL's text from a UTF-8 client encoding). */
-export const UTF8_KNOWN = 2;
-export type NotUtf8 = typeof NOT_UTF8_AS_TEXT | typeof NOT_UTF8_AS_HEX | typeof UTF8_KNOWN;
+type NotUtf8 = typeof NOT_UTF8_AS_TEXT | typeof NOT_UTF8_AS_HEX;
 
 /**
  * RFC 4180 CSV written from a protocol's value bytes (the "rfc4180-csv" rendering PostgreSQL's
@@ -82,7 +80,7 @@ export class CsvBytes {
       if (b <= COMMA && (b === COMMA || b === QUOTE || b === LF || b === CR)) special = true;
     }
     this.p = p;
-    if (high >= 0x80 && notUtf8 !== UTF8_KNOWN && !isUtf8Range(buf, pos, stop)) {
+    if (high >= 0x80 && !isUtf8Range(buf, pos, stop)) {
       this.p = start;
       if (notUtf8 === NOT_UTF8_AS_HEX) this.hex(buf, pos, stop, reserve);
       else {

@@ -14,6 +14,7 @@ import { createDataSource } from "../../lib/engines/index.js";
 import { postgresSource } from "../../lib/engines/postgres/source.js";
 import { createCopyCsvLayout } from "../../lib/formats/csv/copy-csv.js";
 import { createCsvLayout } from "../../lib/formats/csv/layout.js";
+import { createTextEncoder } from "../../lib/formats/encoding/encoder.js";
 import type { DataSource, RowStream } from "../../lib/sources/types.js";
 import { STATUS } from "../../lib/status.js";
 import {
@@ -162,7 +163,32 @@ describe("the PostgreSQL fast row path writes what the row path writes", () => {
         assert.ok(text.includes(cell), `the file holds ${JSON.stringify(cell)}`);
     });
 
-  it("is the same for an empty result and for a query without columns", async () => {
+  it("is the same for a query of no columns, on this path and on COPY's", async () => {
+    const sql = "SELECT FROM generate_series(1, 3)";
+    const copy = createDataSource(parseDbUrl(serviceUrl("postgres")), {
+      statementTimeoutSeconds: 60,
+    });
+    for (const header of [[], ["n"], ["n", "a"]]) {
+      const rows = await render(
+        await source.open(sql),
+        createCsvLayout({ header, escapeFormulas: false }),
+      );
+      for (const s of [source, copy]) {
+        const r = await s.openRendered?.(sql, "rfc4180-csv");
+        assert.ok(r);
+        const fast = await render(
+          { rows: r.bytes, close: r.close },
+          createCopyCsvLayout({ header, columns: r.columns }),
+        );
+        assertSameBytes(fast, rows);
+      }
+      // The first row after the title (if any): its number, padded to a wider title.
+      const first = rows.toString("utf8").split("\r\n")[header.length > 0 ? 1 : 0];
+      assert.equal(first, header.length === 2 ? "1," : "1");
+    }
+  });
+
+  it("is the same for an empty result, and names its columns", async () => {
     const empty = await render(
       await openFast(source, `SELECT * FROM ${t} WHERE id < 0`),
       createCopyCsvLayout({ header: ["a", "b"] }),
@@ -374,8 +400,7 @@ describe("the PostgreSQL fast row path ends as the row path ends", () => {
 
 describe("the PostgreSQL fast row path on a SQL_ASCII database", () => {
   // SQL_ASCII stores bytes unchecked; pg always asks for client_encoding UTF8, so the server
-  // checks them on the way out and refuses what is not UTF-8, on both paths alike. That is why
-  // the fast path may trust the server's text (data-row-csv.ts).
+  // checks a table's text on the way out and refuses what is not UTF-8, on both paths alike.
   const name = uniqueName("oe_sqlascii");
   let admin: SqlClient;
   let url: string;
@@ -426,5 +451,61 @@ describe("the PostgreSQL fast row path on a SQL_ASCII database", () => {
     const fast = await render(await openFast(source, sql), layout());
     assertSameBytes(fast, await render(await source.open(sql), rowLayout()));
     assert.equal(fast.toString("utf8"), '1,2,"中文 ""ok"""\r\n');
+  });
+});
+
+describe("the PostgreSQL fast row path on text the server sends as it is", () => {
+  // The shared catalogs keep a name in the encoding of the database it was made from: a UTF8
+  // server sends it to a UTF8 client unconverted and unchecked. The row path's strings hold
+  // U+FFFD there, so the fast path checks every value (data-row-csv.ts) and the UTF-8 encoder
+  // checks COPY's output (encoding/encoder.ts): all three write the same.
+  const latin1 = uniqueName("oe_latin1");
+  const made = `café_${latin1}`;
+  let admin: SqlClient;
+  before(async () => {
+    admin = sqlClient("postgres");
+    await admin.query(
+      `CREATE DATABASE ${latin1} ENCODING 'LATIN1' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'`,
+    );
+    const u = new URL(serviceUrl("postgres"));
+    u.pathname = `/${latin1}`;
+    const l = new pg.Client({ connectionString: u.toString() });
+    await l.connect();
+    try {
+      await l.query(`CREATE DATABASE "${made}" TEMPLATE template0`);
+    } finally {
+      await l.end();
+    }
+  });
+  after(async () => {
+    await admin.query(`DROP DATABASE IF EXISTS "${made}"`);
+    await admin.query(`DROP DATABASE IF EXISTS ${latin1}`);
+    await admin.close();
+  });
+
+  it("writes U+FFFD where the row path does, not the raw bytes", async () => {
+    const source = createDataSource(parseDbUrl(serviceUrl("postgres")), {
+      statementTimeoutSeconds: 30,
+      serverRendering: false,
+    });
+    const sql = `SELECT datname, 'x' AS y FROM pg_database WHERE datname LIKE 'caf%${latin1}'`;
+    const fast = await render(await openFast(source, sql), createCopyCsvLayout({ header: [] }));
+    const rows = await render(
+      await source.open(sql),
+      createCsvLayout({ header: [], escapeFormulas: false }),
+    );
+    assertSameBytes(fast, rows);
+    assert.equal(fast.toString("utf8"), `1,caf\ufffd_${latin1},x\r\n`);
+    // COPY sends the same bytes unconverted too: its UTF-8 output is checked where it is encoded.
+    const copySource = createDataSource(parseDbUrl(serviceUrl("postgres")), {
+      statementTimeoutSeconds: 30,
+    });
+    const copied = await copySource.openRendered?.(sql, "rfc4180-csv");
+    assert.ok(copied);
+    const viaCopy = await render(
+      { rows: copied.bytes, close: copied.close },
+      createCopyCsvLayout({ header: [], encoder: createTextEncoder("utf8") }),
+    );
+    assertSameBytes(viaCopy, rows);
   });
 });

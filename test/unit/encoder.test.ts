@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import iconv from "iconv-lite";
-import { charsetOf } from "../../lib/formats/encoding/encoder.js";
+import { charsetOf, createTextEncoder } from "../../lib/formats/encoding/encoder.js";
 import { decodeText } from "../../lib/local/decode.js";
 import { render } from "./csv-render.js";
 
@@ -24,6 +24,33 @@ describe("encodings", () => {
     assert.equal(decodeText(withBom.bytes, "utf8-bom"), "#,h\r\n1,中\r\n");
     assert.equal((await render([], [], "utf8-bom")).bytes.toString("hex"), "efbbbf");
     assert.notEqual((await render([["中"]], ["h"], "utf8")).bytes[0], 0xef);
+  });
+
+  it("UTF-8 out is checked: bytes that are not UTF-8 become U+FFFD as a decoder reads them, at any split", () => {
+    const input = Buffer.concat([
+      Buffer.from("caf", "utf8"),
+      Buffer.from([0xe9]), // LATIN1 é: not UTF-8
+      Buffer.from("_中😀,", "utf8"),
+      Buffer.from([0xc0, 0x80, 0xed, 0xa0, 0x80]), // overlong NUL, a surrogate
+      Buffer.from("x", "utf8"),
+      Buffer.from([0xe4, 0xb8]), // cut off at the very end
+    ]);
+    const expected = Buffer.from(input.toString("utf8"), "utf8");
+    for (const encoding of ["utf8", "utf8-bom"] as const)
+      for (let size = 1; size <= input.length; size++) {
+        const e = createTextEncoder(encoding);
+        const parts: Buffer[] = [];
+        for (let i = 0; i < input.length; i += size)
+          parts.push(e.write(input.subarray(i, i + size)));
+        parts.push(e.end());
+        const out = Buffer.concat(parts);
+        const body = encoding === "utf8-bom" ? out.subarray(3) : out;
+        assert.deepEqual(body, expected, `${encoding}, chunks of ${size}`);
+      }
+    // Valid UTF-8 passes as it is, in one piece.
+    const e = createTextEncoder("utf8");
+    const valid = Buffer.from("中文 ok 😀", "utf8");
+    assert.equal(e.write(valid), valid);
   });
 
   it("names the charset for the content type", () => {

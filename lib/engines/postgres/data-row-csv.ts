@@ -1,30 +1,19 @@
-import {
-  COMMA,
-  CsvBytes,
-  LF,
-  NOT_UTF8_AS_TEXT,
-  type NotUtf8,
-  UTF8_KNOWN,
-} from "../../sources/csv-bytes.js";
+import { COMMA, CsvBytes, LF, NOT_UTF8_AS_TEXT } from "../../sources/csv-bytes.js";
 
 /**
  * PostgreSQL DataRow bodies (text format) in, RFC 4180 CSV out (sources/csv-bytes.ts): the
- * row path's values without a string per value. Every value is the server's text output, as
- * the row path reads it (pg decodes the bytes as UTF-8, U+FFFD for what is not), so the
- * layout makes the same file of both; a test compares them. `utf8Known`: the server's text
- * is UTF-8 already and needs no check (client_encoding UTF8: the server converts or checks
- * every text it sends, even from a SQL_ASCII database); otherwise each value is checked.
+ * row path's values without a string per value. Every value is the server's text output, read
+ * as the row path reads it: pg decodes the bytes as UTF-8, U+FFFD for what is not. The server
+ * does not always send UTF-8 even to a UTF8 client (names in the shared catalogs keep the
+ * encoding of the database they were made in), so each value with a non-ASCII byte is checked.
+ * The layout makes the same file of both paths; a test compares them.
  */
 export class DataRowCsv extends CsvBytes {
-  private readonly notUtf8: NotUtf8;
-
   constructor(
     private readonly columns: number,
-    utf8Known: boolean,
     chunkBytes?: number,
   ) {
     super(chunkBytes);
-    this.notUtf8 = utf8Known ? UTF8_KNOWN : NOT_UTF8_AS_TEXT;
   }
 
   /** One DataRow body, buf[pos, end): int16 field count, then per field int32 length (-1 NULL) and bytes. */
@@ -47,7 +36,7 @@ export class DataRowCsv extends CsvBytes {
       const stop = pos + len;
       if (len < 0 || stop > end) throw new Error("a DataRow field longer than its message");
       if (len === 0) this.empty(n);
-      else this.value(buf, pos, stop, this.notUtf8, n);
+      else this.value(buf, pos, stop, NOT_UTF8_AS_TEXT, n);
       pos = stop;
     }
     if (pos !== end) throw new Error("a DataRow longer than its fields");

@@ -38,7 +38,7 @@ export class RenderedRowQuery implements pg.Submittable {
   private setColumns: (c: Column[]) => void = () => {};
   private socket?: Socket;
   private pgListener?: DataListener;
-  private csv?: DataRowCsv;
+  private renderer?: DataRowCsv;
   /** Once a row could not be rendered the stream has failed; the rest of the result is dropped. */
   private dropping = false;
   /** A message split across chunks: its pieces so far, and the bytes wanted before reading on. */
@@ -50,8 +50,6 @@ export class RenderedRowQuery implements pg.Submittable {
   constructor(
     private readonly text: string,
     bufferBytes: number,
-    /** The server's text is UTF-8 already (data-row-csv.ts). */
-    private readonly utf8Known: boolean,
   ) {
     this.bytes = new Readable({
       highWaterMark: bufferBytes,
@@ -131,15 +129,15 @@ export class RenderedRowQuery implements pg.Submittable {
     switch (type) {
       case DATA_ROW:
         if (this.dropping) return true;
-        if (this.csv === undefined) return false;
-        this.csv.row(buf, pos, stop);
-        this.push(this.csv.take());
+        if (this.renderer === undefined) return false;
+        this.renderer.row(buf, pos, stop);
+        this.push(this.renderer.take());
         return true;
       case ROW_DESCRIPTION: {
-        if (this.csv !== undefined) return false;
+        if (this.renderer !== undefined) return false;
         const fields = rowDescription(buf, pos, stop);
         this.setColumns(pgColumns(fields));
-        this.csv = new DataRowCsv(fields.length, this.utf8Known);
+        this.renderer = new DataRowCsv(fields.length);
         return true;
       }
       case NO_DATA:
@@ -184,7 +182,7 @@ export class RenderedRowQuery implements pg.Submittable {
   handleReadyForQuery(): void {
     this.setColumns([]);
     if (this.dropping || this.bytes.destroyed) return;
-    const rest = this.csv?.take(true);
+    const rest = this.renderer?.take(true);
     if (rest) this.bytes.push(rest);
     this.bytes.push(null);
   }

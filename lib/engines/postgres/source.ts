@@ -163,12 +163,7 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
     const { client, stop, closeWhen } = await begin();
     const limit = new StatementLimit(o.statementTimeoutSeconds, stop);
     await checked(client, limit, sql, () => undefined);
-    // pg asks for client_encoding UTF8, and the server then checks or converts all text it sends
-    // (from SQL_ASCII too): the fast path need not check it again (data-row-csv.ts). Asked, not
-    // assumed, so a connection set up otherwise is still read safely.
-    const encoding = await client.query<{ client_encoding: string }>("SHOW client_encoding");
-    const utf8Known = encoding.rows[0]?.client_encoding === "UTF8";
-    const query = client.query(new RenderedRowQuery(sql, COPY_BUFFER_BYTES, utf8Known));
+    const query = client.query(new RenderedRowQuery(sql, COPY_BUFFER_BYTES));
     const buffering = { objectMode: false, highWaterMark: COPY_BUFFER_BYTES, flush: limit.flush };
     const bytes = failFast(query.bytes, buffering, client);
     guardPgSocket(client, bytes, o.maxRowBytes ?? MAX_ROW_BYTES);

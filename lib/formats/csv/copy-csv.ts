@@ -63,7 +63,10 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
   const longDigits = o.longDigitsAsText ?? false;
   // Per column: whether long digits there are kept as text; undefined until the columns came.
   let asText: boolean[] | undefined;
-  let columnsKnown = o.columns === undefined || !longDigits;
+  // Waited for once when given: long digits need their kinds, and a query of no columns sends
+  // an empty line per row, which CSV reads as one empty field.
+  let columnsKnown = o.columns === undefined;
+  let noColumns = false;
   // The current field: where its content starts in `out`, and what is still undecided.
   let contentStart = 0;
   let pendingRule = DECIDED;
@@ -100,7 +103,9 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
   const labels = escaping ? o.header.map(escapeFormula) : o.header;
   const headerBytes = (w: number) => Buffer.from(headerLine(labels, w), "utf8");
   const endRecord = () => {
-    const columns = fields + 1;
+    // No columns: the row number alone, as the row path writes it (drop nextRow's comma).
+    if (noColumns && fields === 0 && out[p - 1] === COMMA) p -= 1;
+    const columns = noColumns ? 0 : fields + 1;
     const total = columns + 1; // and the row number
     if (width === -1) {
       // First record: now the column count is known, the header can be sized to it.
@@ -273,7 +278,7 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
     for (let i = 0; i < chunk.length; i++) {
       // Inside this loop writes need no bounds checks: see the ensure at each record start.
       // Fast path: a whole record in this chunk that needs no rewriting is copied as it is.
-      if (atRecordStart && width !== -1 && width <= rowWidth) {
+      if (atRecordStart && width !== -1 && width <= rowWidth && !noColumns) {
         let lf = chunk.indexOf(LF, i);
         if (lf !== -1) {
           // The next quote, found once per chunk rather than searched for to the chunk's end
@@ -380,6 +385,7 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
       // The columns are known before the first byte of the result: wait for them once.
       o.columns?.then((cols) => {
         asText = cols.map((c) => c.kind === "text");
+        noColumns = cols.length === 0;
         columnsKnown = true;
         scan(this, chunk, done);
       }, done);

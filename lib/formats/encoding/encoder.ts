@@ -1,7 +1,8 @@
+import { isUtf8 } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
 import iconv from "iconv-lite";
 import { type EntryMarker, isEntryMarker } from "../entries.js";
-import { encodeGb18030FromUtf8, splitHighSurrogate } from "./gb18030.js";
+import { completeLength, encodeGb18030FromUtf8, splitHighSurrogate } from "./gb18030.js";
 
 /** How text files are written. */
 export type TextEncoding = "gb18030" | "utf8-bom" | "utf8";
@@ -55,11 +56,23 @@ export interface TextEncoder {
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
+/**
+ * UTF-8 out as it came in, checked: bytes that are not UTF-8 (a name in PostgreSQL's shared
+ * catalogs keeps the encoding of the database it was made in, and COPY sends it unconverted)
+ * are written as a decoder reads them, U+FFFD per bad sequence, as the row path's strings hold
+ * them. A character cut off at a chunk's end waits for the next chunk.
+ */
 function utf8Encoder(bom: boolean): TextEncoder {
   let first = true;
+  let carry: Buffer | undefined;
   return {
     write(chunk) {
-      const buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+      let buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+      if (carry) buf = Buffer.concat([carry, buf]);
+      const whole = completeLength(buf);
+      carry = whole < buf.length ? Buffer.from(buf.subarray(whole)) : undefined;
+      if (whole < buf.length) buf = buf.subarray(0, whole);
+      if (!isUtf8(buf)) buf = Buffer.from(buf.toString("utf8"), "utf8");
       if (first && bom) {
         first = false;
         return Buffer.concat([BOM, buf]);
@@ -68,9 +81,12 @@ function utf8Encoder(bom: boolean): TextEncoder {
       return buf;
     },
     end() {
-      // An empty export (or entry) in UTF-8 with BOM is still marked as UTF-8.
-      const rest = first && bom ? BOM : Buffer.alloc(0);
+      // A character cut off at the very end: what a decoder makes of it. An empty export (or
+      // entry) in UTF-8 with BOM is still marked as UTF-8.
+      const cut = carry ? Buffer.from(carry.toString("utf8"), "utf8") : Buffer.alloc(0);
+      const rest = first && bom ? BOM : cut;
       first = true;
+      carry = undefined;
       return rest;
     },
   };

@@ -165,7 +165,7 @@ export function encodeGb18030FromUtf8(
 }
 
 /** The bytes before a character cut off at the end (whose rest comes in the next chunk). */
-function completeLength(buf: Buffer): number {
+export function completeLength(buf: Buffer): number {
   const n = buf.length;
   for (let j = n - 1; j >= 0 && j >= n - 3; j--) {
     const b = buf[j] as number;

@@ -62,7 +62,8 @@ export class RenderedRowQuery implements pg.Submittable {
 
   submit(connection: pg.Connection): void {
     const socket = connection.stream as unknown as Socket;
-    // pg's parser is the connection's first 'data' listener; guards are prepended before it.
+    // pg's parser was the first 'data' listener added (at connect); the wire guards are
+    // prepended ahead of it, so it is the last in the list.
     const listeners = socket.listeners("data") as DataListener[];
     const pgListener = listeners[listeners.length - 1];
     if (pgListener === undefined) throw new Error("the connection has no protocol parser");

@@ -10,6 +10,7 @@ import { createCopyCsvLayout } from "../../lib/formats/csv/copy-csv.js";
 import { createCsvLayout } from "../../lib/formats/csv/layout.js";
 import type { DataSource, RowStream } from "../../lib/sources/types.js";
 import { serviceUrl, sqlClient, uniqueName } from "../helpers.js";
+import { terminateMidStream } from "./same-output.js";
 
 /** The CSV text a layout makes of a row stream (the row path yields strings, COPY UTF-8 bytes). */
 async function render(s: RowStream, layout: { stages: [Transform] }): Promise<string> {
@@ -122,19 +123,7 @@ leave' || chr(13) || 'x' || chr(13) || chr(10) || 'y', '1999-12-31 23:59:59.9999
       `SELECT g, '${marker}', CASE WHEN g % 500 = 0 THEN pg_sleep(0.02)::text END FROM generate_series(1, 100000) g`,
     );
     assert.ok(s);
-    let bytes = 0;
-    const ended = new Promise<unknown>((resolve) => {
-      s.rows.on("data", (c: Buffer) => {
-        bytes += c.length;
-      });
-      s.rows.on("error", resolve);
-      s.rows.on("end", () => resolve(undefined));
-    });
-    while (bytes < 10_000) await new Promise((r) => setTimeout(r, 20));
-    await db.query(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'offline-export-worker' AND query LIKE $1",
-      [`%${marker}%`],
-    );
+    const ended = terminateMidStream(db, s.rows, marker);
     const err = await ended;
     await s.close();
     assert.ok(err, "the stream must error, not end or hang");

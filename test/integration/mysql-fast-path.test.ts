@@ -6,16 +6,8 @@
 // DATETIME(3), YEAR, TIME, spatial) and the values that need quoting or are not UTF-8.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { STATUS } from "../../lib/status.js";
-import {
-  download,
-  type Harness,
-  makeHarness,
-  recordInputs,
-  seriesSql,
-  uniqueName,
-} from "../helpers.js";
-import { assertSameBytes, assertSameWorkbook } from "./same-output.js";
+import { type Harness, makeHarness, seriesSql, uniqueName } from "../helpers.js";
+import { assertSameBytes, assertSameWorkbook, exportOn } from "./same-output.js";
 
 const COLUMNS = `id INT PRIMARY KEY, u BIGINT UNSIGNED, i BIGINT, ti TINYINT, dec_ DECIMAL(30,10),
   f FLOAT, dbl DOUBLE, bit_ BIT(12), b1 BIT(1), d DATE, dt DATETIME(3), ts TIMESTAMP(6) NULL,
@@ -82,21 +74,8 @@ describe("the MySQL fast path writes what the row path writes", () => {
     for (const h of Object.values(harnesses)) await h?.close();
   });
 
-  /** Runs the query as a task on one path; the file's bytes, and which input the worker took. */
-  async function exportOn(path: "fast" | "rows", options?: string) {
-    const h = harnesses[path] as Harness;
-    const { taken, restore } = recordInputs(h, "fast");
-    try {
-      const id = await h.insertTask({ name: "类型", title, query: sql, options });
-      await h.runUntilIdle(120);
-      const row = await h.app.exportDeps.tasks.get(id);
-      assert.equal(row?.status, STATUS.succeeded, `${path}: task ended with msg: ${row?.msg}`);
-      assert.equal(row.rowCount, 2006);
-      return { bytes: (await download(row.filepath as string)).bytes, taken };
-    } finally {
-      restore();
-    }
-  }
+  const exportOnPath = (path: "fast" | "rows", options?: string) =>
+    exportOn(harnesses[path] as Harness, path, { name: "类型", title, query: sql, options }, 2006);
 
   const options = [
     undefined, // the deployment's defaults: GB18030, formulas escaped, long digits as text
@@ -108,8 +87,8 @@ describe("the MySQL fast path writes what the row path writes", () => {
     it(`the same CSV with MYSQL_FAST_PATH on and off: ${o ?? "defaults"}`, {
       timeout: 120_000,
     }, async () => {
-      const fast = await exportOn("fast", o);
-      const rows = await exportOn("rows", o);
+      const fast = await exportOnPath("fast", o);
+      const rows = await exportOnPath("rows", o);
       assert.deepEqual(fast.taken, ["fast"]);
       assert.deepEqual(rows.taken, ["rows"]);
       assertSameBytes(fast.bytes, rows.bytes);
@@ -136,8 +115,8 @@ describe("the MySQL fast path writes what the row path writes", () => {
     });
 
   it("the same workbook with MYSQL_FAST_PATH on and off", { timeout: 120_000 }, async () => {
-    const fast = await exportOn("fast", '{"format": "xlsx"}');
-    const rows = await exportOn("rows", '{"format": "xlsx"}');
+    const fast = await exportOnPath("fast", '{"format": "xlsx"}');
+    const rows = await exportOnPath("rows", '{"format": "xlsx"}');
     assert.deepEqual(fast.taken, ["fast"]);
     assert.deepEqual(rows.taken, ["rows"]);
     assertSameWorkbook(fast.bytes, rows.bytes);

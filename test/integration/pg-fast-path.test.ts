@@ -16,17 +16,13 @@ import { createCopyCsvLayout } from "../../lib/formats/csv/copy-csv.js";
 import { createCsvLayout } from "../../lib/formats/csv/layout.js";
 import { createTextEncoder } from "../../lib/formats/encoding/encoder.js";
 import type { DataSource, RowStream } from "../../lib/sources/types.js";
-import { STATUS } from "../../lib/status.js";
+import { type Harness, makeHarness, serviceUrl, sqlClient, uniqueName } from "../helpers.js";
 import {
-  download,
-  type Harness,
-  makeHarness,
-  recordInputs,
-  serviceUrl,
-  sqlClient,
-  uniqueName,
-} from "../helpers.js";
-import { assertSameBytes, assertSameWorkbook } from "./same-output.js";
+  assertSameBytes,
+  assertSameWorkbook,
+  exportOn,
+  terminateMidStream,
+} from "./same-output.js";
 
 const COLUMNS = `id INT PRIMARY KEY, txt TEXT, ts TIMESTAMPTZ, amount NUMERIC(30,10), flag BOOLEAN,
   bin BYTEA, arr TEXT[], js JSONB, f REAL, d DATE, iv INTERVAL, u UUID, big BIGINT, ip INET,
@@ -200,21 +196,13 @@ describe("the PostgreSQL fast row path writes what the row path writes", () => {
     );
   });
 
-  /** Runs the query as a task on one path; the file's bytes, and which input the worker took. */
-  async function exportOn(path: "fast" | "rows", options?: string) {
-    const h = harnesses[path] as Harness;
-    const { taken, restore } = recordInputs(h, "fast");
-    try {
-      const id = await h.insertTask({ name: "类型", title, query: sql, options });
-      await h.runUntilIdle(120);
-      const row = await h.app.exportDeps.tasks.get(id);
-      assert.equal(row?.status, STATUS.succeeded, `${path}: task ended with msg: ${row?.msg}`);
-      assert.equal(row.rowCount, ROW_COUNT);
-      return { bytes: (await download(row.filepath as string)).bytes, taken };
-    } finally {
-      restore();
-    }
-  }
+  const exportOnPath = (path: "fast" | "rows", options?: string) =>
+    exportOn(
+      harnesses[path] as Harness,
+      path,
+      { name: "类型", title, query: sql, options },
+      ROW_COUNT,
+    );
 
   for (const o of [
     undefined, // the deployment's defaults: GB18030, formulas escaped, long digits as text
@@ -225,16 +213,16 @@ describe("the PostgreSQL fast row path writes what the row path writes", () => {
     it(`the worker writes the same file with PG_FAST_PATH on and off: ${o ?? "defaults"}`, {
       timeout: 120_000,
     }, async () => {
-      const fast = await exportOn("fast", o);
-      const rows = await exportOn("rows", o);
+      const fast = await exportOnPath("fast", o);
+      const rows = await exportOnPath("rows", o);
       assert.deepEqual(fast.taken, ["fast"]);
       assert.deepEqual(rows.taken, ["rows"]);
       assertSameBytes(fast.bytes, rows.bytes);
     });
 
   it("the same workbook with PG_FAST_PATH on and off", { timeout: 120_000 }, async () => {
-    const fast = await exportOn("fast", '{"format": "xlsx"}');
-    const rows = await exportOn("rows", '{"format": "xlsx"}');
+    const fast = await exportOnPath("fast", '{"format": "xlsx"}');
+    const rows = await exportOnPath("rows", '{"format": "xlsx"}');
     assert.deepEqual(fast.taken, ["fast"]);
     assert.deepEqual(rows.taken, ["rows"]);
     assertSameWorkbook(fast.bytes, rows.bytes);
@@ -321,19 +309,7 @@ describe("the PostgreSQL fast row path ends as the row path ends", () => {
       source,
       `SELECT g, '${marker}', CASE WHEN g % 500 = 0 THEN pg_sleep(0.02)::text END FROM generate_series(1, 100000) g`,
     );
-    let bytes = 0;
-    const ended = new Promise<unknown>((resolve) => {
-      s.rows.on("data", (c: Buffer) => {
-        bytes += c.length;
-      });
-      s.rows.on("error", resolve);
-      s.rows.on("end", () => resolve(undefined));
-    });
-    while (bytes < 10_000) await new Promise((r) => setTimeout(r, 20));
-    await db.query(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'offline-export-worker' AND query LIKE $1",
-      [`%${marker}%`],
-    );
+    const ended = terminateMidStream(db, s.rows, marker);
     const err = await ended;
     await s.close();
     assert.ok(err, "the stream must error, not end or hang");

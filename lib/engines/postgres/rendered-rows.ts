@@ -18,7 +18,6 @@ const NOTIFICATION = 0x41; // 'A'
 
 const HEADER = 5;
 
-type Socket = Duplex;
 type DataListener = (chunk: Buffer) => void;
 
 /**
@@ -36,7 +35,7 @@ export class RenderedRowQuery implements pg.Submittable {
   /** The columns from the RowDescription, before the first row; [] if the query fails first. */
   readonly columns: Promise<Column[]>;
   private setColumns: (c: Column[]) => void = () => {};
-  private socket?: Socket;
+  private socket?: Duplex;
   private pgListener?: DataListener;
   private renderer?: DataRowCsv;
   /** Once a row could not be rendered the stream has failed; the rest of the result is dropped. */
@@ -61,7 +60,7 @@ export class RenderedRowQuery implements pg.Submittable {
   }
 
   submit(connection: pg.Connection): void {
-    const socket = connection.stream as unknown as Socket;
+    const socket = connection.stream as unknown as Duplex;
     // pg's parser was the first 'data' listener added (at connect); the wire guards are
     // prepended ahead of it, so it is the last in the list.
     const listeners = socket.listeners("data") as DataListener[];

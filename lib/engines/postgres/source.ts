@@ -36,12 +36,12 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
   /**
    * A connection inside a read-only transaction with the statement timeout set and
    * standard_conforming_strings pinned on (the guard and the COPY wrapper lex that way).
-   * `stop` stops its running query from a second connection (stop.ts), once; `close` never
-   * waits for the query.
+   * `limit` is the worker's own clock on it, which stops its running query from a second
+   * connection (stop.ts), once; `close` never waits for the query.
    */
   async function begin(): Promise<{
     client: pg.Client;
-    stop: () => Promise<StopOutcome>;
+    limit: StatementLimit;
     closeWhen: (rows: Readable) => () => Promise<void>;
   }> {
     // Settings go inside the transaction, not in startup options, so PgBouncer (which refuses
@@ -78,7 +78,7 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
       // A worker that dies mid-export must not hold a transaction open on the server.
       await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${timeoutMs}`);
       await client.query("SET LOCAL standard_conforming_strings = on");
-      return { client, stop, closeWhen };
+      return { client, limit: new StatementLimit(o.statementTimeoutSeconds, stop), closeWhen };
     } catch (err) {
       await client.end().catch(() => {});
       throw err;
@@ -113,8 +113,7 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
   return {
     label: db.label,
     async open(sql) {
-      const { client, stop, closeWhen } = await begin();
-      const limit = new StatementLimit(o.statementTimeoutSeconds, stop);
+      const { client, limit, closeWhen } = await begin();
       await checked(client, limit, sql, () => undefined);
       // The extended protocol runs exactly one statement ("a; b" is refused by the server), so
       // the row query needs no separate proof; only COPY goes over the simple protocol
@@ -123,10 +122,7 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
       const query = client.query(
         new RowQuery(sql, { bytes: BATCH_BYTES, rows: o.batchRows ?? BATCH_ROWS }),
       );
-      const buffering = { objectMode: true, highWaterMark: 1, flush: limit.flush };
-      const rows = failFast(query.rows, buffering, client);
-      guardPgSocket(client, rows, o.maxRowBytes ?? MAX_ROW_BYTES);
-      limit.watch(rows);
+      const rows = watched(client, limit, query.rows, true);
       return { rows, close: closeWhen(rows), columns: query.columns };
     },
 
@@ -142,32 +138,42 @@ export function postgresSource(db: DbUrl, o: SourceOptions): DataSource {
       if (rendering !== "rfc4180-csv") return undefined;
       const body = o.serverRendering === false ? undefined : copyableSql(sql);
       if (body === undefined) return o.renderRows === false ? undefined : renderedRows(sql);
-      const { client, stop, closeWhen } = await begin();
-      const limit = new StatementLimit(o.statementTimeoutSeconds, stop);
+      const { client, limit, closeWhen } = await begin();
       // The columns' types first (COPY sends none): long digits apply to text columns only.
       let columns: Column[] = [];
       const copy = await checked(client, limit, body, async () => {
         columns = await describeColumns(client, body);
         return copyOut(client, copyStatement(body));
       });
-      const buffering = { objectMode: false, highWaterMark: COPY_BUFFER_BYTES, flush: limit.flush };
-      const bytes = failFast(copy, buffering, client);
-      guardPgSocket(client, bytes, o.maxRowBytes ?? MAX_ROW_BYTES);
-      limit.watch(bytes);
+      const bytes = watched(client, limit, copy, false);
       return { bytes, close: closeWhen(bytes), columns: Promise.resolve(columns) };
     },
   };
 
   /** The row query as open() runs it, read as CSV bytes (rendered-rows.ts). */
   async function renderedRows(sql: string): Promise<RenderedStream> {
-    const { client, stop, closeWhen } = await begin();
-    const limit = new StatementLimit(o.statementTimeoutSeconds, stop);
+    const { client, limit, closeWhen } = await begin();
     await checked(client, limit, sql, () => undefined);
     const query = client.query(new RenderedRowQuery(sql, COPY_BUFFER_BYTES));
-    const buffering = { objectMode: false, highWaterMark: COPY_BUFFER_BYTES, flush: limit.flush };
-    const bytes = failFast(query.bytes, buffering, client);
-    guardPgSocket(client, bytes, o.maxRowBytes ?? MAX_ROW_BYTES);
-    limit.watch(bytes);
+    const bytes = watched(client, limit, query.bytes, false);
     return { bytes, close: closeWhen(bytes), columns: query.columns };
+  }
+
+  /**
+   * The query's stream as the caller reads it: failing fast, bounded by the wire guard and
+   * timed by the limit. Rows travel in batches already bounded in bytes: one waits. Bytes
+   * (COPY's or rendered) buffer by size.
+   */
+  function watched(
+    client: pg.Client,
+    limit: StatementLimit,
+    inner: Readable,
+    objectMode: boolean,
+  ): Readable {
+    const highWaterMark = objectMode ? 1 : COPY_BUFFER_BYTES;
+    const stream = failFast(inner, { objectMode, highWaterMark, flush: limit.flush }, client);
+    guardPgSocket(client, stream, o.maxRowBytes ?? MAX_ROW_BYTES);
+    limit.watch(stream);
+    return stream;
   }
 }

@@ -1,8 +1,8 @@
-import { isUtf8 } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
 import iconv from "iconv-lite";
 import { type EntryMarker, isEntryMarker } from "../entries.js";
-import { completeLength, encodeGb18030FromUtf8, splitHighSurrogate } from "./gb18030.js";
+import { encodeGb18030FromUtf8, splitHighSurrogate } from "./gb18030.js";
+import { wholeCharacters } from "./utf8-chunks.js";
 
 /** How text files are written. */
 export type TextEncoding = "gb18030" | "utf8-bom" | "utf8";
@@ -67,12 +67,12 @@ function utf8Encoder(bom: boolean): TextEncoder {
   let carry: Buffer | undefined;
   return {
     write(chunk) {
-      let buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
-      if (carry) buf = Buffer.concat([carry, buf]);
-      const whole = completeLength(buf);
-      carry = whole < buf.length ? Buffer.from(buf.subarray(whole)) : undefined;
-      if (whole < buf.length) buf = buf.subarray(0, whole);
-      if (!isUtf8(buf)) buf = Buffer.from(buf.toString("utf8"), "utf8");
+      const r = wholeCharacters(
+        typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk,
+        carry,
+      );
+      carry = r.carry;
+      const buf = r.valid ? r.body : Buffer.from(r.body.toString("utf8"), "utf8");
       if (first && bom) {
         first = false;
         return Buffer.concat([BOM, buf]);

@@ -1,5 +1,5 @@
-import { isUtf8 } from "node:buffer";
 import iconv from "iconv-lite";
+import { wholeCharacters } from "./utf8-chunks.js";
 
 /**
  * GB18030 encoding at memory speed. iconv-lite is the source of truth, but its streaming
@@ -129,18 +129,15 @@ export function encodeGb18030FromUtf8(
 ): { bytes: Buffer; carry?: Buffer } {
   table ??= buildTable();
   const t = table;
-  const buf = carry ? Buffer.concat([carry, input]) : input;
-  // Input that is not UTF-8 (a SQL_ASCII database's COPY) is decoded as Node decodes it (one
-  // U+FFFD per invalid sequence, not per byte) and encoded from that text: the loop below
+  const chunk = wholeCharacters(input, carry);
+  // Input that is not UTF-8 (a name PostgreSQL sends unconverted) is decoded as Node decodes it
+  // (one U+FFFD per invalid sequence, not per byte) and encoded from that text: the loop below
   // assumes UTF-8, whose GB18030 is at most twice as long (a U+FFFD per byte is four times).
-  const whole = completeLength(buf);
-  if (!isUtf8(whole === buf.length ? buf : buf.subarray(0, whole)))
-    return {
-      bytes: iconv.encode(buf.toString("utf8", 0, whole), "gb18030"),
-      carry: whole < buf.length ? Buffer.from(buf.subarray(whole)) : undefined,
-    };
+  if (!chunk.valid)
+    return { bytes: iconv.encode(chunk.body.toString("utf8"), "gb18030"), carry: chunk.carry };
   // Well-formed UTF-8 from here on (checked above): each lead byte says its length.
-  const n = whole;
+  const buf = chunk.body;
+  const n = buf.length;
   if (scratch.length < n * 2) scratch = Buffer.allocUnsafe(n * 2);
   const out = scratch;
   let o = 0;
@@ -158,21 +155,5 @@ export function encodeGb18030FromUtf8(
     i += need;
     o = putCodePoint(t, out, o, cp);
   }
-  return {
-    bytes: takeScratch(o),
-    carry: whole < buf.length ? Buffer.from(buf.subarray(whole)) : undefined,
-  };
-}
-
-/** The bytes before a character cut off at the end (whose rest comes in the next chunk). */
-export function completeLength(buf: Buffer): number {
-  const n = buf.length;
-  for (let j = n - 1; j >= 0 && j >= n - 3; j--) {
-    const b = buf[j] as number;
-    if ((b & 0xc0) === 0x80) continue;
-    if (b < 0xc2 || b > 0xf4) return n;
-    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
-    return j + need > n ? j : n;
-  }
-  return n;
+  return { bytes: takeScratch(o), carry: chunk.carry };
 }

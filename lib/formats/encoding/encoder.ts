@@ -16,8 +16,11 @@ export const TEXT_ENCODINGS: readonly TextEncoding[] = ["gb18030", "utf8-bom", "
  * both sides in object mode: the text before a marker is encoded whole, and each entry of a
  * UTF-8 with BOM export starts with its own BOM (each is a file of its own).
  */
-export function createEncoder(encoding: TextEncoding, o: { entries?: boolean } = {}): Transform {
-  const text = createTextEncoder(encoding);
+export function createEncoder(
+  encoding: TextEncoding,
+  o: { entries?: boolean } & BomOption = {},
+): Transform {
+  const text = createTextEncoder(encoding, o);
   const entries = o.entries ?? false;
   // Whether an entry has begun (a marker or text), so a first marker ends nothing.
   let begun = false;
@@ -120,9 +123,19 @@ function gb18030Encoder(): TextEncoder {
   };
 }
 
+export interface BomOption {
+  /**
+   * Whether UTF-8 with BOM output starts with its BOM (default true). False for a file's
+   * continuation (WriterOptions.continueAt): its bytes follow the first slice's, which has it.
+   */
+  bom?: boolean;
+}
+
 /** The encoder itself, for a stage that encodes its own output (csv/copy-csv.ts). */
-export function createTextEncoder(encoding: TextEncoding): TextEncoder {
-  return encoding === "gb18030" ? gb18030Encoder() : utf8Encoder(encoding === "utf8-bom");
+export function createTextEncoder(encoding: TextEncoding, o: BomOption = {}): TextEncoder {
+  return encoding === "gb18030"
+    ? gb18030Encoder()
+    : utf8Encoder(encoding === "utf8-bom" && (o.bom ?? true));
 }
 
 /** The charset parameter of a Content-Type for this encoding. */

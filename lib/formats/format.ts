@@ -35,6 +35,14 @@ export interface WriterOptions {
    * then may a writer split its output with entry markers after its first bytes.
    */
   multipleEntries?: boolean;
+  /**
+   * Rows already written before this writer's first row by earlier slices of the same file.
+   * When > 0 the writer writes a continuation, bytes that follow those slices' bytes: no
+   * header line, no BOM, row numbers from continueAt + 1, and nothing at all for no rows.
+   * 0 or absent: a whole file. Only formats whose files concatenate byte for byte take it
+   * (BoundOutput.sliceable).
+   */
+  continueAt?: number;
 }
 
 /**
@@ -60,6 +68,7 @@ export { isEntryMarker } from "./entries.js";
 export interface FormatWriter {
   /** Transforms, or Duplexes that wrap a library's streams (the ZIP stage). */
   stages: Duplex[];
+  /** The data rows this writer wrote, not counting WriterOptions.continueAt. */
   rowCount(): number;
 }
 

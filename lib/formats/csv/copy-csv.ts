@@ -3,7 +3,7 @@ import { ValueTooLarge } from "../../failure/too-large.js";
 import type { Column } from "../../sources/types.js";
 import type { TextEncoder } from "../encoding/encoder.js";
 import { isDigitByte, isLongDigits, isPlainNumber, isSign, startsFormula } from "./excel-bytes.js";
-import { headerLine } from "./layout.js";
+import { continuationStart, headerLine } from "./layout.js";
 import { MAX_FIRST_RECORD_BYTES } from "./limits.js";
 import { escapeFormula } from "./value-text.js";
 
@@ -44,6 +44,8 @@ export interface CopyCsvOptions {
    * stream hop less per chunk on the fast paths. Unset: UTF-8 out.
    */
   encoder?: TextEncoder;
+  /** As the row path (layout.ts): rows of earlier slices; when > 0 no header line. */
+  continueAt?: number;
 }
 
 /**
@@ -90,6 +92,14 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
   // a tenth of this stage's time.
   const digits = Buffer.alloc(20, 0x30);
   let firstDigit = digits.length;
+  // A continuation counts on from the rows before it.
+  const start = continuationStart(o.continueAt);
+  const continuation = start > 0;
+  if (continuation) {
+    const text = String(start);
+    firstDigit = digits.length - text.length;
+    digits.write(text, firstDigit, "latin1");
+  }
   const nextRow = () => {
     rows += 1;
     let k = digits.length - 1;
@@ -113,7 +123,8 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
       width = Math.max(o.header.length, total);
       if (o.header.length > 0 && o.header.length !== total)
         o.onWidthMismatch?.(o.header.length, columns);
-      pendingHeader = o.header.length > 0 ? headerBytes(width) : undefined;
+      // A continuation still sizes its lines by the header but writes none.
+      pendingHeader = o.header.length > 0 && !continuation ? headerBytes(width) : undefined;
     }
     ensure(Math.max(0, width - total) + 2);
     for (let f = total; f < width; f++) {
@@ -366,8 +377,10 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
       }
     }
     // Until the first record is complete the header's width is unknown: hold the output,
-    // up to a limit (a first record of hundreds of MB would otherwise be held whole).
-    if (width === -1) {
+    // up to a limit (a first record of hundreds of MB would otherwise be held whole). A
+    // continuation has no header to put first, so holds nothing (nor fails where the whole
+    // file, whose first record this is not, would pass).
+    if (width === -1 && !continuation) {
       if (p > MAX_FIRST_RECORD_BYTES) {
         done(new ValueTooLarge(1, fields + 1, MAX_FIRST_RECORD_BYTES));
         return;
@@ -391,8 +404,9 @@ export function createCopyCsvLayout(o: CopyCsvOptions): {
       }, done);
     },
     flush(done: TransformCallback) {
-      // No rows: the title line alone, as the row path writes it.
-      if (rows === 0 && o.header.length > 0) put(this, headerBytes(o.header.length), false);
+      // No rows: the title line alone, as the row path writes it; a continuation adds nothing.
+      if (rows === 0 && o.header.length > 0 && !continuation)
+        put(this, headerBytes(o.header.length), false);
       else emit(this);
       const rest = encoder?.end();
       if (rest && rest.length > 0) this.push(rest);

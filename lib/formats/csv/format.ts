@@ -12,6 +12,8 @@ export const csvFormat: OutputFormat = {
   serverRendering: (s) => (s.rowsPerPart ? undefined : "rfc4180-csv"),
   createWriter(o) {
     const s = o.settings;
+    // A continuation's bytes follow the first slice's, which has the BOM.
+    const bom = (o.continueAt ?? 0) === 0;
     const base = (o.entryName ?? "export.csv").replace(/\.csv$/, "");
     const split =
       s.rowsPerPart && o.multipleEntries
@@ -25,7 +27,8 @@ export const csvFormat: OutputFormat = {
         longDigitsAsText: s.longDigitsAsText,
         columns: o.columns,
         onWidthMismatch: o.onWidthMismatch,
-        encoder: createTextEncoder(s.encoding),
+        encoder: createTextEncoder(s.encoding, { bom }),
+        continueAt: o.continueAt,
       });
       return layout;
     }
@@ -36,9 +39,10 @@ export const csvFormat: OutputFormat = {
       columns: o.columns,
       split,
       onWidthMismatch: o.onWidthMismatch,
+      continueAt: o.continueAt,
     });
     return {
-      stages: [...layout.stages, createEncoder(s.encoding, { entries: o.multipleEntries })],
+      stages: [...layout.stages, createEncoder(s.encoding, { entries: o.multipleEntries, bom })],
       rowCount: layout.rowCount,
     };
   },

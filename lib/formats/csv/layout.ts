@@ -19,6 +19,20 @@ export interface CsvLayoutOptions {
   split?: { rowsPerPart: number; partName: (part: number) => string };
   /** Called once if the title's label count differs from the query's columns plus one. */
   onWidthMismatch?: (labels: number, columns: number) => void;
+  /**
+   * Rows written by earlier slices of the same file (WriterOptions.continueAt): when > 0 no
+   * header line, rows numbered from continueAt + 1. The header still sets the line width, so
+   * padding matches the whole file's. Not with `split`.
+   */
+  continueAt?: number;
+}
+
+/** continueAt checked: a row count, since the COPY path counts on from its digits. */
+export function continuationStart(continueAt: number | undefined): number {
+  const start = continueAt ?? 0;
+  if (!Number.isSafeInteger(start) || start < 0)
+    throw new RangeError(`continueAt must be a row count, not ${start}`);
+  return start;
 }
 
 const NEEDS_QUOTES = /[",\r\n]/;
@@ -72,6 +86,12 @@ export function createCsvLayout(o: CsvLayoutOptions): {
   const formulas = o.escapeFormulas;
   const longDigits = o.longDigitsAsText ?? false;
   const header = o.escapeFormulas ? o.header.map(escapeFormula) : o.header;
+  const start = continuationStart(o.continueAt);
+  // A continuation writes no header line; `header` still gives the width.
+  const writesHeader = header.length > 0 && start === 0;
+  // Parts are cut by the file's row count, each with its header: such files are not sliced.
+  if (o.split && start > 0) throw new Error("a continuation cannot be split into parts");
+  // This writer's rows; the number written in front of a row is start + rowNumber.
   let rowNumber = 0;
   let width = 0;
   let pending = "";
@@ -116,12 +136,12 @@ export function createCsvLayout(o: CsvLayoutOptions): {
       if (header.length > 0 && header.length !== row.length + 1)
         o.onWidthMismatch?.(header.length, row.length);
       if (split) startPart();
-      else if (header.length > 0) pending += headerLine(header, width);
+      else if (writesHeader) pending += headerLine(header, width);
     } else if (split && rowNumber % split.rowsPerPart === 0) {
       startPart();
     }
     rowNumber += 1;
-    let text = String(rowNumber);
+    let text = String(start + rowNumber);
     for (let i = 0; i < row.length; i++) {
       const v = valueText(row[i]);
       const kept = longDigits && asText?.[i] !== false ? longDigitsField(v) : undefined;
@@ -161,11 +181,11 @@ export function createCsvLayout(o: CsvLayoutOptions): {
       }, done);
     },
     flush(done: TransformCallback) {
-      // No rows: the file still has its header line.
+      // No rows: the file still has its header line; a continuation adds nothing.
       if (rowNumber === 0) {
         width = header.length;
         if (split) startPart();
-        else if (header.length > 0) pending += headerLine(header, header.length);
+        else if (writesHeader) pending += headerLine(header, header.length);
       }
       if (pending !== "") this.push(Buffer.from(pending, "utf8"));
       done();

@@ -22,6 +22,16 @@ export interface BoundOutput {
   compressed: boolean;
   /** What the database may render instead of handing rows, if anything. */
   serverRendering: ServerRendering | undefined;
+  /**
+   * Whether the file may be written in slices concatenated byte for byte (WriterOptions
+   * continueAt): plain CSV only. Parts repeat the header per ZIP entry, a gzip or ZIP file is
+   * not its slices' compressed bytes end to end, and an XLSX is a ZIP.
+   */
+  sliceable: boolean;
+  /**
+   * The format's writer with the task's settings; continueAt > 0 only when `sliceable`. Its
+   * rowCount() is this writer's rows, not counting continueAt: a sliced file's rows are the sum.
+   */
   createWriter(o: Omit<WriterOptions, "settings" | "multipleEntries">): FormatWriter;
   /**
    * A note for the task's msg when a file that succeeded holds more data rows than a sheet
@@ -42,13 +52,20 @@ export function bindOutput(o: OutputOptions, tuning: { rowsPerPart?: number } = 
   const container = o.splitRows ? "zip" : o.compress;
   const format = inContainer(FORMATS[o.format], container);
   const oneSheet = o.format === "csv" && !o.splitRows;
+  const sliceable = oneSheet && container === "none";
   return {
     extension: format.extension,
     contentType: format.contentType(settings),
     uploadQueueSize: (configured) => (container === "none" ? configured : 1),
     compressed: container !== "none",
     serverRendering: format.serverRendering(settings),
-    createWriter: (w) => format.createWriter({ ...w, settings }),
+    sliceable,
+    createWriter: (w) => {
+      // Another format would ignore it and write a whole file where a continuation belongs.
+      if ((w.continueAt ?? 0) > 0 && !sliceable)
+        throw new Error(`a ${format.extension} file cannot be written in slices`);
+      return format.createWriter({ ...w, settings });
+    },
     notice: (rows) =>
       oneSheet && rows > EXCEL_DATA_ROWS
         ? `Exported ${rows.toLocaleString("en-US")} rows. Excel shows only the first ${EXCEL_DATA_ROWS.toLocaleString("en-US")} rows of a CSV: create the task again with the option split_rows (parts of ${EXCEL_DATA_ROWS.toLocaleString("en-US")} rows in one ZIP) or format xlsx (a new sheet every ${EXCEL_DATA_ROWS.toLocaleString("en-US")} rows) to see them all in Excel.`

@@ -11,9 +11,12 @@ import type { LinkKeys } from "./links/stable-link.js";
 import { parseLinkKeys } from "./links/stable-link.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createNotifier } from "./notify/notifier.js";
+import { sendSliceMessages } from "./queue.js";
 import { secretsOf } from "./redact.js";
 import type { SchedulerDeps } from "./scheduler.js";
 import { resolveSecrets, type SecretReader, secretReaderFor } from "./secrets.js";
+import { startSliced } from "./slices/start.js";
+import { SliceStore } from "./tasks/slice-store.js";
 import { TaskStore } from "./tasks/store.js";
 
 export interface App {
@@ -79,6 +82,17 @@ export function createApp(
       logger: log,
       secrets,
       notifier,
+      // Sliced tasks send their slices to the task queue; without its URL, tasks run whole.
+      slicing:
+        config.queueUrl === ""
+          ? undefined
+          : {
+              store: new SliceStore(taskDb, config.taskTable),
+              start: startSliced,
+              send: (id, attempt, slices, delay) =>
+                sendSliceMessages(sqs, config.queueUrl, id, attempt, slices, delay),
+              sliceRows: config.sliceRows,
+            },
     },
     schedulerDeps: { tasks, sqs, s3, settings: config, logger: log },
     downloadDeps: {

@@ -49,6 +49,8 @@ export const DEFAULTS = {
   EXPORT_KEY_PREFIX: "exports/",
   UPLOAD_PART_SIZE_MB: 5,
   UPLOAD_QUEUE_SIZE: 2,
+  // Rows per slice of a task with a slice_key that does not say how many (lib/slices).
+  SLICE_ROWS: 2_000_000,
   PG_COPY: true,
   PG_FAST_PATH: true,
   MYSQL_FAST_PATH: true,
@@ -127,6 +129,8 @@ export interface Config {
   pgCopy: boolean;
   /** PostgreSQL data, COPY off or not possible: CSV rendered from the DataRow bytes (engines/postgres/rendered-rows.ts). */
   pgFastPath: boolean;
+  /** Rows per slice of a sliced task that does not say how many slices (SLICE_ROWS). */
+  sliceRows: number;
   /** MySQL data: CSV rendered from the row packets' bytes (engines/mysql/rendered-rows.ts). */
   mysqlFastPath: boolean;
   /** Whether the data source renders the file's CSV itself: PG_COPY or MYSQL_FAST_PATH, by engine. */
@@ -337,6 +341,7 @@ export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
     pgCopy,
     pgFastPath,
     mysqlFastPath,
+    sliceRows: integer(env, "SLICE_ROWS", 1000, 1_000_000_000),
     serverRendering: dataDb.engine === "postgres" ? pgCopy : mysqlFastPath,
     notify: notifyConfig(env),
   };

@@ -40,3 +40,38 @@ export async function sendTaskMessages(
   }
   return error === undefined ? { sent, failed } : { sent, failed, error };
 }
+
+/** One message per slice of a sliced task (lib/slices): `{"id": N, "slice": n, "attempt": a}`. */
+export async function sendSliceMessages(
+  sqs: SQSClient,
+  queueUrl: string,
+  id: number,
+  attempt: number,
+  slices: number[],
+  /** Before a slice's retry (SQS allows up to 900). */
+  delaySeconds = 0,
+): Promise<{ failed: number[]; error?: string }> {
+  const failed: number[] = [];
+  let error: string | undefined;
+  for (const group of chunks(slices, SQS_BATCH_MAX)) {
+    try {
+      const res = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: group.map((slice) => ({
+            Id: String(slice),
+            MessageBody: JSON.stringify({ id, slice, attempt }),
+            DelaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))),
+          })),
+        }),
+      );
+      for (const f of res.Failed ?? []) failed.push(Number(f.Id));
+      const why = res.Failed?.[0];
+      if (why) error = `${why.Code ?? "refused"}: ${why.Message ?? ""}`.trim();
+    } catch (err) {
+      failed.push(...group);
+      error = err instanceof Error ? err.message : String(err);
+    }
+  }
+  return error === undefined ? { failed } : { failed, error };
+}

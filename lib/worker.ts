@@ -2,8 +2,10 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { exportTask } from "./export/export-task.js";
 import type { ExportDeps, ExportOptions, ExportOutcome } from "./export/types.js";
+import { MAX_SLICES } from "./formats/options.js";
 import type { ExportMetrics } from "./metrics.js";
 import type { NotifyReport } from "./notify/notifier.js";
+import { exportSlice, type SliceMessage } from "./slices/export-slice.js";
 
 const MAX_BODY_CHARS = 1024;
 export const MAX_TASK_ID = 2_147_483_647;
@@ -35,6 +37,29 @@ export function parseTaskMessage(body: string): number {
 }
 
 /**
+ * A slice message (`{"id": N, "slice": n, "attempt": a}`, sent by the worker that planned a
+ * sliced task), or undefined for a task message. A slice field that is not a whole number is
+ * a BadMessage.
+ */
+export function parseSliceMessage(body: string): SliceMessage | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const m = parsed as { slice?: unknown; attempt?: unknown } | null;
+  if (m === null || typeof m !== "object" || m.slice === undefined) return undefined;
+  const id = parseTaskMessage(body);
+  const whole = (v: unknown, min: number) => Number.isSafeInteger(v) && (v as number) >= min;
+  if (!whole(m.slice, 0) || !whole(m.attempt, 1) || (m.slice as number) >= MAX_SLICES)
+    throw new BadMessage(
+      'a slice message is {"id": N, "slice": n, "attempt": a} with whole numbers',
+    );
+  return { id, slice: m.slice as number, attempt: m.attempt as number };
+}
+
+/**
  * One SQS record. A malformed body is logged and dropped (retrying cannot fix it); an export
  * failure is recorded on the task; only a failure to reach the task table is thrown, so that
  * this record alone is retried and, after maxReceiveCount, dead-lettered.
@@ -46,7 +71,9 @@ async function handleRecord(
   notes: Promise<NotifyReport>[],
 ): Promise<ExportOutcome | undefined> {
   let id: number;
+  let slice: SliceMessage | undefined;
   try {
+    slice = parseSliceMessage(record.body);
     id = parseTaskMessage(record.body);
   } catch (err) {
     if (!(err instanceof BadMessage)) throw err;
@@ -58,7 +85,10 @@ async function handleRecord(
     return undefined;
   }
   try {
-    const outcome = await exportTask(deps, id, options);
+    const outcome =
+      slice && deps.slicing
+        ? await exportSlice(deps, deps.slicing, slice, options)
+        : await exportTask(deps, id, options);
     options.metrics?.record(outcome);
     // Only once the row is final, and without waiting: the next record starts at once.
     if (deps.notifier && (outcome.kind === "exported" || outcome.kind === "failed"))

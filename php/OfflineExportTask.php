@@ -24,6 +24,9 @@ final class OfflineExportTask
     /** Options that take a URL: the worker checks the host against NOTIFY_WEBHOOK_ALLOW. */
     public const URL_OPTIONS = ['notify_url'];
 
+    /** Splitting one task across workers (README "Sliced exports"): a column name, a count. */
+    public const SLICE_OPTIONS = ['slice_key', 'slices'];
+
     /** The options column's value: JSON, or null for the deployment's defaults. */
     public static function options(array $options): ?string
     {
@@ -38,8 +41,20 @@ final class OfflineExportTask
                 }
                 continue;
             }
+            if ($key === 'slice_key') {
+                if (!is_string($value) || !preg_match('/^[A-Za-z_][A-Za-z0-9_]{0,62}$/', $value)) {
+                    throw new OfflineExportException('option "slice_key" must name a column of the query\'s result (letters, digits and _, not starting with a digit)');
+                }
+                continue;
+            }
+            if ($key === 'slices') {
+                if (!is_int($value) || $value < 1 || $value > 100) {
+                    throw new OfflineExportException('option "slices" must be a whole number from 1 to 100');
+                }
+                continue;
+            }
             if (!array_key_exists($key, self::OPTIONS)) {
-                throw new OfflineExportException("unknown option \"{$key}\" (the options are " . implode(', ', [...array_keys(self::OPTIONS), ...self::URL_OPTIONS]) . ')');
+                throw new OfflineExportException("unknown option \"{$key}\" (the options are " . implode(', ', [...array_keys(self::OPTIONS), ...self::URL_OPTIONS, ...self::SLICE_OPTIONS]) . ')');
             }
             // The worker takes 1/0 for true/false too (README "Task options").
             if (self::OPTIONS[$key] === [true, false] && ($value === 1 || $value === 0)) {
@@ -53,6 +68,12 @@ final class OfflineExportTask
         $csv = array_values(array_intersect(array_keys($options), self::CSV_ONLY));
         if (($options['format'] ?? 'csv') !== 'csv' && $csv !== []) {
             throw new OfflineExportException("option \"{$csv[0]}\" applies to CSV only; an XLSX file is already compressed, starts a new sheet every 1,048,575 rows and never runs a cell as a formula");
+        }
+        if (isset($options['slices']) && !isset($options['slice_key'])) {
+            throw new OfflineExportException('option "slices" needs "slice_key": the column to split the rows by');
+        }
+        if (isset($options['slice_key']) && (($options['format'] ?? 'csv') !== 'csv' || ($options['split_rows'] ?? false) === true || ($options['compress'] ?? 'none') !== 'none')) {
+            throw new OfflineExportException('option "slice_key" works for plain CSV files only (format csv, no split_rows, compress none)');
         }
         if (($options['split_rows'] ?? false) === true && ($options['compress'] ?? null) === 'gzip') {
             throw new OfflineExportException('option "split_rows" delivers its parts in one ZIP, so "compress" must be "zip" or "none", not "gzip"');

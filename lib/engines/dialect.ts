@@ -46,6 +46,11 @@ export interface TableSchema {
   narrowTypes: string[];
   /** The control table: one row per lock the scheduler and workers take with FOR UPDATE. */
   createControl(control: TableName): string;
+  /**
+   * The slice table (lib/slices): one row per slice of a task split across workers, keyed by
+   * (task_id, n); n = -1 is the claim on building the final file, so exactly one slice builds it.
+   */
+  createSlices(slices: TableName): string;
   /** Inserts the named control row unless it is there. */
   seedControl(control: TableName, name: string): Sql;
 }

@@ -2,6 +2,7 @@ import type { DbUrl, Engine } from "../db/url.js";
 import { type Classified, classifyNetwork } from "../failure/kinds.js";
 import { guardedSource } from "../sources/data-source.js";
 import type { DataSource, SourceOptions } from "../sources/types.js";
+import { wrappableSql } from "../sources/wrappable.js";
 import type { DbClient, Dialect } from "./dialect.js";
 import { mysqlDialect } from "./mysql/index.js";
 import { postgresDialect } from "./postgres/index.js";
@@ -46,5 +47,9 @@ export function createSqlClient(db: DbUrl, poolSize = 4): DbClient {
 export function createDataSource(db: DbUrl, o: SourceOptions): DataSource {
   const dialect = DIALECTS[db.engine];
   const source = dialect.createSource(db, { ...o, functionRules: dialect.guard });
-  return guardedSource(source, dialect.guard);
+  const sqlText = {
+    quoteIdent: dialect.quoteIdent,
+    wrappable: (sql: string) => wrappableSql(sql, dialect.guard.lex),
+  };
+  return { ...guardedSource(source, dialect.guard), sqlText };
 }

@@ -1,6 +1,7 @@
 import { classifyError } from "../engines/index.js";
 import { describeFailure } from "../failure/describe.js";
 import { deadlineMsg, decide, isTransient, StageError } from "../failure/policy.js";
+import { MSG_MAX_CHARS, truncate } from "../redact.js";
 import { cancelledMsg, type Task } from "../tasks/store.js";
 import { parseTitle } from "../tasks/title.js";
 import type { ExportDeps, ExportOutcome } from "./types.js";
@@ -14,7 +15,14 @@ export async function recordFailure(
   started: number,
   /** Rows written when it stopped (for a cancel's msg). */
   rows = 0,
+  o: {
+    /** No retry, even for a transient failure (a sliced task's slice or final file). */
+    final?: boolean;
+    /** Where it stopped, before the msg (which slice of a sliced task). */
+    where?: string;
+  } = {},
 ): Promise<ExportOutcome> {
+  const at = (msg: string) => (o.where ? `${o.where}: ${msg}` : msg);
   const { tasks, settings, logger } = deps;
   const id = task.id;
   if (failure instanceof Interrupted && failure.why === "claim-lost") {
@@ -33,7 +41,7 @@ export async function recordFailure(
   }
   if (failure instanceof Interrupted) {
     const seconds = Math.round((Date.now() - started) / 1000);
-    const msg = deadlineMsg(seconds);
+    const msg = at(deadlineMsg(seconds));
     logger.warn("deadline reached; upload aborted", { taskId: id, seconds, msg });
     await tasks.fail(task, msg);
     return { kind: "failed", id, msg };
@@ -48,7 +56,9 @@ export async function recordFailure(
   });
   // This run's attempt: a re-run starts the retry budget again.
   const attempt = task.attempts - (task.attemptBase ?? 0);
-  const decision = decide(attempt, isTransient(cause, kind, stage), reason, settings);
+  const decision = o.final
+    ? { action: "fail" as const, msg: truncate(at(reason), MSG_MAX_CHARS) }
+    : decide(attempt, isTransient(cause, kind, stage), reason, settings);
   if (decision.action === "retry") {
     logger.warn("transient failure; task sent back for another attempt", {
       taskId: id,

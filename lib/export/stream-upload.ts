@@ -62,8 +62,11 @@ export async function streamToS3(
   stop: AbortController,
   output: BoundOutput,
   meter?: Meter,
+  /** A slice of a sliced task (lib/slices): its own SQL, continuing the file after `continueAt` rows. */
+  slice?: { sql: string; continueAt: number },
 ): Promise<{ rows: number; bytes: number }> {
   const { settings } = deps;
+  const sql = slice?.sql ?? task.query;
   // The database renders the file itself where the format allows it and the source can.
   const rendering = output.serverRendering;
   let input: Readable;
@@ -74,13 +77,13 @@ export async function streamToS3(
   try {
     const r =
       rendering && deps.source.openRendered
-        ? await deps.source.openRendered(task.query, rendering)
+        ? await deps.source.openRendered(sql, rendering)
         : undefined;
     if (r && rendering) {
       kind = rendering;
       ({ bytes: input, close, columns } = r);
     } else {
-      ({ rows: input, close, columns } = await deps.source.open(task.query));
+      ({ rows: input, close, columns } = await deps.source.open(sql));
     }
   } catch (error) {
     throw new StageError("query", error);
@@ -101,6 +104,7 @@ export async function streamToS3(
     header: parseTitle(task.title),
     input: kind,
     columns,
+    ...(slice && { continueAt: slice.continueAt }),
     onWidthMismatch: (labels, columns) =>
       deps.logger.warn(
         "title label count differs from the query's columns + 1; shorter side padded",

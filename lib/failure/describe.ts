@@ -45,6 +45,8 @@ export function describeFailure(
   let text: string;
   if (e.name === "TaskSqlRejected") {
     text = `${raw} Fix the task's SQL and create the task again.`;
+  } else if (e.name === "NotSliceable") {
+    text = raw;
   } else if (e.name === "OptionsRejected") {
     text = `The task's options cannot be used: ${raw}. Fix the options and create the task again.`;
   } else if (err instanceof ValueTooLarge) {

@@ -16,7 +16,17 @@ export interface OutputOptions {
   compress: "none" | "gzip" | "zip";
   /** Not about the file: the task's own webhook (lib/notify), checked by OptionChecks. */
   notifyUrl?: string;
+  /**
+   * Not about the file's bytes: a whole-number column of the result that the export may be
+   * split by, across workers (lib/slices). Checked as an identifier: it enters SQL text quoted.
+   */
+  sliceKey?: string;
+  /** With sliceKey: how many slices (2 to MAX_SLICES); unset: from the row count (SLICE_ROWS). */
+  slices?: number;
 }
+
+/** The most slices one task may be split into (one SQS message and one slice row each). */
+export const MAX_SLICES = 100;
 
 /** Checks of options that belong to other parts (lib/notify): they throw naming the rule. */
 export interface OptionChecks {
@@ -77,6 +87,21 @@ const webhookUrl: Reader = (v, key, checks) => {
   }
 };
 
+// The identifiers parseTableName takes: the key is quoted into the slice queries' text.
+const columnName: Reader = (v, key) => {
+  if (typeof v === "string" && /^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(v)) return v;
+  throw new OptionsRejected(
+    `option "${key}" must name a column of the query's result (letters, digits and _, not starting with a digit), not ${shown(v)}`,
+  );
+};
+
+const sliceCount: Reader = (v, key) => {
+  if (typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= MAX_SLICES) return v;
+  throw new OptionsRejected(
+    `option "${key}" must be a whole number from 1 to ${MAX_SLICES}, not ${shown(v)}`,
+  );
+};
+
 // The JSON keys a task may set, each with its reader and the field it sets.
 const KEYS: Record<string, [keyof OutputOptions, Reader]> = {
   format: ["format", oneOf(OUTPUT_FORMATS)],
@@ -86,6 +111,8 @@ const KEYS: Record<string, [keyof OutputOptions, Reader]> = {
   split_rows: ["splitRows", flag],
   compress: ["compress", oneOf(COMPRESSIONS)],
   notify_url: ["notifyUrl", webhookUrl],
+  slice_key: ["sliceKey", columnName],
+  slices: ["slices", sliceCount],
 };
 
 /** The option keys a task may set, for messages and the README. */
@@ -148,6 +175,16 @@ export function resolveOptions(
  * the same from the deployment's defaults simply does not apply (parts go in a ZIP anyway).
  */
 function settle(out: OutputOptions, given: Set<keyof OutputOptions>): OutputOptions {
+  if (out.slices !== undefined && out.sliceKey === undefined)
+    throw new OptionsRejected(`option "slices" needs "slice_key": the column to split the rows by`);
+  // Slices are joined byte for byte: only a plain CSV file is the sum of its pieces.
+  if (
+    out.sliceKey !== undefined &&
+    (out.format !== "csv" || out.splitRows || out.compress !== "none")
+  )
+    throw new OptionsRejected(
+      `option "slice_key" works for plain CSV files only (format csv, no split_rows, compress none): slices are joined byte for byte, which a workbook, a ZIP or a gzip file is not`,
+    );
   // Every other format is a file of its own kind (a workbook): the CSV options do not apply.
   if (out.format !== "csv") {
     const set = CSV_ONLY.filter((f) => given.has(f));

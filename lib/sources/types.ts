@@ -52,8 +52,18 @@ export interface RenderedStream {
   columns?: Promise<Column[]>;
 }
 
+/** How SQL text for this source's engine is written around task SQL (lib/slices). */
+export interface SqlText {
+  /** An identifier checked (identifiers.ts) and quoted for the engine. */
+  quoteIdent(ident: string): string;
+  /** The task SQL ready to go inside brackets, or undefined when it cannot (wrappable.ts). */
+  wrappable(sql: string): string | undefined;
+}
+
 export interface DataSource {
   label: string;
+  /** Set for the engines' sources (engines/index.ts createDataSource). */
+  sqlText?: SqlText;
   open(sql: string): Promise<RowStream>;
   /**
    * The result as the server renders it, or undefined when this source cannot (the engine has

@@ -2,6 +2,7 @@ import type { SqlSession } from "../db/sql-client.js";
 import type { DbClient } from "../engines/dialect.js";
 import type { TableName } from "../identifiers.js";
 import { controlTable, ensureControlTable } from "./control.js";
+import { sliceTable } from "./slice-sql.js";
 
 export interface MigrationReport {
   created: boolean;
@@ -56,5 +57,6 @@ export async function migrate(db: DbClient, table: TableName): Promise<Migration
     },
   );
   await ensureControlTable(db, controlTable(table));
+  await db.query(schema.createSlices(sliceTable(table)));
   return migrated;
 }

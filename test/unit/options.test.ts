@@ -53,7 +53,7 @@ describe("task options", () => {
     ['"csv"', /must be a JSON object/],
     [
       '{"fromat":"xlsx"}',
-      /unknown option "fromat" \(the options are format, encoding, escape_formulas, long_digits_as_text, split_rows, compress, notify_url\)/,
+      /unknown option "fromat" \(the options are format, encoding, escape_formulas, long_digits_as_text, split_rows, compress, notify_url, slice_key, slices\)/,
     ],
     ['{"constructor":1}', /unknown option "constructor"/],
     ['{"format":"pdf"}', /option "format" must be one of csv, xlsx, not "pdf"/],
@@ -89,7 +89,13 @@ describe("the PHP helper's options (php/OfflineExportTask.php)", () => {
       ]),
     );
     const urls = [...(/URL_OPTIONS = \[([^\]]*)\]/.exec(php)?.[1] ?? "").matchAll(/'([a-z_]+)'/g)];
-    assert.deepEqual([...Object.keys(listed), ...urls.map((m) => m[1])], OPTION_KEYS);
+    const slices = [
+      ...(/SLICE_OPTIONS = \[([^\]]*)\]/.exec(php)?.[1] ?? "").matchAll(/'([a-z_]+)'/g),
+    ];
+    assert.deepEqual(
+      [...Object.keys(listed), ...urls.map((m) => m[1]), ...slices.map((m) => m[1])],
+      OPTION_KEYS,
+    );
     assert.deepEqual(listed.format, [...OUTPUT_FORMATS]);
     assert.deepEqual(listed.encoding, [...TEXT_ENCODINGS]);
     assert.deepEqual(listed.compress, [...COMPRESSIONS]);

@@ -100,7 +100,7 @@ describe("decide", () => {
   });
 
   it("words the deadline and the lease give-up for a person", () => {
-    assert.match(deadlineMsg(870), /stopped after 870 seconds.*time limit/);
+    assert.match(deadlineMsg(870), /stopped after 870 seconds.*time limit.*option slice_key/);
     assert.match(workerStoppedMsg(3), /3 time\(s\); giving up/);
   });
 });

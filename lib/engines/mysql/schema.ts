@@ -41,6 +41,9 @@ export const mysqlSchema: TableSchema = {
     // Set by the app (or the CLI) to cancel; the task then ends in 3 saying by whom.
     ["cancel_requested_at", "DATETIME NULL DEFAULT NULL"],
     ["cancelled_by", "VARCHAR(100) NULL DEFAULT NULL"],
+    // A task split across workers (lib/slices): how many slices, and how many are written.
+    ["slice_count", "INT NULL DEFAULT NULL"],
+    ["slices_done", "INT NULL DEFAULT NULL"],
   ],
 
   // The seed had VARCHAR(255): too short for a presigned URL (temporary credentials) or a real query.
@@ -68,6 +71,22 @@ export const mysqlSchema: TableSchema = {
   narrowTypes: ["varchar", "char", "tinytext"],
   createControl: (control) =>
     `CREATE TABLE IF NOT EXISTS ${quoteTable(control)} (${q("name")} VARCHAR(64) NOT NULL PRIMARY KEY) ENGINE=InnoDB`,
+  createSlices: (t) => `CREATE TABLE IF NOT EXISTS ${quoteTable(t)} (
+  ${q("task_id")} INT NOT NULL,
+  ${q("n")} INT NOT NULL,
+  ${q("task_attempt")} INT NOT NULL,
+  ${q("lo")} BIGINT NULL,
+  ${q("hi")} BIGINT NULL,
+  ${q("planned_rows")} BIGINT NOT NULL DEFAULT 0,
+  ${q("row_offset")} BIGINT NOT NULL DEFAULT 0,
+  ${q("status")} INT NOT NULL DEFAULT 0,
+  ${q("attempts")} INT NOT NULL DEFAULT 0,
+  ${q("heartbeat_at")} DATETIME NULL DEFAULT NULL,
+  ${q("row_count")} BIGINT NULL DEFAULT NULL,
+  ${q("byte_count")} BIGINT NULL DEFAULT NULL,
+  ${q("s3_key")} VARCHAR(1024) NULL DEFAULT NULL,
+  PRIMARY KEY (${q("task_id")}, ${q("n")})
+) ENGINE=InnoDB`,
   seedControl: (control, name) => ({
     text: `INSERT IGNORE INTO ${quoteTable(control)} (${q("name")}) VALUES (?)`,
     values: [name],

@@ -39,6 +39,9 @@ export const postgresSchema: TableSchema = {
     // Set by the app (or the CLI) to cancel; the task then ends in 3 saying by whom.
     ["cancel_requested_at", "TIMESTAMPTZ NULL"],
     ["cancelled_by", "VARCHAR(100) NULL"],
+    // A task split across workers (lib/slices): how many slices, and how many are written.
+    ["slice_count", "INTEGER NULL"],
+    ["slices_done", "INTEGER NULL"],
   ],
 
   widenColumns: [
@@ -66,6 +69,22 @@ export const postgresSchema: TableSchema = {
   narrowTypes: ["character varying", "character"],
   createControl: (control) =>
     `CREATE TABLE IF NOT EXISTS ${quoteTable(control)} (${q("name")} VARCHAR(64) PRIMARY KEY)`,
+  createSlices: (t) => `CREATE TABLE IF NOT EXISTS ${quoteTable(t)} (
+  ${q("task_id")} INTEGER NOT NULL,
+  ${q("n")} INTEGER NOT NULL,
+  ${q("task_attempt")} INTEGER NOT NULL,
+  ${q("lo")} BIGINT NULL,
+  ${q("hi")} BIGINT NULL,
+  ${q("planned_rows")} BIGINT NOT NULL DEFAULT 0,
+  ${q("row_offset")} BIGINT NOT NULL DEFAULT 0,
+  ${q("status")} INTEGER NOT NULL DEFAULT 0,
+  ${q("attempts")} INTEGER NOT NULL DEFAULT 0,
+  ${q("heartbeat_at")} TIMESTAMPTZ NULL,
+  ${q("row_count")} BIGINT NULL,
+  ${q("byte_count")} BIGINT NULL,
+  ${q("s3_key")} VARCHAR(1024) NULL,
+  PRIMARY KEY (${q("task_id")}, ${q("n")})
+)`,
   seedControl: (control, name) => ({
     text: `INSERT INTO ${quoteTable(control)} (${q("name")}) VALUES ($1) ON CONFLICT DO NOTHING`,
     values: [name],

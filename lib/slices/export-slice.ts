@@ -1,0 +1,174 @@
+import { classifyError } from "../engines/index.js";
+import { discard } from "../export/record-export.js";
+import { recordFailure } from "../export/record-failure.js";
+import { streamToS3 } from "../export/stream-upload.js";
+import type { ExportDeps, ExportOptions, ExportOutcome, Slicing } from "../export/types.js";
+import { Interrupted, startWatchdog } from "../export/watchdog.js";
+import { isTransient, StageError } from "../failure/policy.js";
+import { outputDefaults, resolveOptions } from "../formats/options.js";
+import { bindOutput } from "../formats/output.js";
+import { STATUS } from "../status.js";
+import type { SliceRow } from "../tasks/slice-store.js";
+import type { Task } from "../tasks/store.js";
+import { assembleTask, cleanUp } from "./finish.js";
+import { NotSliceable, sliceQueries } from "./key-range.js";
+import { sliceObjectKey } from "./objects.js";
+
+/** A slice message: which task, which slice, planned by which attempt of the task. */
+export interface SliceMessage {
+  id: number;
+  slice: number;
+  attempt: number;
+}
+
+/** The slice's key range as a person reads it (hi is exclusive in the plan). */
+export function rangeText(key: string, s: Pick<SliceRow, "n" | "lo" | "hi">, total?: number) {
+  const of = total === undefined ? "" : ` of ${total}`;
+  return `slice ${s.n + 1}${of} (${key} from ${s.lo} to ${s.hi - 1n})`;
+}
+
+/**
+ * One slice of a sliced task: claimed (a duplicate delivery finds it taken or done), its key
+ * range streamed into its own object as a continuation of the file, recorded done; the slice
+ * that finds all done builds the final file (finish.ts). A transient failure sends the slice
+ * alone round again; any other fails the task, naming the slice, and removes every slice.
+ */
+export async function exportSlice(
+  deps: ExportDeps,
+  slicing: Slicing,
+  m: SliceMessage,
+  options: ExportOptions = {},
+): Promise<ExportOutcome> {
+  const { settings, logger } = deps;
+  const slice = await slicing.store.claim(m.id, m.slice, m.attempt, settings.leaseSeconds);
+  if (slice === undefined) {
+    const now = await slicing.store.get(m.id, m.slice);
+    if (now?.status === STATUS.processing && now.taskAttempt === m.attempt)
+      // Being written by another delivery, or by a worker that died and whose lease has not
+      // run out yet: SQS delivers this message again later, when it can take the slice over.
+      throw new Error(`slice ${m.slice + 1} of task ${m.id} is being written; trying again later`);
+    logger.info("slice not pending; duplicate or stale message ignored", {
+      taskId: m.id,
+      slice: m.slice,
+    });
+    return { kind: "skipped", id: m.id, status: null };
+  }
+  const row = await deps.tasks.get(m.id);
+  if (row === undefined || row.status !== STATUS.processing || row.task.attempts !== m.attempt) {
+    return { kind: "skipped", id: m.id, status: row?.status ?? null };
+  }
+  const task = row.task;
+  const started = Date.now();
+  logger.info("slice claimed", { taskId: task.id, slice: slice.n, attempt: slice.attempts });
+  const watchdog = startWatchdog({
+    tasks: {
+      progress: async (_t, rows, bytes) => {
+        const r = await slicing.store.progress(task.id, slice, rows, bytes);
+        if (r === "ok") return { kind: "ok" };
+        const by = r === "task-gone" ? await deps.tasks.cancelledBy(task) : undefined;
+        return by === undefined ? { kind: "lost" } : { kind: "cancelled", by };
+      },
+    },
+    task,
+    leaseSeconds: settings.leaseSeconds,
+    progressSeconds: settings.progressSeconds,
+    deadline: options.deadline,
+    logger,
+  });
+  const { stop, meter } = watchdog;
+  const key = sliceObjectKey(settings.keyPrefix, task.id, task.attempts, slice.n);
+  let sliceKey = "";
+  try {
+    const chosen = resolveOptions(task.options ?? null, outputDefaults(settings));
+    sliceKey = chosen.sliceKey ?? "";
+    if (!deps.source.sqlText || sliceKey === "")
+      throw new NotSliceable("This task is no longer set up to be split into slices.");
+    const output = bindOutput(chosen);
+    const sql = sliceQueries(deps.source.sqlText, task.query, sliceKey).range(slice.lo, slice.hi);
+    const result = await streamToS3(deps, task, key, stop, output, meter, {
+      sql,
+      continueAt: slice.offset,
+    });
+    if (stop.signal.aborted) throw stop.signal.reason;
+    if (result.rows !== slice.plannedRows)
+      throw new NotSliceable(
+        `The data changed while the export ran: it held ${slice.plannedRows.toLocaleString("en-US")} rows when the export was planned and ${result.rows.toLocaleString("en-US")} when it was written, so the row numbers would not run on. Create the task again, or export a range that is not being written to.`,
+      );
+    watchdog.dispose();
+    if (!(await slicing.store.complete(task.id, slice, { ...result, key }))) {
+      // Handed on (this worker was presumed dead) or the task ended: the newer delivery
+      // writes the same key, so the object stays unless the slice is gone altogether.
+      if ((await slicing.store.get(task.id, slice.n)) === undefined) await discard(deps, key);
+      return { kind: "abandoned", id: task.id };
+    }
+    logger.info("slice done", { taskId: task.id, slice: slice.n, ...result });
+    const finished = await slicing.store.finish(task.id, task.attempts);
+    if (finished.kind === "gone") {
+      // The task failed or was cancelled meanwhile, and its clean-up may have listed the
+      // objects before this one landed.
+      await discard(deps, key);
+      return { kind: "abandoned", id: task.id };
+    }
+    if (finished.kind === "waiting")
+      return { kind: "slice-done", id: task.id, slice: slice.n, rows: result.rows };
+  } catch (failure) {
+    return await sliceFailed(
+      deps,
+      slicing,
+      task,
+      slice,
+      sliceKey,
+      key,
+      failure,
+      started,
+      meter.rows(),
+    );
+  } finally {
+    watchdog.dispose();
+  }
+  return assembleTask(deps, slicing, task, options);
+}
+
+/**
+ * A slice that did not finish: stopped from outside (lost, cancelled), sent round again when
+ * another try may well succeed, or the task failed naming the slice; no slice outlives a task's end.
+ */
+async function sliceFailed(
+  deps: ExportDeps,
+  slicing: Slicing,
+  task: Task,
+  slice: SliceRow,
+  sliceKey: string,
+  key: string,
+  failure: unknown,
+  started: number,
+  rows: number,
+): Promise<ExportOutcome> {
+  const { logger, settings } = deps;
+  if (failure instanceof Interrupted && failure.why === "claim-lost") {
+    if ((await slicing.store.get(task.id, slice.n)) === undefined) await discard(deps, key);
+    return { kind: "abandoned", id: task.id };
+  }
+  await discard(deps, key);
+  const { stage, cause } =
+    failure instanceof StageError ? failure : new StageError("export", failure);
+  const transient =
+    !(failure instanceof Interrupted) && isTransient(cause, classifyError(cause), stage);
+  if (transient && slice.attempts < settings.maxAttempts) {
+    await slicing.store.release(task.id, slice);
+    const delay = settings.retryDelaySeconds * slice.attempts;
+    const sent = await slicing.send(task.id, task.attempts, [slice.n], delay);
+    logger.warn("slice failed; sent again", {
+      taskId: task.id,
+      slice: slice.n,
+      delay,
+      sent: sent.failed.length === 0,
+    });
+    return { kind: "retrying", id: task.id, msg: String((cause as Error)?.message ?? cause) };
+  }
+  const total = (await slicing.store.list(task.id)).length;
+  const where = `The export stopped at ${rangeText(sliceKey || "key", slice, total)}`;
+  const outcome = await recordFailure(deps, task, failure, started, rows, { final: true, where });
+  await cleanUp(deps, slicing, task.id);
+  return outcome;
+}

@@ -1,0 +1,44 @@
+import type { SqlText } from "../sources/types.js";
+
+/**
+ * The SQL a sliced task runs on the data database: the task's own SQL inside brackets, with
+ * the slice key's range as a predicate that both engines push into the derived table (so an
+ * index on the key is used: README "Sliced exports"). Bounds are whole numbers printed from
+ * BigInt here, never text from the data or the task, in brackets (so `- -5` cannot become a
+ * `--` comment). The key is a checked identifier, quoted for the engine. Newlines around the
+ * task's SQL end a trailing `--` comment.
+ */
+export interface SliceQueries {
+  /** MIN, MAX, COUNT(*) and COUNT(key) of the whole result. */
+  stats(): string;
+  /** Rows per bucket of `width` keys from `lo`: bucket b holds lo + b*width <= key < lo + (b+1)*width. */
+  buckets(lo: bigint, width: bigint): string;
+  /** One slice: lo <= key < hi, in key order. */
+  range(lo: bigint, hi: bigint): string;
+}
+
+/** Thrown when the task's SQL cannot be wrapped: the task fails with this msg. */
+export class NotSliceable extends Error {
+  override name = "NotSliceable";
+}
+
+const int = (v: bigint) => `(${v.toString()})`;
+
+export function sliceQueries(text: SqlText, sql: string, key: string): SliceQueries {
+  const body = text.wrappable(sql);
+  if (body === undefined)
+    throw new NotSliceable(
+      "The task's SQL cannot be split into slices: it must be one query whose brackets balance, ending at most in a semicolon. Remove the option slice_key, or fix the SQL.",
+    );
+  const k = `oe_slice.${text.quoteIdent(key)}`;
+  const from = `FROM (\n${body}\n) oe_slice`;
+  return {
+    stats: () => `SELECT MIN(${k}), MAX(${k}), COUNT(*), COUNT(${k}) ${from}`,
+    buckets: (lo, width) => {
+      const b = `FLOOR((${k} - ${int(lo)}) / ${int(width)})`;
+      return `SELECT ${b}, COUNT(*) ${from} WHERE ${k} IS NOT NULL GROUP BY ${b} ORDER BY 1`;
+    },
+    range: (lo, hi) =>
+      `SELECT * ${from} WHERE ${k} >= ${int(lo)} AND ${k} < ${int(hi)} ORDER BY ${k}`,
+  };
+}

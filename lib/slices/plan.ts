@@ -1,0 +1,104 @@
+import { MAX_SLICES } from "../formats/options.js";
+import type { DataSource, Row } from "../sources/types.js";
+import type { PlannedSlice } from "../tasks/slice-sql.js";
+import { NotSliceable, type SliceQueries } from "./key-range.js";
+
+export interface PlanSettings {
+  /** The slices the task asked for (option `slices`); unset: from the row count. */
+  wanted?: number;
+  /** Rows per slice when the task does not say how many slices (SLICE_ROWS). */
+  sliceRows: number;
+}
+
+/** A whole number as the database printed it, or undefined. */
+function wholeNumber(v: unknown): bigint | undefined {
+  const text = v === null || v === undefined ? "" : String(v).trim();
+  return /^-?\d{1,20}$/.test(text) ? BigInt(text) : undefined;
+}
+
+/** How many slices: the task's number, or enough for sliceRows each; never more keys than there are. */
+export function sliceCount(total: number, span: bigint, s: PlanSettings): number {
+  const want = s.wanted ?? Math.ceil(total / s.sliceRows);
+  const n = Math.min(want, MAX_SLICES, total);
+  return span < BigInt(n) ? Number(span) : n;
+}
+
+/**
+ * Slices from the rows per bucket: empty buckets are left out, their keys given to the slice
+ * before them, so the ranges still cover every key from min to max and no slice is empty
+ * (a continuation with no rows would leave its neighbour's part too small to join).
+ */
+export function slicesFromBuckets(
+  min: bigint,
+  max: bigint,
+  width: bigint,
+  counts: Map<number, number>,
+): PlannedSlice[] {
+  const filled = [...counts.entries()].filter(([, rows]) => rows > 0).sort(([a], [b]) => a - b);
+  const slices: PlannedSlice[] = [];
+  let offset = 0;
+  filled.forEach(([b, rows], i) => {
+    const next = filled[i + 1];
+    slices.push({
+      n: i,
+      lo: i === 0 ? min : min + BigInt(b) * width,
+      hi: next === undefined ? max + 1n : min + BigInt(next[0]) * width,
+      rows,
+      offset,
+    });
+    offset += rows;
+  });
+  return slices;
+}
+
+async function readAll(source: DataSource, sql: string): Promise<Row[]> {
+  const { rows, close } = await source.open(sql);
+  const out: Row[] = [];
+  try {
+    for await (const batch of rows) out.push(...(batch as Row[]));
+  } finally {
+    await close();
+  }
+  return out;
+}
+
+/**
+ * The task's result split by its key into slices of known row counts, from two scans of the
+ * result: its key's range and size, then the rows per bucket. Fewer than two slices: the task
+ * runs whole (returns []).
+ */
+export async function planSlices(
+  source: DataSource,
+  q: SliceQueries,
+  key: string,
+  s: PlanSettings,
+): Promise<PlannedSlice[]> {
+  const [stats] = await readAll(source, q.stats());
+  const [minText, maxText, totalText, keyedText] = stats ?? [];
+  const total = Number(totalText ?? 0);
+  if (total === 0) return [];
+  if (Number(keyedText) !== total)
+    throw new NotSliceable(
+      `The slice key ${key} is NULL in ${(total - Number(keyedText)).toLocaleString("en-US")} rows, which no slice would hold. Filter them out (WHERE ${key} IS NOT NULL) or choose another key.`,
+    );
+  const min = wholeNumber(minText);
+  const max = wholeNumber(maxText);
+  if (min === undefined || max === undefined)
+    throw new NotSliceable(
+      `The slice key ${key} must be a whole-number column (its values run from ${String(minText).slice(0, 40)} to ${String(maxText).slice(0, 40)}). Choose an integer column, such as the table's id.`,
+    );
+  const span = max - min + 1n;
+  const n = sliceCount(total, span, s);
+  if (n < 2) return [];
+  const width = (span + BigInt(n) - 1n) / BigInt(n);
+  const counts = new Map<number, number>();
+  for (const [b, rows] of await readAll(source, q.buckets(min, width)))
+    counts.set(Number(b), Number(rows));
+  const slices = slicesFromBuckets(min, max, width, counts);
+  const planned = slices.reduce((sum, x) => sum + x.rows, 0);
+  if (planned !== total)
+    throw new Error(
+      `the data changed while the export was being planned (${total} rows, then ${planned}); create the task again`,
+    );
+  return slices.length < 2 ? [] : slices;
+}

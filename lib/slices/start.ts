@@ -1,0 +1,63 @@
+import { recordFailure } from "../export/record-failure.js";
+import type { ExportDeps, ExportOutcome, Slicing } from "../export/types.js";
+import { StageError } from "../failure/policy.js";
+import type { OutputOptions } from "../formats/options.js";
+import type { Task } from "../tasks/store.js";
+import { cleanUp } from "./finish.js";
+import { NotSliceable, sliceQueries } from "./key-range.js";
+import { planSlices } from "./plan.js";
+
+/**
+ * A claimed task with a slice_key: planned into slices, one message sent per slice, and the
+ * task left processing for its slices to finish (the last builds the file: finish.ts).
+ * Undefined when it is to run whole: too few rows for two slices, or no queue to send to.
+ */
+export async function startSliced(
+  deps: ExportDeps,
+  task: Task,
+  options: OutputOptions,
+  started: number,
+): Promise<ExportOutcome | undefined> {
+  const slicing = deps.slicing as Slicing;
+  const key = options.sliceKey as string;
+  const { logger } = deps;
+  let planned: Awaited<ReturnType<typeof planSlices>>;
+  try {
+    if (!deps.source.sqlText)
+      throw new NotSliceable("This data source cannot split a task into slices.");
+    const queries = sliceQueries(deps.source.sqlText, task.query, key);
+    const began = Date.now();
+    planned = await planSlices(deps.source, queries, key, {
+      wanted: options.slices,
+      sliceRows: slicing.sliceRows,
+    });
+    logger.info("slices planned", {
+      taskId: task.id,
+      slices: planned.length,
+      rows: planned.reduce((sum, s) => sum + s.rows, 0),
+      seconds: (Date.now() - began) / 1000,
+    });
+  } catch (failure) {
+    return recordFailure(deps, task, new StageError("query", failure), started);
+  }
+  if (planned.length === 0) return undefined;
+  await slicing.store.ensureTable();
+  // An earlier attempt's slices (its workers died, the reaper handed the task back).
+  await cleanUp(deps, slicing, task.id);
+  if (!(await slicing.store.plan(task.id, task.attempts, planned))) {
+    logger.warn("task was taken over while its slices were planned", { taskId: task.id });
+    return { kind: "abandoned", id: task.id };
+  }
+  const ns = planned.map((s) => s.n);
+  let sent = await slicing.send(task.id, task.attempts, ns);
+  if (sent.failed.length > 0) sent = await slicing.send(task.id, task.attempts, sent.failed);
+  if (sent.failed.length > 0)
+    // Those slices stay pending with no message: the task's heartbeat stops with its slices,
+    // and the lease reaper hands the task back to be planned again.
+    logger.error("slice messages could not be sent; the lease reaper will restart the task", {
+      taskId: task.id,
+      slices: sent.failed,
+      error: sent.error,
+    });
+  return { kind: "sliced", id: task.id, slices: planned.length };
+}

@@ -133,6 +133,7 @@ export async function makeHarness(o: HarnessOptions): Promise<Harness> {
     async close() {
       await taskDb.query(`DROP TABLE IF EXISTS ${table}`);
       await taskDb.query(`DROP TABLE IF EXISTS ${table}_lock`);
+      await taskDb.query(`DROP TABLE IF EXISTS ${table}_slice`);
       await Promise.all([app.close(), taskDb.close(), dataDb.close()]);
     },
   };

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { postgresGuard } from "../../lib/engines/postgres/guard.js";
+import { postgresQuoteIdent } from "../../lib/engines/postgres/quote.js";
+import { NotSliceable, sliceQueries } from "../../lib/slices/key-range.js";
+import { sliceCount, slicesFromBuckets } from "../../lib/slices/plan.js";
+import { wrappableSql } from "../../lib/sources/wrappable.js";
+import { BadMessage, parseSliceMessage } from "../../lib/worker.js";
+
+const text = {
+  quoteIdent: postgresQuoteIdent,
+  wrappable: (sql: string) => wrappableSql(sql, postgresGuard.lex),
+};
+
+describe("slice queries", () => {
+  it("wraps the task's SQL on lines of its own, the key quoted and the bounds in brackets", () => {
+    const q = sliceQueries(text, "SELECT id FROM t -- trailing comment;", "id");
+    const range = q.range(-5n, 10n);
+    assert.equal(
+      range,
+      'SELECT * FROM (\nSELECT id FROM t -- trailing comment;\n) oe_slice WHERE oe_slice."id" >= (-5) AND oe_slice."id" < (10) ORDER BY oe_slice."id"',
+    );
+    // A negative bound never meets a minus sign to make a `--` comment.
+    const plain = sliceQueries(text, "SELECT id FROM t", "id");
+    assert.doesNotMatch(plain.buckets(-5n, 3n) + plain.range(-9n, -1n), /--/);
+    assert.match(q.buckets(-5n, 3n), /FLOOR\(\(oe_slice\."id" - \(-5\)\) \/ \(3\)\)/);
+  });
+
+  it("drops trailing semicolons and refuses SQL that does not stay inside the brackets", () => {
+    assert.match(sliceQueries(text, "SELECT 1 AS id;;", "id").stats(), /\(\nSELECT 1 AS id\n\)/);
+    for (const bad of ["SELECT 1) oe_slice UNION SELECT (1", "SELECT 1; SELECT 2", "SELECT (1"])
+      assert.throws(() => sliceQueries(text, bad, "id"), NotSliceable, bad);
+  });
+
+  it("refuses a key that is not a plain identifier before it reaches SQL text", () => {
+    assert.throws(() => sliceQueries(text, "SELECT 1", 'id" OR 1=1 --'), /unchecked identifier/);
+  });
+});
+
+describe("slice plan", () => {
+  it("takes the task's count, or rows per slice, never more slices than keys or rows", () => {
+    assert.equal(sliceCount(1000, 1000n, { wanted: 8, sliceRows: 10 }), 8);
+    assert.equal(sliceCount(1000, 1000n, { sliceRows: 300 }), 4);
+    assert.equal(sliceCount(1000, 3n, { wanted: 8, sliceRows: 10 }), 3);
+    assert.equal(sliceCount(2, 1000n, { wanted: 8, sliceRows: 10 }), 2);
+    assert.equal(sliceCount(10_000_000, 10n ** 12n, { sliceRows: 1000 }), 100);
+  });
+
+  it("covers min..max with no empty slice, offsets the sum of the slices before", () => {
+    const counts = new Map([
+      [0, 5],
+      [1, 0],
+      [3, 7],
+      [4, 2],
+    ]);
+    const s = slicesFromBuckets(-3n, 46n, 10n, counts);
+    assert.deepEqual(
+      s.map((x) => [x.n, x.lo, x.hi, x.rows, x.offset]),
+      [
+        [0, -3n, 27n, 5, 0],
+        [1, 27n, 37n, 7, 5],
+        [2, 37n, 47n, 2, 12],
+      ],
+    );
+  });
+});
+
+describe("parseSliceMessage", () => {
+  it("reads a slice message, leaves a task message alone, refuses a bad slice", () => {
+    assert.deepEqual(parseSliceMessage('{"id": 4, "slice": 2, "attempt": 1}'), {
+      id: 4,
+      slice: 2,
+      attempt: 1,
+    });
+    assert.equal(parseSliceMessage('{"id": 4}'), undefined);
+    for (const bad of [
+      '{"id": 4, "slice": -1, "attempt": 1}',
+      '{"id": 4, "slice": 1}',
+      '{"id": 4, "slice": "1", "attempt": 1}',
+      '{"id": 4, "slice": 100, "attempt": 1}',
+      '{"slice": 1, "attempt": 1}',
+    ])
+      assert.throws(() => parseSliceMessage(bad), BadMessage, bad);
+  });
+});

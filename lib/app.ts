@@ -94,7 +94,14 @@ export function createApp(
               sliceRows: config.sliceRows,
             },
     },
-    schedulerDeps: { tasks, sqs, s3, settings: config, logger: log },
+    schedulerDeps: {
+      tasks,
+      sqs,
+      s3,
+      slices: new SliceStore(taskDb, config.taskTable),
+      settings: config,
+      logger: log,
+    },
     downloadDeps: {
       tasks,
       s3,

@@ -3,6 +3,8 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import { sendTaskMessages } from "./queue.js";
+import { sweepSlices } from "./slices/sweep.js";
+import type { SliceStore } from "./tasks/slice-store.js";
 import type { ReapResult, TaskStore } from "./tasks/store.js";
 import { sweepUploads } from "./upload-sweep.js";
 
@@ -26,6 +28,8 @@ export interface SchedulerDeps {
   sqs: SQSClient;
   /** For sweeping multipart uploads left by dead workers; omitted, no sweep. */
   s3?: S3Client;
+  /** For sweeping the slices of sliced tasks that ended without them (lib/slices/sweep.ts). */
+  slices?: SliceStore;
   settings: SchedulerSettings;
   /** Redacts every line (lib/logger.ts). */
   logger: Logger;
@@ -58,6 +62,14 @@ export async function schedulerPass(deps: SchedulerDeps): Promise<PassResult> {
         },
       )
     : [];
+  if (deps.s3 && deps.slices)
+    await sweepSlices({
+      ...deps,
+      s3: deps.s3,
+      slices: deps.slices,
+      bucket: s.bucket,
+      keyPrefix: s.keyPrefix,
+    }).catch((error) => logger.warn("slice sweep failed; will try next pass", { error }));
   const ids = await tasks.reserveForDispatch({
     maxInFlight: s.maxInFlight,
     maxInFlightPerCreator: s.maxInFlightPerCreator,

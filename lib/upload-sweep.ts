@@ -5,6 +5,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { parseObjectKey } from "./export/object-key.js";
 import type { Logger } from "./logger.js";
+import { parseSliceKey } from "./slices/objects.js";
 import { STATUS } from "./status.js";
 import type { TaskStore } from "./tasks/store.js";
 
@@ -47,7 +48,8 @@ export async function sweepUploads(d: SweepDeps): Promise<string[]> {
   const live = new Map<number, number | null>();
   const aborted: string[] = [];
   for (const u of uploads) {
-    const owner = parseObjectKey(d.keyPrefix, u.key);
+    // A slice's upload lives while its task's attempt does (a retried slice writes anew).
+    const owner = parseObjectKey(d.keyPrefix, u.key) ?? parseSliceKey(d.keyPrefix, u.key);
     if (!owner) continue; // not ours: leave it alone
     if (!live.has(owner.id)) {
       const row = await d.tasks.get(owner.id);

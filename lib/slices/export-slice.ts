@@ -59,6 +59,17 @@ export async function exportSlice(
   }
   const task = row.task;
   const started = Date.now();
+  if (row.cancelledBy !== null) {
+    // Cancelled while its slices waited: the first slice to see it ends the task.
+    const outcome = await recordFailure(
+      deps,
+      task,
+      new Interrupted("cancelled", row.cancelledBy),
+      started,
+    );
+    await cleanUp(deps, slicing, task.id);
+    return outcome;
+  }
   logger.info("slice claimed", { taskId: task.id, slice: slice.n, attempt: slice.attempts });
   const watchdog = startWatchdog({
     tasks: {

@@ -13,6 +13,16 @@ export function sliceObjectKey(keyPrefix: string, id: number, attempt: number, n
   return `${slicePrefix(keyPrefix, id)}${attempt}/slice-${n}.part`;
 }
 
+/** The task id and attempt of a key made by sliceObjectKey; undefined for any other key. */
+export function parseSliceKey(
+  keyPrefix: string,
+  key: string,
+): { id: number; attempt: number } | undefined {
+  if (!key.startsWith(keyPrefix)) return undefined;
+  const m = /^slices\/task-(\d+)-a(\d+)\/slice-\d+\.part$/.exec(key.slice(keyPrefix.length));
+  return m ? { id: Number(m[1]), attempt: Number(m[2]) } : undefined;
+}
+
 /** Deletes every slice object of the task; returns how many there were. */
 export async function deleteSliceObjects(
   s3: S3Client,

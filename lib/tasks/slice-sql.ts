@@ -148,6 +148,13 @@ export function sliceSql(dialect: Dialect, table: TableName) {
       return { text, values };
     },
 
+    /** Tasks with slice rows that no running attempt owns (it failed, was cancelled or re-run). */
+    orphans(): Sql {
+      const { values, p } = sqlParams(dialect);
+      const text = `SELECT DISTINCT s.${c("task_id")} FROM ${st} s LEFT JOIN ${t} t ON t.${c("id")} = s.${c("task_id")} AND t.${c("status")} = ${p(processing)} AND t.${c("attempts")} = s.${c("task_attempt")} WHERE t.${c("id")} IS NULL ORDER BY s.${c("task_id")}`;
+      return { text, values };
+    },
+
     /** The one claim on building the final file. */
     claimAssembly(id: number, attempt: number): Sql {
       const { values, p } = sqlParams(dialect);

@@ -88,6 +88,17 @@ export class SliceStore {
     });
   }
 
+  /** Tasks whose slices no running attempt owns; [] before the slice table exists. */
+  async orphans(): Promise<number[]> {
+    try {
+      const res = await run<Record<string, unknown>>(this.db, this.sql.orphans());
+      return res.rows.map((r) => Number(r.task_id));
+    } catch (err) {
+      if (this.db.dialect.isMissingTable(err)) return [];
+      throw err;
+    }
+  }
+
   async remove(id: number): Promise<void> {
     await run(this.db, this.sql.remove(id));
   }

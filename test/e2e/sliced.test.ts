@@ -5,12 +5,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
-  GetObjectCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
 import type { Engine } from "../../lib/db/url.js";
+import { schedulerPass } from "../../lib/scheduler.js";
 import { sliceObjectKey, slicePrefix } from "../../lib/slices/objects.js";
 import { STATUS } from "../../lib/status.js";
 import { download, type Harness, makeHarness } from "../helpers.js";
@@ -88,11 +89,10 @@ for (const engine of ["postgres", "mysql"] as Engine[]) {
       assert.equal(Number(counts?.slice_count), 3);
       assert.equal(Number(counts?.slices_done), 3);
       const head = await h.app.s3.send(
-        new GetObjectCommand({ Bucket: bucket(), Key: b.row?.s3Key ?? "" }),
+        new HeadObjectCommand({ Bucket: bucket(), Key: b.row?.s3Key ?? "" }),
       );
       assert.match(head.ContentType ?? "", /charset=GB18030/i);
       assert.match(head.ContentDisposition ?? "", /filename\*=UTF-8''%E5%88%87%E7%89%87\.csv/);
-      head.Body?.destroy?.();
       await assertNothingLeft(sliced);
     });
 
@@ -207,6 +207,32 @@ for (const engine of ["postgres", "mysql"] as Engine[]) {
       }
     });
 
+    it("ends a sliced task cancelled while its slices wait, with nothing left", async () => {
+      const slicing = h.app.exportDeps.slicing;
+      assert.ok(slicing);
+      const send = slicing.send;
+      slicing.send = async (id, attempt, ns, delay) => {
+        assert.equal((await h.app.exportDeps.tasks.cancel(id, "张三")).kind, "stopping");
+        return send(id, attempt, ns, delay);
+      };
+      try {
+        const sliced = await h.insertTask({
+          name: "s",
+          title: ORDERS_TITLE,
+          query: query(" WHERE id <= 30000"),
+          options: '{"slice_key": "id", "slices": 3}',
+        });
+        await h.runUntilIdle(120);
+        const row = await h.app.exportDeps.tasks.get(sliced);
+        assert.equal(row?.status, STATUS.failed);
+        assert.match(row?.msg ?? "", /^Cancelled by 张三/);
+        assert.equal(row?.filepath, null);
+        await assertNothingLeft(sliced);
+      } finally {
+        slicing.send = send;
+      }
+    });
+
     it("fails the task naming the failing slice's range, and leaves nothing behind", async () => {
       // A runtime error in the rows of one slice only (a subquery giving two rows), on both engines.
       const bad = `SELECT id, customer, CASE WHEN id = 15000 THEN (SELECT 1 UNION ALL SELECT 2) ELSE 0 END AS chk FROM ${orders} WHERE id <= 20000 ORDER BY id`;
@@ -225,6 +251,34 @@ for (const engine of ["postgres", "mysql"] as Engine[]) {
       );
       assert.equal(row?.filepath, null);
       await assertNothingLeft(sliced);
+    });
+
+    it("sweeps the slices of a task that ended without them (its workers died, the reaper failed it)", async () => {
+      const slicing = h.app.exportDeps.slicing;
+      assert.ok(slicing);
+      const id = await h.insertTask({ name: "s", title: "a", query: "SELECT 1 AS id" });
+      const claim = await h.app.exportDeps.tasks.claim(id, 100);
+      assert.equal(claim.kind, "claimed");
+      if (claim.kind !== "claimed") return;
+      const planned = [0, 1].map((n) => ({
+        n,
+        lo: BigInt(n),
+        hi: BigInt(n + 1),
+        rows: 1,
+        offset: n,
+      }));
+      assert.equal(await slicing.store.plan(id, claim.task.attempts, planned), true);
+      const key = sliceObjectKey(h.config.keyPrefix, id, claim.task.attempts, 0);
+      await h.app.s3.send(new PutObjectCommand({ Bucket: bucket(), Key: key, Body: "slice" }));
+      // Still running: the sweep leaves it alone.
+      await schedulerPass(h.app.schedulerDeps);
+      assert.equal((await slicing.store.list(id)).length, 2);
+      assert.equal(
+        await h.app.exportDeps.tasks.fail(claim.task, "The export stopped without finishing"),
+        true,
+      );
+      await schedulerPass(h.app.schedulerDeps);
+      await assertNothingLeft(id);
     });
 
     it("refuses a key with NULLs or of another type, with a msg saying what to do", async () => {

@@ -40,7 +40,15 @@ export async function exportSlice(
   options: ExportOptions = {},
 ): Promise<ExportOutcome> {
   const { settings, logger } = deps;
-  const slice = await slicing.store.claim(m.id, m.slice, m.attempt, settings.leaseSeconds);
+  // A slice is an export like any other: it waits for a slot under the in-flight caps.
+  const slot = await deps.tasks.withSlot(
+    m.id,
+    settings.maxInFlight,
+    settings.maxInFlightPerCreator,
+    (s) => slicing.store.claim(m.id, m.slice, m.attempt, settings.leaseSeconds, s),
+  );
+  if (slot === "deferred") return deferSlice(deps, slicing, m);
+  const slice = slot;
   if (slice === undefined) {
     const now = await slicing.store.get(m.id, m.slice);
     if (now?.status === STATUS.processing && now.taskAttempt === m.attempt)
@@ -138,6 +146,47 @@ export async function exportSlice(
     watchdog.dispose();
   }
   return assembleTask(deps, slicing, task, options);
+}
+
+/** Seconds before a slice that found no free slot is delivered again. */
+export const DEFER_SECONDS = 5;
+
+/**
+ * No slot: the slice's message goes round again shortly, and its task's heartbeat is kept, so
+ * the lease reaper does not take back a task whose slices are only waiting their turn.
+ */
+async function deferSlice(
+  deps: ExportDeps,
+  slicing: Slicing,
+  m: SliceMessage,
+): Promise<ExportOutcome> {
+  if (!(await slicing.store.taskHeartbeat(m.id, m.attempt))) {
+    // Ended, handed on, or cancelled: a cancelled task whose slices all wait is ended here.
+    const row = await deps.tasks.get(m.id);
+    if (
+      row?.status !== STATUS.processing ||
+      row.task.attempts !== m.attempt ||
+      row.cancelledBy === null
+    )
+      return { kind: "skipped", id: m.id, status: row?.status ?? null };
+    const outcome = await recordFailure(
+      deps,
+      row.task,
+      new Interrupted("cancelled", row.cancelledBy),
+      Date.now(),
+    );
+    await cleanUp(deps, slicing, m.id);
+    return outcome;
+  }
+  const sent = await slicing.send(m.id, m.attempt, [m.slice], DEFER_SECONDS);
+  // Not sent: fail the record, so SQS delivers this message again instead.
+  if (sent.failed.length > 0)
+    throw new Error(`could not send slice ${m.slice + 1} of task ${m.id} again: ${sent.error}`);
+  deps.logger.info("in-flight cap reached; slice sent again shortly", {
+    taskId: m.id,
+    slice: m.slice,
+  });
+  return { kind: "deferred", id: m.id };
 }
 
 /**

@@ -10,6 +10,11 @@ export function controlTable(table: TableName): TableName {
   return companionTable(table, "lock");
 }
 
+/** `<task table>_slice`: one row per slice of a task split across workers (lib/slices). */
+export function sliceTable(table: TableName): TableName {
+  return companionTable(table, "slice");
+}
+
 /** Inserts the control row if it is missing (idempotent, safe under concurrency). */
 export async function ensureControlRow(s: SqlSession, dialect: Dialect, control: TableName) {
   const seed = dialect.schema.seedControl(control, CONTROL_ROW);
@@ -20,4 +25,14 @@ export async function ensureControlRow(s: SqlSession, dialect: Dialect, control:
 export async function ensureControlTable(db: DbClient, control: TableName): Promise<void> {
   await db.query(db.dialect.schema.createControl(control));
   await ensureControlRow(db, db.dialect, control);
+}
+
+/**
+ * The task table's companions, created if missing: the control table and its row, and the
+ * slice table that the in-flight counts read (a table upgraded in place by a new worker before
+ * `npm run migrate` ran gets them on first use).
+ */
+export async function ensureCompanionTables(db: DbClient, table: TableName): Promise<void> {
+  await ensureControlTable(db, controlTable(table));
+  await db.query(db.dialect.schema.createSlices(sliceTable(table)));
 }

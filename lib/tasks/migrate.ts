@@ -1,8 +1,7 @@
 import type { SqlSession } from "../db/sql-client.js";
 import type { DbClient } from "../engines/dialect.js";
 import type { TableName } from "../identifiers.js";
-import { controlTable, ensureControlTable } from "./control.js";
-import { sliceTable } from "./slice-sql.js";
+import { ensureCompanionTables } from "./control.js";
 
 export interface MigrationReport {
   created: boolean;
@@ -56,7 +55,6 @@ export async function migrate(db: DbClient, table: TableName): Promise<Migration
       return report;
     },
   );
-  await ensureControlTable(db, controlTable(table));
-  await db.query(schema.createSlices(sliceTable(table)));
+  await ensureCompanionTables(db, table);
   return migrated;
 }

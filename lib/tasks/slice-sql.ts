@@ -1,12 +1,10 @@
 import type { Dialect, Sql } from "../engines/dialect.js";
-import { companionTable, quoteTable, type TableName } from "../identifiers.js";
+import { quoteTable, type TableName } from "../identifiers.js";
 import { STATUS } from "../status.js";
+import { sliceTable } from "./control.js";
 import { sqlParams } from "./sql.js";
 
-/** `<task table>_slice`: one row per slice of a task split across workers (lib/slices). */
-export function sliceTable(table: TableName): TableName {
-  return companionTable(table, "slice");
-}
+export { sliceTable };
 
 /** The slice row that stands for building the final file: claimed once, by one finisher. */
 export const ASSEMBLY = -1;

@@ -109,10 +109,13 @@ export class SliceStore {
     n: number,
     attempt: number,
     leaseSeconds: number,
+    /** The session holding the control lock (TaskStore.withSlot), if the caps were checked. */
+    session: SqlSession = this.db,
   ): Promise<SliceRow | undefined> {
-    const res = await run(this.db, this.sql.claim(id, n, attempt, leaseSeconds));
+    const res = await run(session, this.sql.claim(id, n, attempt, leaseSeconds));
     if (res.affected !== 1) return undefined;
-    return this.get(id, n);
+    const rows = await run<Record<string, unknown>>(session, this.sql.list(id));
+    return rows.rows.map(toSlice).find((s) => s.n === n);
   }
 
   /** Slice heartbeat, then the task's; says whether both still hold. */

@@ -1,7 +1,7 @@
 import type { Dialect, Sql } from "../engines/dialect.js";
 import { quoteTable, type TableName } from "../identifiers.js";
 import { STATUS } from "../status.js";
-import { CONTROL_ROW, controlTable } from "./control.js";
+import { CONTROL_ROW, controlTable, sliceTable } from "./control.js";
 
 export type { Sql };
 
@@ -102,6 +102,26 @@ export function taskSql(dialect: Dialect, table: TableName) {
 
   const control = controlTable(table);
   const ctl = quoteTable(dialect.quoteIdent, control);
+  const st = quoteTable(dialect.quoteIdent, sliceTable(table));
+
+  /**
+   * One row (with its creator) per export holding a slot: a task processing whole, or planning
+   * its slices (slice_count still NULL); each slice of a running attempt being written; and,
+   * given `recent`, each pending task sent to the queue since then. So a task split 8 ways
+   * counts as the 8 queries it runs, against the in-flight cap and its creator's.
+   */
+  const busyWho = (p: (v: unknown) => string, recent?: () => string) => {
+    const who = c("creater_name");
+    // Parameters are added in text order (MySQL's ? are positional): `recent` adds its own.
+    const whole = `${c("status")} = ${p(processing)} AND ${c("slice_count")} IS NULL`;
+    const queued =
+      recent === undefined
+        ? ""
+        : ` OR (${c("status")} = ${p(pending)} AND ${c("dispatched_at")} > ${recent()})`;
+    const tasks = `SELECT ${who} FROM ${t} WHERE (${whole})${queued}`;
+    const slices = `SELECT x.${who} FROM ${st} s JOIN ${t} x ON x.${c("id")} = s.${c("task_id")} AND x.${c("status")} = ${p(processing)} AND x.${c("attempts")} = s.${c("task_attempt")} WHERE s.${c("status")} = ${p(processing)} AND s.${c("n")} >= ${p(0)}`;
+    return `${tasks} UNION ALL ${slices}`;
+  };
 
   return {
     control,
@@ -120,10 +140,13 @@ export function taskSql(dialect: Dialect, table: TableName) {
       };
     },
 
-    /** Tasks holding a slot: processing, or sent to the queue recently and not yet claimed. */
+    /**
+     * Exports holding a slot: tasks processing (a sliced one by its slices being written, see
+     * busyWho) or sent to the queue recently and not yet claimed.
+     */
     inFlight(redispatchSeconds: number): Sql {
       const { values, p, ago } = params();
-      const text = `SELECT COUNT(*) AS n FROM ${t} WHERE ${c("status")} = ${p(processing)} OR (${c("status")} = ${p(pending)} AND ${c("dispatched_at")} > ${ago(redispatchSeconds)})`;
+      const text = `SELECT COUNT(*) AS n FROM (${busyWho(p, () => ago(redispatchSeconds))}) b`;
       return { text, values };
     },
 
@@ -141,18 +164,18 @@ export function taskSql(dialect: Dialect, table: TableName) {
       const { values, p, ago } = params();
       let ready = `${c("status")} = ${p(pending)} AND (${c("dispatched_at")} IS NULL OR ${c("dispatched_at")} <= ${ago(redispatchSeconds)}) AND (${c("retry_at")} IS NULL OR ${c("retry_at")} <= ${now})`;
       ready += notExcludedType(dialect, p, excludeTypes);
-      const busy = `${c("status")} = ${p(processing)} OR (${c("status")} = ${p(pending)} AND ${c("dispatched_at")} > ${ago(redispatchSeconds)})`;
       const who = c("creater_name");
-      const text = `SELECT q.${c("id")} FROM (SELECT ${c("id")}, ${who}, ROW_NUMBER() OVER (PARTITION BY ${who} ORDER BY ${c("id")}) AS rn FROM ${t} WHERE ${ready}) q LEFT JOIN (SELECT ${who}, COUNT(*) AS n FROM ${t} WHERE ${busy} GROUP BY ${who}) f ON f.${who} = q.${who} WHERE q.rn + COALESCE(f.n, 0) <= ${p(perCreator)} ORDER BY q.${c("id")} LIMIT ${p(limit)}`;
+      const busy = busyWho(p, () => ago(redispatchSeconds));
+      const text = `SELECT q.${c("id")} FROM (SELECT ${c("id")}, ${who}, ROW_NUMBER() OVER (PARTITION BY ${who} ORDER BY ${c("id")}) AS rn FROM ${t} WHERE ${ready}) q LEFT JOIN (SELECT ${who}, COUNT(*) AS n FROM (${busy}) b GROUP BY ${who}) f ON f.${who} = q.${who} WHERE q.rn + COALESCE(f.n, 0) <= ${p(perCreator)} ORDER BY q.${c("id")} LIMIT ${p(limit)}`;
       return { text, values };
     },
 
-    /** Tasks processing for the creator of task `id`. */
+    /** Exports running (busyWho) for the creator of task `id`. */
     countProcessingForCreatorOf(id: number): Sql {
       const { values, p } = params();
       const who = c("creater_name");
       return {
-        text: `SELECT COUNT(*) AS n FROM ${t} WHERE ${c("status")} = ${p(processing)} AND ${who} = (SELECT ${who} FROM ${t} WHERE ${c("id")} = ${p(id)})`,
+        text: `SELECT COUNT(*) AS n FROM (${busyWho(p)}) b WHERE b.${who} = (SELECT ${who} FROM ${t} WHERE ${c("id")} = ${p(id)})`,
         values,
       };
     },
@@ -163,18 +186,16 @@ export function taskSql(dialect: Dialect, table: TableName) {
       return { text, values };
     },
 
+    /** Exports running: tasks processing, a sliced one counted by its slices being written. */
     countProcessing(): Sql {
       const { values, p } = params();
-      return {
-        text: `SELECT COUNT(*) AS n FROM ${t} WHERE ${c("status")} = ${p(processing)}`,
-        values,
-      };
+      return { text: `SELECT COUNT(*) AS n FROM (${busyWho(p)}) b`, values };
     },
 
     /** 0 -> 1, only if still pending: affected rows say whether this caller won. */
     claim(id: number): Sql {
       const { values, p } = params();
-      const text = `UPDATE ${t} SET ${c("status")} = ${p(processing)}, ${c("started_at")} = ${now}, ${c("heartbeat_at")} = ${now}, ${c("finished_at")} = NULL, ${c("retry_at")} = NULL, ${c("attempts")} = ${c("attempts")} + 1, ${c("msg")} = NULL, ${c("row_count")} = 0, ${c("byte_count")} = 0 WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(pending)} AND ${c("cancel_requested_at")} IS NULL`;
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(processing)}, ${c("started_at")} = ${now}, ${c("heartbeat_at")} = ${now}, ${c("finished_at")} = NULL, ${c("retry_at")} = NULL, ${c("attempts")} = ${c("attempts")} + 1, ${c("msg")} = NULL, ${c("row_count")} = 0, ${c("byte_count")} = 0, ${c("slice_count")} = NULL, ${c("slices_done")} = NULL WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(pending)} AND ${c("cancel_requested_at")} IS NULL`;
       return { text, values };
     },
 
@@ -244,7 +265,7 @@ export function taskSql(dialect: Dialect, table: TableName) {
      */
     rerun(id: number): Sql {
       const { values, p } = params();
-      const text = `UPDATE ${t} SET ${c("status")} = ${p(pending)}, ${c("msg")} = NULL, ${c("filepath")} = NULL, ${c("s3_key")} = NULL, ${c("row_count")} = NULL, ${c("byte_count")} = NULL, ${c("started_at")} = NULL, ${c("heartbeat_at")} = NULL, ${c("finished_at")} = NULL, ${c("retry_at")} = NULL, ${c("dispatched_at")} = NULL, ${c("cancel_requested_at")} = NULL, ${c("cancelled_by")} = NULL, ${c("attempt_base")} = ${c("attempts")} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(failed)}`;
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(pending)}, ${c("msg")} = NULL, ${c("filepath")} = NULL, ${c("s3_key")} = NULL, ${c("row_count")} = NULL, ${c("byte_count")} = NULL, ${c("started_at")} = NULL, ${c("heartbeat_at")} = NULL, ${c("finished_at")} = NULL, ${c("retry_at")} = NULL, ${c("dispatched_at")} = NULL, ${c("cancel_requested_at")} = NULL, ${c("cancelled_by")} = NULL, ${c("slice_count")} = NULL, ${c("slices_done")} = NULL, ${c("attempt_base")} = ${c("attempts")} WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(failed)}`;
       return { text, values };
     },
 

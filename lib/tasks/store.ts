@@ -3,7 +3,7 @@ import type { DbClient } from "../engines/dialect.js";
 import { workerStoppedMsg } from "../failure/policy.js";
 import type { TableName } from "../identifiers.js";
 import { STATUS } from "../status.js";
-import { ensureControlRow, ensureControlTable } from "./control.js";
+import { ensureCompanionTables, ensureControlRow } from "./control.js";
 import { cancelAsked, reapVerdict, type StaleTask, toStaleTask } from "./reap.js";
 import { type CompleteFields, type ListFilter, type Sql, TIMELINE, taskSql } from "./sql.js";
 
@@ -140,7 +140,7 @@ export class TaskStore {
 
   constructor(
     private readonly db: DbClient,
-    table: TableName,
+    private readonly table: TableName,
   ) {
     this.sql = taskSql(db.dialect, table);
   }
@@ -163,7 +163,7 @@ export class TaskStore {
       return await attempt();
     } catch (err) {
       if (!this.db.dialect.isMissingTable(err)) throw err;
-      await ensureControlTable(this.db, this.sql.control);
+      await ensureCompanionTables(this.db, this.table);
       return attempt();
     }
   }
@@ -224,6 +224,28 @@ export class TaskStore {
       return { kind: "skipped", status: row ? row.status : null };
     }
     return { kind: "claimed", task: row.task, waitedSeconds: row.waitedSeconds };
+  }
+
+  /**
+   * Runs fn under the control lock if one more export fits under the in-flight cap and the
+   * creator of task `id` is under theirs (a slice of a sliced task: lib/slices); "deferred" if not.
+   */
+  withSlot<T>(
+    id: number,
+    maxInFlight: number,
+    maxPerCreator: number,
+    fn: (s: SqlSession) => Promise<T>,
+  ): Promise<T | "deferred"> {
+    return this.locked(async (s) => {
+      const busy = await run<{ n: number | string }>(s, this.sql.countProcessing());
+      const mine = await run<{ n: number | string }>(s, this.sql.countProcessingForCreatorOf(id));
+      if (
+        Number(busy.rows[0]?.n ?? 0) >= maxInFlight ||
+        Number(mine.rows[0]?.n ?? 0) >= maxPerCreator
+      )
+        return "deferred" as const;
+      return fn(s);
+    });
   }
 
   async get(id: number): Promise<TaskRow | undefined> {

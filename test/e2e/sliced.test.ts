@@ -233,6 +233,46 @@ for (const engine of ["postgres", "mysql"] as Engine[]) {
       }
     });
 
+    it("counts each slice against the creator's in-flight cap", async () => {
+      const settings = h.app.exportDeps.settings;
+      const cap = settings.maxInFlightPerCreator;
+      settings.maxInFlightPerCreator = 2;
+      let most = 0;
+      let seen = 0;
+      let polling = true;
+      const poll = (async () => {
+        while (polling) {
+          const res = await h.taskDb.query<{ n: number | string }>(
+            `SELECT COUNT(*) AS n FROM ${h.config.taskTable.name}_slice WHERE status = 1 AND n >= 0`,
+          );
+          const n = Number(res.rows[0]?.n ?? 0);
+          most = Math.max(most, n);
+          seen += n;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      })();
+      try {
+        const where = " WHERE id <= 120000";
+        const whole = await h.insertTask({ name: "w", title: ORDERS_TITLE, query: query(where) });
+        const sliced = await h.insertTask({
+          name: "s",
+          title: ORDERS_TITLE,
+          query: query(where),
+          options: '{"slice_key": "id", "slices": 6}',
+        });
+        await h.runUntilIdle(240);
+        const a = await fileOf(whole);
+        const b = await fileOf(sliced);
+        assert.ok(a.bytes.equals(b.bytes), "sliced file differs from the whole one");
+      } finally {
+        polling = false;
+        await poll;
+        settings.maxInFlightPerCreator = cap;
+      }
+      assert.ok(seen > 0, "slices were seen running");
+      assert.ok(most <= 2, `${most} slices ran at once; the creator's cap is 2`);
+    });
+
     it("fails the task naming the failing slice's range, and leaves nothing behind", async () => {
       // A runtime error in the rows of one slice only (a subquery giving two rows), on both engines.
       const bad = `SELECT id, customer, CASE WHEN id = 15000 THEN (SELECT 1 UNION ALL SELECT 2) ELSE 0 END AS chk FROM ${orders} WHERE id <= 20000 ORDER BY id`;

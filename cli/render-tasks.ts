@@ -63,6 +63,7 @@ export function showText(row: TaskRow, now: Date, maxAttempts: number): string {
     ["title", t.title],
     ["options", t.options ?? "(the deployment's defaults)"],
     ["rows", count(row.rowCount)],
+    ["slices", row.slices ? `${row.slices.done} of ${row.slices.count} written` : "-"],
     ["size", size],
     [
       "attempts",

@@ -164,6 +164,8 @@ final class OfflineExportClient
             'bytes' => $int($r['byte_count']),
             'attempts' => (int) $r['attempts'],
             'cancelled_by' => $r['cancelled_by'],
+            // A task split across workers (the option slice_key): its slices and how many are written.
+            'slices' => $r['slice_count'] === null ? null : ['count' => (int) $r['slice_count'], 'done' => (int) $r['slices_done']],
             'waited_seconds' => $int($r['waited_seconds']),
             'run_seconds' => $int($r['run_seconds']),
         ];

@@ -15,7 +15,7 @@ final class OfflineExportSql
     /** Timestamps a panel reads, oldest event first (lib/tasks/sql.ts TIMELINE). */
     public const TIMELINE = ['created_at', 'dispatched_at', 'retry_at', 'started_at', 'heartbeat_at', 'cancel_requested_at', 'finished_at'];
 
-    private const COLUMNS = ['id', 'name', 'title', 'query', 'creater_name', 'options', 'status', 'attempts', 'msg', 'filepath', 's3_key', 'row_count', 'byte_count', 'attempt_base', 'cancelled_by'];
+    private const COLUMNS = ['id', 'name', 'title', 'query', 'creater_name', 'options', 'status', 'attempts', 'msg', 'filepath', 's3_key', 'row_count', 'byte_count', 'attempt_base', 'cancelled_by', 'slice_count', 'slices_done'];
 
     public readonly bool $pg;
     private readonly string $t;

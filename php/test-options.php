@@ -15,9 +15,13 @@ $check('1/0 as true/false', OfflineExportTask::options(['split_rows' => 1, 'esca
     === '{"split_rows":true,"escape_formulas":false}');
 $check('notify_url', OfflineExportTask::options(['notify_url' => 'https://hooks.example.com/oe?x=1'])
     === '{"notify_url":"https:\\/\\/hooks.example.com\\/oe?x=1"}');
+$check('slice_key', OfflineExportTask::options(['slice_key' => 'id', 'slices' => 8])
+    === '{"slice_key":"id","slices":8}');
 foreach ([['fromat' => 'xlsx'], ['compress' => 'rar'], ['split_rows' => 'yes'], ['format' => 'xlsx', 'encoding' => 'utf8'],
           ['split_rows' => true, 'compress' => 'gzip'],
-          ['notify_url' => 'ftp://x/'], ['notify_url' => 'https://u:p@x/'], ['notify_url' => 1]] as $bad) {
+          ['notify_url' => 'ftp://x/'], ['notify_url' => 'https://u:p@x/'], ['notify_url' => 1],
+          ['slice_key' => 'id; --'], ['slice_key' => 'id', 'slices' => 0], ['slices' => 4],
+          ['slice_key' => 'id', 'format' => 'xlsx'], ['slice_key' => 'id', 'compress' => 'gzip']] as $bad) {
     try {
         OfflineExportTask::options($bad);
         $check('refuses ' . json_encode($bad), false);

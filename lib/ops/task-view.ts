@@ -79,6 +79,7 @@ export function taskJson(row: TaskRow, now: Date, o: { withQuery: boolean }) {
     link: row.filepath,
     s3_key: row.s3Key,
     rows: row.rowCount,
+    slices: row.slices,
     bytes: row.byteCount,
     attempts: t.attempts,
     attempt_base: t.attemptBase ?? 0,

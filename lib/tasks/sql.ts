@@ -94,6 +94,8 @@ export function taskSql(dialect: Dialect, table: TableName) {
     "byte_count",
     "attempt_base",
     "cancelled_by",
+    "slice_count",
+    "slices_done",
   ]
     .map(c)
     .join(", ");
@@ -119,7 +121,7 @@ export function taskSql(dialect: Dialect, table: TableName) {
         ? ""
         : ` OR (${c("status")} = ${p(pending)} AND ${c("dispatched_at")} > ${recent()})`;
     const tasks = `SELECT ${who} FROM ${t} WHERE (${whole})${queued}`;
-    const slices = `SELECT x.${who} FROM ${st} s JOIN ${t} x ON x.${c("id")} = s.${c("task_id")} AND x.${c("status")} = ${p(processing)} AND x.${c("attempts")} = s.${c("task_attempt")} WHERE s.${c("status")} = ${p(processing)} AND s.${c("n")} >= ${p(0)}`;
+    const slices = `SELECT x.${who} FROM ${st} s JOIN ${t} x ON x.${c("id")} = s.${c("task_id")} AND x.${c("status")} = ${p(processing)} AND x.${c("attempts")} = s.${c("task_attempt")} WHERE s.${c("status")} = ${p(processing)} AND s.${c("n")} >= 0`;
     return `${tasks} UNION ALL ${slices}`;
   };
 

@@ -42,6 +42,8 @@ export interface TaskRow {
   waitedSeconds: number | null;
   /** Who asked to cancel, once someone has. */
   cancelledBy: string | null;
+  /** A task split across workers (lib/slices): its slices, and how many are written. */
+  slices: { count: number; done: number } | null;
   /** When each step happened (null: not yet). */
   timeline: Record<TimelineStep, Date | null>;
 }
@@ -124,6 +126,10 @@ function toTaskRow(r: Record<string, unknown>): TaskRow {
     },
     cancelledBy:
       r.cancelled_by === null || r.cancelled_by === undefined ? null : String(r.cancelled_by),
+    slices:
+      r.slice_count === null || r.slice_count === undefined
+        ? null
+        : { count: Number(r.slice_count), done: Number(r.slices_done ?? 0) },
     timeline: Object.fromEntries(TIMELINE.map((k) => [k, asDate(r[k])])) as TaskRow["timeline"],
   };
 }

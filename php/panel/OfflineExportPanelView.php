@@ -56,6 +56,9 @@ final class OfflineExportPanelView
             $status .= '<div class="msg">' . self::h($t['msg']) . '</div>';
         }
         $running = $t['status'] === 1;
+        if ($running && ($t['slices'] ?? null) !== null) {
+            $status .= ' (' . self::h($t['slices']['done']) . ' of ' . self::h($t['slices']['count']) . ' slices written)';
+        }
         $rows = $t['rows'] === null ? '' : number_format($t['rows']) . ($running ? ' so far' : '');
         $size = $t['bytes'] === null ? '' : self::size($t['bytes']);
         $time = $t['run_seconds'] === null ? '' : self::duration($t['run_seconds']);

@@ -111,6 +111,7 @@ function row(over: Partial<TaskRow> & { options?: string | null } = {}): TaskRow
     byteCount: 52311,
     waitedSeconds: 1,
     cancelledBy: null,
+    slices: null,
     timeline: {
       created_at: finished,
       dispatched_at: finished,

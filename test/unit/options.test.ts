@@ -47,7 +47,23 @@ describe("task options", () => {
     });
   });
 
+  it("takes a slice key and a slice count for a plain CSV file", () => {
+    assert.deepEqual(resolveOptions('{"slice_key":"order_id","slices":8}', defaults), {
+      ...defaults,
+      sliceKey: "order_id",
+      slices: 8,
+    });
+  });
+
   const refused: [string, RegExp][] = [
+    ['{"slice_key":"id\\" OR 1=1"}', /option "slice_key" must name a column/],
+    ['{"slice_key":"1d"}', /option "slice_key" must name a column/],
+    ['{"slice_key":"id","slices":101}', /option "slices" must be a whole number from 1 to 100/],
+    ['{"slice_key":"id","slices":2.5}', /option "slices" must be a whole number/],
+    ['{"slices":4}', /option "slices" needs "slice_key"/],
+    ['{"slice_key":"id","format":"xlsx"}', /option "slice_key" works for plain CSV files only/],
+    ['{"slice_key":"id","compress":"zip"}', /option "slice_key" works for plain CSV files only/],
+    ['{"slice_key":"id","split_rows":true}', /option "slice_key" works for plain CSV files only/],
     ["not json", /must be a JSON object/],
     ["[1]", /must be a JSON object/],
     ['"csv"', /must be a JSON object/],

@@ -24,13 +24,14 @@ describe("task SQL builders", () => {
     assert.match(sql.text, /CAST\(`type` AS CHAR\) NOT IN \(\?, \?\)/);
     assert.match(sql.text, /q\.rn \+ COALESCE\(f\.n, 0\) <= \? ORDER BY q\.`id` LIMIT \?$/);
     assert.equal((sql.text.match(/\?/g) ?? []).length, sql.values.length);
-    assert.deepEqual(sql.values, [0, 900, "4", "x'y", 1, 0, 900, 3, 5]);
+    // Busy per creator: processing whole, queued lately, and slices being written (slice_count).
+    assert.deepEqual(sql.values, [0, 900, "4", "x'y", 1, 0, 900, 1, 1, 3, 5]);
   });
 
   it("leaves the type filter out when nothing is excluded", () => {
     const sql = taskSql(DIALECTS.postgres, table).pickPending(6, 60, [], 3);
     assert.doesNotMatch(sql.text, /type/);
-    assert.equal(sql.values.length, 7);
+    assert.equal(sql.values.length, 9);
   });
 
   it("claims only a pending task nobody cancelled", () => {

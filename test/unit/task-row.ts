@@ -14,6 +14,7 @@ export function taskRow(over: Partial<TaskRow> = {}, task: Partial<TaskRow["task
     byteCount: 57_344,
     waitedSeconds: 1,
     cancelledBy: null,
+    slices: null,
     timeline: {
       created_at: at(0),
       dispatched_at: at(1),

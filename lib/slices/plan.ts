@@ -87,12 +87,18 @@ export async function planSlices(
     throw new NotSliceable(
       `The slice key ${key} must be a whole-number column (its values run from ${String(minText).slice(0, 40)} to ${String(maxText).slice(0, 40)}). Choose an integer column, such as the table's id.`,
     );
+  // The slice table keeps lo and hi (max + 1) as BIGINT: a key outside that fails the task
+  // here, saying so, rather than the plan's INSERT on every delivery until the reaper gives up.
+  if (min < -(2n ** 63n) || max >= 2n ** 63n - 1n)
+    throw new NotSliceable(
+      `The slice key ${key} runs from ${min} to ${max}; a sliced task's keys must lie from -9223372036854775808 to 9223372036854775806. Filter out the rows beyond, or choose another key.`,
+    );
   const span = max - min + 1n;
   const n = sliceCount(total, span, s);
   if (n < 2) return [];
   const width = (span + BigInt(n) - 1n) / BigInt(n);
   const counts = new Map<number, number>();
-  for (const [b, rows] of await readAll(source, q.buckets(min, width)))
+  for (const [b, rows] of await readAll(source, q.buckets(min, width, n)))
     counts.set(Number(b), Number(rows));
   const slices = slicesFromBuckets(min, max, width, counts);
   const planned = slices.reduce((sum, x) => sum + x.rows, 0);

@@ -40,13 +40,23 @@ export async function exportSlice(
   options: ExportOptions = {},
 ): Promise<ExportOutcome> {
   const { settings, logger } = deps;
-  // A slice is an export like any other: it waits for a slot under the in-flight caps.
-  const slot = await deps.tasks.withSlot(
+  // A dead worker's slice still counts against the caps (busyWho), so taking it over needs no
+  // free slot: waiting for one would wait for itself when the cap is 1, and the deferrals would
+  // keep the task's heartbeat alive forever.
+  const takenOver = await slicing.store.claim(
     m.id,
-    settings.maxInFlight,
-    settings.maxInFlightPerCreator,
-    (s) => slicing.store.claim(m.id, m.slice, m.attempt, settings.leaseSeconds, s),
+    m.slice,
+    m.attempt,
+    settings.leaseSeconds,
+    undefined,
+    true,
   );
+  // A slice is an export like any other: it waits for a slot under the in-flight caps.
+  const slot =
+    takenOver ??
+    (await deps.tasks.withSlot(m.id, settings.maxInFlight, settings.maxInFlightPerCreator, (s) =>
+      slicing.store.claim(m.id, m.slice, m.attempt, settings.leaseSeconds, s),
+    ));
   if (slot === "deferred") return deferSlice(deps, slicing, m);
   const slice = slot;
   if (slice === undefined) {

@@ -84,9 +84,20 @@ export function sliceSql(dialect: Dialect, table: TableName) {
      * A pending slice, or one whose worker stopped heart-beating (killed mid-stream), is this
      * delivery's: affected rows say whether it won. Fenced on the task attempt that planned it.
      */
-    claim(id: number, n: number, attempt: number, leaseSeconds: number): Sql {
+    claim(
+      id: number,
+      n: number,
+      attempt: number,
+      leaseSeconds: number,
+      /** Only a dead worker's slice: one that already holds a slot under the caps. */
+      takeoverOnly = false,
+    ): Sql {
       const { values, p, ago } = sqlParams(dialect);
-      const text = `UPDATE ${st} SET ${c("status")} = ${p(processing)}, ${c("attempts")} = ${c("attempts")} + 1, ${c("heartbeat_at")} = ${now}, ${c("row_count")} = ${p(0)}, ${c("byte_count")} = ${p(0)} WHERE ${c("task_id")} = ${p(id)} AND ${c("n")} = ${p(n)} AND ${c("n")} >= ${p(0)} AND ${c("task_attempt")} = ${p(attempt)} AND (${c("status")} = ${p(pending)} OR (${c("status")} = ${p(processing)} AND ${c("heartbeat_at")} < ${ago(leaseSeconds)}))`;
+      const dead = () =>
+        `(${c("status")} = ${p(processing)} AND ${c("heartbeat_at")} < ${ago(leaseSeconds)})`;
+      // A function: MySQL's ? are positional, so its parameters go in where its text does.
+      const which = () => (takeoverOnly ? dead() : `(${c("status")} = ${p(pending)} OR ${dead()})`);
+      const text = `UPDATE ${st} SET ${c("status")} = ${p(processing)}, ${c("attempts")} = ${c("attempts")} + 1, ${c("heartbeat_at")} = ${now}, ${c("row_count")} = ${p(0)}, ${c("byte_count")} = ${p(0)} WHERE ${c("task_id")} = ${p(id)} AND ${c("n")} = ${p(n)} AND ${c("n")} >= ${p(0)} AND ${c("task_attempt")} = ${p(attempt)} AND ${which()}`;
       return { text, values };
     },
 

@@ -111,8 +111,10 @@ export class SliceStore {
     leaseSeconds: number,
     /** The session holding the control lock (TaskStore.withSlot), if the caps were checked. */
     session: SqlSession = this.db,
+    /** Only a dead worker's slice (it holds a slot already: no cap to check). */
+    takeoverOnly = false,
   ): Promise<SliceRow | undefined> {
-    const res = await run(session, this.sql.claim(id, n, attempt, leaseSeconds));
+    const res = await run(session, this.sql.claim(id, n, attempt, leaseSeconds, takeoverOnly));
     if (res.affected !== 1) return undefined;
     const rows = await run<Record<string, unknown>>(session, this.sql.list(id));
     return rows.rows.map(toSlice).find((s) => s.n === n);

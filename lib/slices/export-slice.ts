@@ -61,6 +61,10 @@ export async function exportSlice(
   const slice = slot;
   if (slice === undefined) {
     const now = await slicing.store.get(m.id, m.slice);
+    if (now?.status === STATUS.succeeded && now.taskAttempt === m.attempt)
+      // Written, but its worker may have died before it counted the slices: counting again is
+      // safe (one claim on the final file), and builds the file if nobody has.
+      return finishAgain(deps, slicing, m, options);
     if (now?.status === STATUS.processing && now.taskAttempt === m.attempt)
       // Being written by another delivery, or by a worker that died and whose lease has not
       // run out yet: SQS delivers this message again later, when it can take the slice over.
@@ -85,7 +89,7 @@ export async function exportSlice(
       new Interrupted("cancelled", row.cancelledBy),
       started,
     );
-    await cleanUp(deps, slicing, task.id);
+    await cleanUp(deps, slicing, task);
     return outcome;
   }
   logger.info("slice claimed", { taskId: task.id, slice: slice.n, attempt: slice.attempts });
@@ -105,7 +109,7 @@ export async function exportSlice(
     logger,
   });
   const { stop, meter } = watchdog;
-  const key = sliceObjectKey(settings.keyPrefix, task.id, task.attempts, slice.n);
+  const key = sliceObjectKey(settings.keyPrefix, task.id, task.attempts, slice.n, slice.attempts);
   let sliceKey = "";
   try {
     const chosen = resolveOptions(task.options ?? null, outputDefaults(settings));
@@ -125,9 +129,9 @@ export async function exportSlice(
       );
     watchdog.dispose();
     if (!(await slicing.store.complete(task.id, slice, { ...result, key }))) {
-      // Handed on (this worker was presumed dead) or the task ended: the newer delivery
-      // writes the same key, so the object stays unless the slice is gone altogether.
-      if ((await slicing.store.get(task.id, slice.n)) === undefined) await discard(deps, key);
+      // Handed on (this worker was presumed dead) or the task ended: this try's object is
+      // its own (the key holds the slice attempt), and nothing will read it.
+      await discard(deps, key);
       return { kind: "abandoned", id: task.id };
     }
     logger.info("slice done", { taskId: task.id, slice: slice.n, ...result });
@@ -158,6 +162,25 @@ export async function exportSlice(
   return assembleTask(deps, slicing, task, options);
 }
 
+/** A delivery of a slice already written: the final file is built if all are and nobody has. */
+async function finishAgain(
+  deps: ExportDeps,
+  slicing: Slicing,
+  m: SliceMessage,
+  options: ExportOptions,
+): Promise<ExportOutcome> {
+  const finished = await slicing.store.finish(m.id, m.attempt);
+  const row = finished.kind === "assemble" ? await deps.tasks.get(m.id) : undefined;
+  if (row === undefined) {
+    deps.logger.info("slice already written; duplicate message ignored", {
+      taskId: m.id,
+      slice: m.slice,
+    });
+    return { kind: "skipped", id: m.id, status: null };
+  }
+  return assembleTask(deps, slicing, row.task, options);
+}
+
 /** Seconds before a slice that found no free slot is delivered again. */
 export const DEFER_SECONDS = 5;
 
@@ -185,7 +208,7 @@ async function deferSlice(
       new Interrupted("cancelled", row.cancelledBy),
       Date.now(),
     );
-    await cleanUp(deps, slicing, m.id);
+    await cleanUp(deps, slicing, row.task);
     return outcome;
   }
   const sent = await slicing.send(m.id, m.attempt, [m.slice], DEFER_SECONDS);
@@ -215,11 +238,20 @@ async function sliceFailed(
   rows: number,
 ): Promise<ExportOutcome> {
   const { logger, settings } = deps;
-  if (failure instanceof Interrupted && failure.why === "claim-lost") {
-    if ((await slicing.store.get(task.id, slice.n)) === undefined) await discard(deps, key);
+  // This try's object is its own (the key holds the slice attempt): never read now.
+  await discard(deps, key);
+  if (failure instanceof Interrupted && failure.why === "claim-lost")
+    return { kind: "abandoned", id: task.id };
+  // A try whose slice was taken over meanwhile (its worker presumed dead) neither retries nor
+  // fails the task: the try holding the slice decides.
+  const now = await slicing.store.get(task.id, slice.n);
+  if (now?.status !== STATUS.processing || now.attempts !== slice.attempts) {
+    logger.warn("slice failed after it was taken over; the newer try goes on", {
+      taskId: task.id,
+      slice: slice.n,
+    });
     return { kind: "abandoned", id: task.id };
   }
-  await discard(deps, key);
   const { stage, cause } =
     failure instanceof StageError ? failure : new StageError("export", failure);
   const transient =
@@ -228,17 +260,17 @@ async function sliceFailed(
     await slicing.store.release(task.id, slice);
     const delay = settings.retryDelaySeconds * slice.attempts;
     const sent = await slicing.send(task.id, task.attempts, [slice.n], delay);
-    logger.warn("slice failed; sent again", {
-      taskId: task.id,
-      slice: slice.n,
-      delay,
-      sent: sent.failed.length === 0,
-    });
+    // Not sent: fail the record instead, so SQS delivers this message again.
+    if (sent.failed.length > 0)
+      throw new Error(
+        `could not send slice ${slice.n + 1} of task ${task.id} again: ${sent.error}`,
+      );
+    logger.warn("slice failed; sent again", { taskId: task.id, slice: slice.n, delay });
     return { kind: "retrying", id: task.id, msg: String((cause as Error)?.message ?? cause) };
   }
   const total = (await slicing.store.list(task.id)).length;
   const where = `The export stopped at ${rangeText(sliceKey || "key", slice, total)}`;
   const outcome = await recordFailure(deps, task, failure, started, rows, { final: true, where });
-  await cleanUp(deps, slicing, task.id);
+  await cleanUp(deps, slicing, task);
   return outcome;
 }

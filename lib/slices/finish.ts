@@ -69,15 +69,25 @@ export async function assembleTask(
     return await recordExport(deps, task, { key, url, rows, bytes }, output, started, null);
   } finally {
     watchdog.dispose();
-    await cleanUp(deps, slicing, task.id);
+    await cleanUp(deps, slicing, task);
   }
 }
 
-/** Every slice object and row of the task, gone (its file is recorded, or it ended without one). */
-export async function cleanUp(deps: ExportDeps, slicing: Slicing, id: number): Promise<void> {
+/**
+ * Every slice object and row of this attempt of the task, gone (its file is recorded, or it
+ * ended without one). Only this attempt's: a re-run may already have planned its own.
+ */
+export async function cleanUp(
+  deps: ExportDeps,
+  slicing: Slicing,
+  task: Pick<Task, "id" | "attempts">,
+): Promise<void> {
+  const { id, attempts: attempt } = task;
   try {
-    await deleteSliceObjects(deps.s3, deps.settings.bucket, deps.settings.keyPrefix, id);
-    await slicing.store.remove(id);
+    await deleteSliceObjects(deps.s3, deps.settings.bucket, deps.settings.keyPrefix, id, {
+      attempt,
+    });
+    await slicing.store.remove(id, attempt);
   } catch (error) {
     deps.logger.error(
       "could not remove a sliced task's slices; the lifecycle rule expires the objects",

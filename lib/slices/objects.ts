@@ -1,16 +1,25 @@
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 
 /**
- * Where a task's slice objects live: one prefix per task, so every slice file of every attempt
- * (a retried slice, a worker that lost its lease) is found and deleted by listing it.
+ * Where a task's slice objects live: one prefix per task, and under it one per attempt of the
+ * task, so clean-up finds every slice file of an attempt (every try of every slice) by listing.
  */
-export function slicePrefix(keyPrefix: string, id: number): string {
-  return `${keyPrefix}slices/task-${id}-a`;
+export function slicePrefix(keyPrefix: string, id: number, attempt?: number): string {
+  return `${keyPrefix}slices/task-${id}-a${attempt === undefined ? "" : `${attempt}/`}`;
 }
 
-/** One slice's object: a retry of the slice writes the same key again. */
-export function sliceObjectKey(keyPrefix: string, id: number, attempt: number, n: number): string {
-  return `${slicePrefix(keyPrefix, id)}${attempt}/slice-${n}.part`;
+/**
+ * One try of one slice: its own key, so a try that lost its claim (its worker presumed dead)
+ * can delete what it wrote without touching the try that took over.
+ */
+export function sliceObjectKey(
+  keyPrefix: string,
+  id: number,
+  attempt: number,
+  n: number,
+  sliceAttempt: number,
+): string {
+  return `${slicePrefix(keyPrefix, id, attempt)}slice-${n}-s${sliceAttempt}.part`;
 }
 
 /** The task id and attempt of a key made by sliceObjectKey; undefined for any other key. */
@@ -19,28 +28,33 @@ export function parseSliceKey(
   key: string,
 ): { id: number; attempt: number } | undefined {
   if (!key.startsWith(keyPrefix)) return undefined;
-  const m = /^slices\/task-(\d+)-a(\d+)\/slice-\d+\.part$/.exec(key.slice(keyPrefix.length));
+  const m = /^slices\/task-(\d+)-a(\d+)\/slice-\d+-s\d+\.part$/.exec(key.slice(keyPrefix.length));
   return m ? { id: Number(m[1]), attempt: Number(m[2]) } : undefined;
 }
 
-/** Deletes every slice object of the task; returns how many there were. */
+/**
+ * Deletes the slice objects of one attempt of the task, or, with `except`, of every attempt but
+ * that one (a new plan clears what earlier attempts left); returns how many there were.
+ */
 export async function deleteSliceObjects(
   s3: S3Client,
   bucket: string,
   keyPrefix: string,
   id: number,
+  which: { attempt: number } | { except: number },
 ): Promise<number> {
+  const prefix = slicePrefix(keyPrefix, id, "attempt" in which ? which.attempt : undefined);
   let deleted = 0;
   let token: string | undefined;
   do {
     const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: slicePrefix(keyPrefix, id),
-        ContinuationToken: token,
-      }),
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
     );
-    const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+    const keys = (page.Contents ?? []).flatMap((o) =>
+      o.Key && !("except" in which && parseSliceKey(keyPrefix, o.Key)?.attempt === which.except)
+        ? [{ Key: o.Key }]
+        : [],
+    );
     if (keys.length > 0) {
       await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
       deleted += keys.length;

@@ -51,15 +51,16 @@ export function slicesFromBuckets(
   return slices;
 }
 
-async function readAll(source: DataSource, sql: string): Promise<Row[]> {
-  const { rows, close } = await source.open(sql);
+async function readAll(source: DataSource, sql: string): Promise<{ rows: Row[]; kinds: string[] }> {
+  const { rows, close, columns } = await source.open(sql);
   const out: Row[] = [];
   try {
     for await (const batch of rows) out.push(...(batch as Row[]));
   } finally {
     await close();
   }
-  return out;
+  const kinds = ((await columns?.catch(() => [])) ?? []).map((c) => c.kind);
+  return { rows: out, kinds };
 }
 
 /**
@@ -73,8 +74,8 @@ export async function planSlices(
   key: string,
   s: PlanSettings,
 ): Promise<PlannedSlice[]> {
-  const [stats] = await readAll(source, q.stats());
-  const [minText, maxText, totalText, keyedText] = stats ?? [];
+  const first = await readAll(source, q.stats());
+  const [minText, maxText, totalText, keyedText] = first.rows[0] ?? [];
   const total = Number(totalText ?? 0);
   if (total === 0) return [];
   if (Number(keyedText) !== total)
@@ -83,7 +84,9 @@ export async function planSlices(
     );
   const min = wholeNumber(minText);
   const max = wholeNumber(maxText);
-  if (min === undefined || max === undefined)
+  // Text holding digits is not a number key: MIN and MAX compare it as text, a range as numbers.
+  const kind = first.kinds[0];
+  if (min === undefined || max === undefined || (kind !== undefined && kind !== "number"))
     throw new NotSliceable(
       `The slice key ${key} must be a whole-number column (its values run from ${String(minText).slice(0, 40)} to ${String(maxText).slice(0, 40)}). Choose an integer column, such as the table's id.`,
     );
@@ -98,7 +101,7 @@ export async function planSlices(
   if (n < 2) return [];
   const width = (span + BigInt(n) - 1n) / BigInt(n);
   const counts = new Map<number, number>();
-  for (const [b, rows] of await readAll(source, q.buckets(min, width, n)))
+  for (const [b, rows] of (await readAll(source, q.buckets(min, width, n))).rows)
     counts.set(Number(b), Number(rows));
   const slices = slicesFromBuckets(min, max, width, counts);
   const planned = slices.reduce((sum, x) => sum + x.rows, 0);

@@ -3,8 +3,8 @@ import type { ExportDeps, ExportOutcome, Slicing } from "../export/types.js";
 import { StageError } from "../failure/policy.js";
 import type { OutputOptions } from "../formats/options.js";
 import type { Task } from "../tasks/store.js";
-import { cleanUp } from "./finish.js";
 import { NotSliceable, sliceQueries } from "./key-range.js";
+import { deleteSliceObjects } from "./objects.js";
 import { planSlices } from "./plan.js";
 
 /**
@@ -42,8 +42,11 @@ export async function startSliced(
   }
   if (planned.length === 0) return undefined;
   await slicing.store.ensureTable();
-  // An earlier attempt's slices (its workers died, the reaper handed the task back).
-  await cleanUp(deps, slicing, task.id);
+  // An earlier attempt's slice objects (its workers died, the reaper handed the task back);
+  // its rows are replaced by the plan.
+  await deleteSliceObjects(deps.s3, deps.settings.bucket, deps.settings.keyPrefix, task.id, {
+    except: task.attempts,
+  });
   if (!(await slicing.store.plan(task.id, task.attempts, planned))) {
     logger.warn("task was taken over while its slices were planned", { taskId: task.id });
     return { kind: "abandoned", id: task.id };

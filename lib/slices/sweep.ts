@@ -15,11 +15,13 @@ export async function sweepSlices(d: {
   keyPrefix: string;
   logger: Logger;
 }): Promise<number[]> {
-  const ids = await d.slices.orphans();
-  for (const id of ids) {
-    await deleteSliceObjects(d.s3, d.bucket, d.keyPrefix, id);
-    await d.slices.remove(id);
+  // By attempt: a task re-run meanwhile keeps the slices of its new attempt.
+  const orphans = await d.slices.orphans();
+  for (const { id, attempt } of orphans) {
+    await deleteSliceObjects(d.s3, d.bucket, d.keyPrefix, id, { attempt });
+    await d.slices.remove(id, attempt);
   }
+  const ids = orphans.map((o) => o.id);
   if (ids.length > 0)
     d.logger.warn("removed slices of tasks that ended without them", { taskIds: ids });
   return ids;

@@ -56,9 +56,13 @@ export function sliceSql(dialect: Dialect, table: TableName) {
       };
     },
 
-    remove(id: number): Sql {
+    /** The task's slice rows: of one attempt, or (planning anew) of every attempt. */
+    remove(id: number, attempt?: number): Sql {
       const { values, p } = sqlParams(dialect);
-      return { text: `DELETE FROM ${st} WHERE ${c("task_id")} = ${p(id)}`, values };
+      // Placeholders in text order (MySQL's ? are positional).
+      const task = `${c("task_id")} = ${p(id)}`;
+      const only = attempt === undefined ? "" : ` AND ${c("task_attempt")} = ${p(attempt)}`;
+      return { text: `DELETE FROM ${st} WHERE ${task}${only}`, values };
     },
 
     /** The plan's rows, and the assembly row, all pending. */
@@ -160,7 +164,7 @@ export function sliceSql(dialect: Dialect, table: TableName) {
     /** Tasks with slice rows that no running attempt owns (it failed, was cancelled or re-run). */
     orphans(): Sql {
       const { values, p } = sqlParams(dialect);
-      const text = `SELECT DISTINCT s.${c("task_id")} FROM ${st} s LEFT JOIN ${t} t ON t.${c("id")} = s.${c("task_id")} AND t.${c("status")} = ${p(processing)} AND t.${c("attempts")} = s.${c("task_attempt")} WHERE t.${c("id")} IS NULL ORDER BY s.${c("task_id")}`;
+      const text = `SELECT DISTINCT s.${c("task_id")}, s.${c("task_attempt")} FROM ${st} s LEFT JOIN ${t} t ON t.${c("id")} = s.${c("task_id")} AND t.${c("status")} = ${p(processing)} AND t.${c("attempts")} = s.${c("task_attempt")} WHERE t.${c("id")} IS NULL ORDER BY s.${c("task_id")}, s.${c("task_attempt")}`;
       return { text, values };
     },
 

@@ -88,19 +88,20 @@ export class SliceStore {
     });
   }
 
-  /** Tasks whose slices no running attempt owns; [] before the slice table exists. */
-  async orphans(): Promise<number[]> {
+  /** Task attempts whose slices no running attempt owns; [] before the slice table exists. */
+  async orphans(): Promise<{ id: number; attempt: number }[]> {
     try {
       const res = await run<Record<string, unknown>>(this.db, this.sql.orphans());
-      return res.rows.map((r) => Number(r.task_id));
+      return res.rows.map((r) => ({ id: Number(r.task_id), attempt: Number(r.task_attempt) }));
     } catch (err) {
       if (this.db.dialect.isMissingTable(err)) return [];
       throw err;
     }
   }
 
-  async remove(id: number): Promise<void> {
-    await run(this.db, this.sql.remove(id));
+  /** The slice rows of one attempt of the task. */
+  async remove(id: number, attempt: number): Promise<void> {
+    await run(this.db, this.sql.remove(id, attempt));
   }
 
   /** The slice for this delivery, or undefined when it is not to be run (done, running, replanned). */

@@ -180,7 +180,7 @@ for (const engine of ["postgres", "mysql"] as Engine[]) {
           await h.app.s3.send(
             new PutObjectCommand({
               Bucket: bucket(),
-              Key: sliceObjectKey(h.config.keyPrefix, id, attempt, 1),
+              Key: sliceObjectKey(h.config.keyPrefix, id, attempt, 1, dead.attempts),
               Body: "half a slice",
             }),
           );
@@ -308,7 +308,7 @@ for (const engine of ["postgres", "mysql"] as Engine[]) {
         offset: n,
       }));
       assert.equal(await slicing.store.plan(id, claim.task.attempts, planned), true);
-      const key = sliceObjectKey(h.config.keyPrefix, id, claim.task.attempts, 0);
+      const key = sliceObjectKey(h.config.keyPrefix, id, claim.task.attempts, 0, 1);
       await h.app.s3.send(new PutObjectCommand({ Bucket: bucket(), Key: key, Body: "slice" }));
       // Still running: the sweep leaves it alone.
       await schedulerPass(h.app.schedulerDeps);

@@ -24,10 +24,45 @@ describe("slice queries", () => {
     const plain = sliceQueries(text, "SELECT id FROM t", "id");
     assert.doesNotMatch(plain.buckets(-5n, 3n, 3) + plain.range(-9n, -1n), /--/);
     // Buckets by the comparisons a slice's range makes: no arithmetic on the key to overflow.
+    // A binary search: bucket 1 starts at -2, bucket 2 at 1.
     assert.match(
       q.buckets(-5n, 3n, 3),
-      /^SELECT CASE WHEN oe_slice\."id" < \(-2\) THEN 0 WHEN oe_slice\."id" < \(1\) THEN 1 ELSE 2 END, COUNT\(\*\) FROM/,
+      /^SELECT CASE WHEN oe_slice\."id" < \(-2\) THEN 0 ELSE CASE WHEN oe_slice\."id" < \(1\) THEN 1 ELSE 2 END END, COUNT\(\*\) FROM/,
     );
+    // 100 buckets: at most 7 comparisons deep, each boundary once.
+    const deep = plain.buckets(0n, 10n, 100);
+    assert.equal((deep.match(/CASE WHEN/g) ?? []).length, 99);
+    for (let b = 1; b < 100; b++) assert.ok(deep.includes(`< (${b * 10}) THEN`), `boundary ${b}`);
+  });
+
+  it("puts every key in the bucket whose range holds it", () => {
+    // Evaluate the CASE text for keys around every boundary, as the server would.
+    const sql = sliceQueries(text, "SELECT 1 AS id", "id").buckets(-7n, 4n, 9);
+    const expr = sql.slice("SELECT ".length, sql.indexOf(", COUNT(*)"));
+    const evaluate = (key: number): number => {
+      let e = expr;
+      for (;;) {
+        const m = /^CASE WHEN oe_slice\."id" < \((-?\d+)\) THEN (.*)$/.exec(e);
+        if (!m) return Number(e);
+        // Split "<then> ELSE <else> END" at the ELSE of this level.
+        let depth = 0;
+        const rest = m[2] as string;
+        let at = -1;
+        for (let i = 0; i < rest.length; i++) {
+          if (rest.startsWith("CASE ", i)) depth++;
+          else if (rest.startsWith(" END", i)) depth--;
+          else if (depth === 0 && rest.startsWith(" ELSE ", i)) {
+            at = i;
+            break;
+          }
+        }
+        const then = rest.slice(0, at);
+        const otherwise = rest.slice(at + " ELSE ".length, rest.length - " END".length);
+        e = key < Number(m[1]) ? then : otherwise;
+      }
+    };
+    for (let key = -7; key < -7 + 36; key++)
+      assert.equal(evaluate(key), Math.floor((key + 7) / 4), `key ${key}`);
   });
 
   it("drops trailing semicolons and refuses SQL that does not stay inside the brackets", () => {

@@ -20,6 +20,8 @@ export async function recordFailure(
     final?: boolean;
     /** Where it stopped, before the msg (which slice of a sliced task). */
     where?: string;
+    /** The msg at the deadline, when another advice fits better (a slice: more slices). */
+    deadlineMsg?: (seconds: number) => string;
   } = {},
 ): Promise<ExportOutcome> {
   const at = (msg: string) => (o.where ? `${o.where}: ${msg}` : msg);
@@ -41,7 +43,7 @@ export async function recordFailure(
   }
   if (failure instanceof Interrupted) {
     const seconds = Math.round((Date.now() - started) / 1000);
-    const msg = at(deadlineMsg(seconds));
+    const msg = at((o.deadlineMsg ?? deadlineMsg)(seconds));
     logger.warn("deadline reached; upload aborted", { taskId: id, seconds, msg });
     await tasks.fail(task, msg);
     return { kind: "failed", id, msg };

@@ -5,7 +5,7 @@ import { streamToS3 } from "../export/stream-upload.js";
 import type { ExportDeps, ExportOptions, ExportOutcome, Slicing } from "../export/types.js";
 import { Interrupted, startWatchdog } from "../export/watchdog.js";
 import { isTransient, StageError } from "../failure/policy.js";
-import { outputDefaults, resolveOptions } from "../formats/options.js";
+import { MAX_SLICES, outputDefaults, resolveOptions } from "../formats/options.js";
 import { bindOutput } from "../formats/output.js";
 import { STATUS } from "../status.js";
 import type { SliceRow } from "../tasks/slice-store.js";
@@ -270,7 +270,12 @@ async function sliceFailed(
   }
   const total = (await slicing.store.list(task.id)).length;
   const where = `The export stopped at ${rangeText(sliceKey || "key", slice, total)}`;
-  const outcome = await recordFailure(deps, task, failure, started, rows, { final: true, where });
+  const outcome = await recordFailure(deps, task, failure, started, rows, {
+    final: true,
+    where,
+    deadlineMsg: (seconds) =>
+      `the slice was stopped after ${seconds} seconds because it could not finish within the worker's time limit. Create the task again with more slices (option slices, up to ${MAX_SLICES}), or ask an operator to raise the worker's timeout.`,
+  });
   await cleanUp(deps, slicing, task);
   return outcome;
 }

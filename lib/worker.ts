@@ -52,7 +52,8 @@ export function parseSliceMessage(body: string): SliceMessage | undefined {
   if (m === null || typeof m !== "object" || m.slice === undefined) return undefined;
   const id = parseTaskMessage(body);
   const whole = (v: unknown, min: number) => Number.isSafeInteger(v) && (v as number) >= min;
-  if (!whole(m.slice, 0) || !whole(m.attempt, 1) || (m.slice as number) >= MAX_SLICES)
+  // slice -1: the join of a task's slices into its file (lib/slices/export-slice.ts).
+  if (!whole(m.slice, -1) || !whole(m.attempt, 1) || (m.slice as number) >= MAX_SLICES)
     throw new BadMessage(
       'a slice message is {"id": N, "slice": n, "attempt": a} with whole numbers',
     );

@@ -8,7 +8,7 @@ import { isTransient, StageError } from "../failure/policy.js";
 import { MAX_SLICES, outputDefaults, resolveOptions } from "../formats/options.js";
 import { bindOutput } from "../formats/output.js";
 import { STATUS } from "../status.js";
-import type { SliceRow } from "../tasks/slice-store.js";
+import { ASSEMBLY, type SliceRow } from "../tasks/slice-store.js";
 import type { Task } from "../tasks/store.js";
 import { assembleTask, cleanUp } from "./finish.js";
 import { NotSliceable, sliceQueries } from "./key-range.js";
@@ -40,6 +40,7 @@ export async function exportSlice(
   options: ExportOptions = {},
 ): Promise<ExportOutcome> {
   const { settings, logger } = deps;
+  if (m.slice === ASSEMBLY) return joinSlices(deps, slicing, m, options);
   // A dead worker's slice still counts against the caps (busyWho), so taking it over needs no
   // free slot: waiting for one would wait for itself when the cap is 1, and the deferrals would
   // keep the task's heartbeat alive forever.
@@ -64,7 +65,7 @@ export async function exportSlice(
     if (now?.status === STATUS.succeeded && now.taskAttempt === m.attempt)
       // Written, but its worker may have died before it counted the slices: counting again is
       // safe (one claim on the final file), and builds the file if nobody has.
-      return finishAgain(deps, slicing, m, options);
+      return finishAgain(deps, slicing, m);
     if (now?.status === STATUS.processing && now.taskAttempt === m.attempt)
       // Being written by another delivery, or by a worker that died and whose lease has not
       // run out yet: SQS delivers this message again later, when it can take the slice over.
@@ -142,8 +143,8 @@ export async function exportSlice(
       await discard(deps, key);
       return { kind: "abandoned", id: task.id };
     }
-    if (finished.kind === "waiting")
-      return { kind: "slice-done", id: task.id, slice: slice.n, rows: result.rows };
+    if (finished.kind === "all-done") await sendJoin(slicing, task.id, task.attempts);
+    return { kind: "slice-done", id: task.id, slice: slice.n, rows: result.rows };
   } catch (failure) {
     return await sliceFailed(
       deps,
@@ -159,26 +160,59 @@ export async function exportSlice(
   } finally {
     watchdog.dispose();
   }
-  return assembleTask(deps, slicing, task, options);
 }
 
-/** A delivery of a slice already written: the final file is built if all are and nobody has. */
-async function finishAgain(
+/**
+ * All slices are written: the final file is built by a delivery of its own, with a whole
+ * Lambda's time (the last slice's worker may have little left). Sent by each finisher that
+ * sees them all; the join's claim picks one. Not sent: the record fails and SQS delivers the
+ * slice again, which counts again and sends it (finishAgain).
+ */
+async function sendJoin(slicing: Slicing, id: number, attempt: number): Promise<void> {
+  const sent = await slicing.send(id, attempt, [ASSEMBLY]);
+  if (sent.failed.length > 0)
+    throw new Error(`could not send the join of task ${id}'s slices: ${sent.error}`);
+}
+
+/** A join message: the claim on the final file, then the join (finish.ts). */
+async function joinSlices(
   deps: ExportDeps,
   slicing: Slicing,
   m: SliceMessage,
   options: ExportOptions,
 ): Promise<ExportOutcome> {
-  const finished = await slicing.store.finish(m.id, m.attempt);
-  const row = finished.kind === "assemble" ? await deps.tasks.get(m.id) : undefined;
-  if (row === undefined) {
-    deps.logger.info("slice already written; duplicate message ignored", {
-      taskId: m.id,
-      slice: m.slice,
-    });
+  const join = await slicing.store.claimAssembly(m.id, m.attempt, deps.settings.leaseSeconds);
+  if (join === undefined) {
+    const now = await slicing.store.assembly(m.id);
+    if (now?.status === STATUS.processing && now.taskAttempt === m.attempt)
+      // Being joined by another delivery, or by a worker that died whose lease has not run
+      // out: SQS delivers this message again later, when it can take over.
+      throw new Error(`task ${m.id}'s slices are being joined; trying again later`);
     return { kind: "skipped", id: m.id, status: null };
   }
-  return assembleTask(deps, slicing, row.task, options);
+  const row = await deps.tasks.get(m.id);
+  if (row === undefined || row.status !== STATUS.processing || row.task.attempts !== m.attempt)
+    return { kind: "skipped", id: m.id, status: row?.status ?? null };
+  return assembleTask(deps, slicing, row.task, join, options);
+}
+
+/** A delivery of a slice already written: its worker may have died before it sent the join. */
+async function finishAgain(
+  deps: ExportDeps,
+  slicing: Slicing,
+  m: SliceMessage,
+): Promise<ExportOutcome> {
+  const finished = await slicing.store.finish(m.id, m.attempt);
+  if (
+    finished.kind === "all-done" &&
+    (await slicing.store.assembly(m.id))?.status === STATUS.pending
+  )
+    await sendJoin(slicing, m.id, m.attempt);
+  deps.logger.info("slice already written; duplicate message ignored", {
+    taskId: m.id,
+    slice: m.slice,
+  });
+  return { kind: "skipped", id: m.id, status: null };
 }
 
 /** Seconds before a slice that found no free slot is delivered again. */

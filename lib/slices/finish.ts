@@ -8,12 +8,13 @@ import { outputDefaults, resolveOptions } from "../formats/options.js";
 import { bindOutput } from "../formats/output.js";
 import { exportLink } from "../links/export-link.js";
 import { contentDisposition } from "../storage.js";
+import type { SliceRow } from "../tasks/slice-store.js";
 import type { Task } from "../tasks/store.js";
 import { assembleObject } from "./assemble.js";
 import { deleteSliceObjects } from "./objects.js";
 
 /**
- * The final file of a sliced task, built by the one slice that claimed it (SliceStore.finish):
+ * The final file of a sliced task, built by the one delivery of the join message that claimed it:
  * the slice objects joined in order inside S3 (assemble.ts), recorded on the task as any
  * export is (link, counts, status 2), then every slice object and row removed. The task's
  * heartbeat runs meanwhile, so the lease reaper leaves it alone.
@@ -22,6 +23,7 @@ export async function assembleTask(
   deps: ExportDeps,
   slicing: Slicing,
   task: Task,
+  join: SliceRow,
   options: ExportOptions,
 ): Promise<ExportOutcome> {
   const { settings, logger } = deps;
@@ -30,7 +32,14 @@ export async function assembleTask(
   const rows = slices.reduce((sum, s) => sum + (s.rows ?? 0), 0);
   const bytes = slices.reduce((sum, s) => sum + (s.bytes ?? 0), 0);
   const watchdog = startWatchdog({
-    tasks: { progress: (t) => deps.tasks.progress(t, rows, bytes) },
+    // The join's heartbeat (a worker that dies mid-join is taken over), and the task's with it.
+    tasks: {
+      progress: async (t) => {
+        if ((await slicing.store.progress(t.id, join, rows, bytes)) === "ok") return { kind: "ok" };
+        const by = await deps.tasks.cancelledBy(t);
+        return by === undefined ? { kind: "lost" } : { kind: "cancelled", by };
+      },
+    },
     task,
     leaseSeconds: settings.leaseSeconds,
     progressSeconds: settings.progressSeconds,

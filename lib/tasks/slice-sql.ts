@@ -168,10 +168,13 @@ export function sliceSql(dialect: Dialect, table: TableName) {
       return { text, values };
     },
 
-    /** The one claim on building the final file. */
-    claimAssembly(id: number, attempt: number): Sql {
-      const { values, p } = sqlParams(dialect);
-      const text = `UPDATE ${st} SET ${c("status")} = ${p(processing)}, ${c("attempts")} = ${c("attempts")} + 1, ${c("heartbeat_at")} = ${now} WHERE ${c("task_id")} = ${p(id)} AND ${c("n")} = ${p(ASSEMBLY)} AND ${c("task_attempt")} = ${p(attempt)} AND ${c("status")} = ${p(pending)}`;
+    /**
+     * The one claim on building the final file: pending, or held by a worker that stopped
+     * heart-beating (it died mid-join); affected rows say whether this delivery won.
+     */
+    claimAssembly(id: number, attempt: number, leaseSeconds: number): Sql {
+      const { values, p, ago } = sqlParams(dialect);
+      const text = `UPDATE ${st} SET ${c("status")} = ${p(processing)}, ${c("attempts")} = ${c("attempts")} + 1, ${c("heartbeat_at")} = ${now} WHERE ${c("task_id")} = ${p(id)} AND ${c("n")} = ${p(ASSEMBLY)} AND ${c("task_attempt")} = ${p(attempt)} AND (${c("status")} = ${p(pending)} OR (${c("status")} = ${p(processing)} AND ${c("heartbeat_at")} < ${ago(leaseSeconds)}))`;
       return { text, values };
     },
   };

@@ -6,6 +6,7 @@ import { ASSEMBLY, type PlannedSlice, sliceSql } from "./slice-sql.js";
 import type { Sql } from "./sql.js";
 
 export type { PlannedSlice };
+export { ASSEMBLY };
 
 /** A slice row as a worker reads it. */
 export interface SliceRow {
@@ -26,7 +27,8 @@ export interface SliceRow {
 /** What a finished slice found: more slices to wait for, the final file to build, or the task gone. */
 export type FinishResult =
   | { kind: "waiting"; done: number; total: number }
-  | { kind: "assemble"; total: number }
+  /** Every slice is written: the final file is to be built (claimAssembly says by whom). */
+  | { kind: "all-done"; total: number }
   | { kind: "gone" };
 
 const run = <T>(s: SqlSession, q: Sql) => s.query<T>(q.text, q.values);
@@ -152,9 +154,9 @@ export class SliceStore {
   }
 
   /**
-   * After a slice is recorded done: counts the done slices under the task row's lock, shows the
-   * count on the task, and when all are done claims the final file's building. The lock orders
-   * finishers, so when two finish at once exactly one sees them all and claims.
+   * After a slice is recorded done: counts the done slices under the task row's lock and shows
+   * the count on the task. The lock orders finishers, so the last to record always sees them
+   * all (two finishing at once may both see them: the join's claim picks one).
    */
   finish(id: number, attempt: number): Promise<FinishResult> {
     return this.db.transaction(async (s) => {
@@ -169,11 +171,26 @@ export class SliceStore {
       const slices = states.filter((r) => Number(r.n) !== ASSEMBLY);
       const done = slices.filter((r) => Number(r.status) === STATUS.succeeded).length;
       await run(s, this.sql.setDone(id, done));
-      if (done < slices.length) return { kind: "waiting", done, total: slices.length };
-      const claimed = await run(s, this.sql.claimAssembly(id, attempt));
-      return claimed.affected === 1
-        ? { kind: "assemble", total: slices.length }
-        : { kind: "waiting", done, total: slices.length };
+      return done < slices.length
+        ? { kind: "waiting", done, total: slices.length }
+        : { kind: "all-done", total: slices.length };
     });
+  }
+
+  /** The claim on building the final file, or undefined when another delivery holds or held it. */
+  async claimAssembly(
+    id: number,
+    attempt: number,
+    leaseSeconds: number,
+  ): Promise<SliceRow | undefined> {
+    const res = await run(this.db, this.sql.claimAssembly(id, attempt, leaseSeconds));
+    if (res.affected !== 1) return undefined;
+    return this.assembly(id);
+  }
+
+  /** The row that stands for the final file's building. */
+  async assembly(id: number): Promise<SliceRow | undefined> {
+    const res = await run<Record<string, unknown>>(this.db, this.sql.list(id));
+    return res.rows.map(toSlice).find((s) => s.n === ASSEMBLY);
   }
 }

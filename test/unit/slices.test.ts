@@ -112,8 +112,14 @@ describe("parseSliceMessage", () => {
       attempt: 1,
     });
     assert.equal(parseSliceMessage('{"id": 4}'), undefined);
+    // Slice -1: the join of the task's slices into its file.
+    assert.deepEqual(parseSliceMessage('{"id": 4, "slice": -1, "attempt": 2}'), {
+      id: 4,
+      slice: -1,
+      attempt: 2,
+    });
     for (const bad of [
-      '{"id": 4, "slice": -1, "attempt": 1}',
+      '{"id": 4, "slice": -2, "attempt": 1}',
       '{"id": 4, "slice": 1}',
       '{"id": 4, "slice": "1", "attempt": 1}',
       '{"id": 4, "slice": 100, "attempt": 1}',

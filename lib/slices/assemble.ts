@@ -36,6 +36,8 @@ export interface AssembleRequest {
   /** The largest single UploadPartCopy (S3 allows 5 GiB); tests lower it to exercise ranges. */
   maxCopyBytes?: number;
   abortSignal?: AbortSignal;
+  /** Part requests in flight at once (COPY_CONCURRENCY); buffered parts still go one at a time. */
+  concurrency?: number;
 }
 
 export interface AssembleResult {
@@ -80,26 +82,60 @@ export async function assembleObject(s3: S3Client, r: AssembleRequest): Promise<
   const uploadId = created.UploadId;
   if (!uploadId) throw new Error(`${r.key}: CreateMultipartUpload returned no UploadId`);
   const target = { Bucket: r.bucket, Key: r.key, UploadId: uploadId };
+  // The first failure stops the other lanes before the upload is aborted, so no part lands
+  // after the abort.
+  const failed = new AbortController();
+  const signal = r.abortSignal ? AbortSignal.any([r.abortSignal, failed.signal]) : failed.signal;
+  const lanes: Promise<void>[] = [];
   try {
-    const parts: CompletedPart[] = [];
-    let bytes = 0;
-    for (const [i, step] of steps.entries()) {
-      r.abortSignal?.throwIfAborted();
-      parts.push({ PartNumber: i + 1, ETag: await sendPart(s3, r, target, i + 1, step) });
-      bytes += stepBytes(step);
-    }
+    const parts: CompletedPart[] = new Array(steps.length);
+    let next = 0;
+    // Parts read into memory go one at a time (each up to about 2 x minPartBytes).
+    let buffering: Promise<unknown> = Promise.resolve();
+    const lane = async () => {
+      while (next < steps.length) {
+        const i = next++;
+        const step = steps[i] as PartStep;
+        signal.throwIfAborted();
+        const send = () => sendPart(s3, { ...r, abortSignal: signal }, target, i + 1, step);
+        let sent: Promise<string>;
+        if ("copy" in step) sent = send();
+        else {
+          sent = buffering.then(send);
+          buffering = sent.catch(() => {});
+        }
+        parts[i] = { PartNumber: i + 1, ETag: await sent };
+      }
+    };
+    const width = Math.max(1, Math.min(r.concurrency ?? COPY_CONCURRENCY, steps.length));
+    for (let l = 0; l < width; l++)
+      lanes.push(
+        lane().catch((err) => {
+          failed.abort(err);
+          throw err;
+        }),
+      );
+    await Promise.all(lanes);
     r.abortSignal?.throwIfAborted();
     await s3.send(
       new CompleteMultipartUploadCommand({ ...target, MultipartUpload: { Parts: parts } }),
       opts,
     );
-    return { bytes, parts: parts.length };
+    return { bytes: steps.reduce((sum, step) => sum + stepBytes(step), 0), parts: parts.length };
   } catch (err) {
+    failed.abort(err);
+    await Promise.allSettled(lanes);
     // Without the caller's signal: an aborted assembly must still abort its upload.
     await s3.send(new AbortMultipartUploadCommand(target)).catch(() => {});
     throw err;
   }
 }
+
+/**
+ * Part requests in flight at once. S3 copies inside itself, and one UploadPartCopy of a large
+ * slice takes seconds: one at a time, 100 slices of 1 GB would not join in 15 minutes.
+ */
+export const COPY_CONCURRENCY = 8;
 
 async function sendPart(
   s3: S3Client,

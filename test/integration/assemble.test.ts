@@ -37,12 +37,14 @@ describe("assembleObject: slices into one object (emulator over HTTP)", () => {
     await ensureBucket(s3, bucket);
     // Records part sizes as they go out, so the 5 MiB floor is checked here and not only
     // trusted to the emulator.
+    // Parts go out several at a time: each size is kept at its part number's place.
     const send = s3.send.bind(s3) as (cmd: unknown, o?: unknown) => Promise<unknown>;
     (s3 as { send: unknown }).send = (cmd: unknown, o?: unknown) => {
-      if (cmd instanceof UploadPartCommand) sent.push((cmd.input.Body as Buffer).length);
+      if (cmd instanceof UploadPartCommand)
+        sent[(cmd.input.PartNumber as number) - 1] = (cmd.input.Body as Buffer).length;
       if (cmd instanceof UploadPartCopyCommand) {
         const [a, b] = (cmd.input.CopySourceRange ?? "").slice(6).split("-").map(Number);
-        sent.push((b as number) - (a as number) + 1);
+        sent[(cmd.input.PartNumber as number) - 1] = (b as number) - (a as number) + 1;
       }
       return send(cmd, o);
     };
@@ -139,6 +141,30 @@ describe("assembleObject: slices into one object (emulator over HTTP)", () => {
   it("copies three slices of 5 MiB or more server-side, one part each", async () => {
     const { result } = await assembleAndCheck("three-large", [5 * MB, 6 * MB, 7 * MB + 3]);
     assert.equal(result.parts, 3);
+  });
+
+  it("copies several parts at once, and one at a time when told to", async () => {
+    const inFlight = { now: 0, most: 0 };
+    const send = s3.send.bind(s3) as (cmd: unknown, o?: unknown) => Promise<unknown>;
+    (s3 as { send: unknown }).send = async (cmd: unknown, o?: unknown) => {
+      if (!(cmd instanceof UploadPartCopyCommand)) return send(cmd, o);
+      inFlight.now += 1;
+      inFlight.most = Math.max(inFlight.most, inFlight.now);
+      try {
+        return await send(cmd, o);
+      } finally {
+        inFlight.now -= 1;
+      }
+    };
+    try {
+      await assembleAndCheck("lanes", [6 * MB, 6 * MB, 6 * MB, 6 * MB]);
+      assert.ok(inFlight.most >= 2, `${inFlight.most} copies in flight at most`);
+      inFlight.most = 0;
+      await assembleAndCheck("one-lane", [6 * MB, 6 * MB, 6 * MB], { concurrency: 1 });
+      assert.equal(inFlight.most, 1);
+    } finally {
+      (s3 as { send: unknown }).send = send;
+    }
   });
 
   it("merges small slices at the start, middle and end with their neighbours", async () => {

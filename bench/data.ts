@@ -35,14 +35,19 @@ export async function ensureBenchData(db: SqlClient, rows: number): Promise<bool
        FROM generate_series(1::bigint, ${n}) g`,
     );
   } else {
+    // Seven digits reach 10M; the eighth counts tens of millions, only as many as needed.
+    const tens = Array.from(
+      { length: Math.max(1, Math.ceil(n / 1e7)) },
+      (_, i) => `SELECT ${i} n`,
+    ).join(" UNION ALL ");
     const elt = (xs: string[], i: string) =>
       `ELT(${i}, ${xs.map((x) => `'${x.replace(/'/g, "''")}'`).join(",")})`;
     await db.query(
       `INSERT INTO ${BENCH_TABLE} SELECT g, CONCAT('ORD-', LPAD(g, 9, '0')), ${elt(names, "1 + g % 8")}, ${elt(cities, "1 + g % 7")},
         ((g * 7919) % 1000000) / 100.0, TIMESTAMP '2024-01-01 00:00:00' + INTERVAL (g * 13) SECOND,
         IF(g % 11 = 0, NULL, ${elt(notes, "1 + g % 6")})
-       FROM (SELECT 1 + a.n + 10 * b.n + 100 * c.n + 1000 * d.n + 10000 * e.n + 100000 * f.n + 1000000 * h.n AS g
-             FROM ${DIGITS} a, ${DIGITS} b, ${DIGITS} c, ${DIGITS} d, ${DIGITS} e, ${DIGITS} f, ${DIGITS} h) s
+       FROM (SELECT 1 + a.n + 10 * b.n + 100 * c.n + 1000 * d.n + 10000 * e.n + 100000 * f.n + 1000000 * h.n + 10000000 * i.n AS g
+             FROM ${DIGITS} a, ${DIGITS} b, ${DIGITS} c, ${DIGITS} d, ${DIGITS} e, ${DIGITS} f, ${DIGITS} h, (${tens}) i) s
        WHERE g <= ${n}`,
     );
   }

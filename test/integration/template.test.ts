@@ -128,7 +128,9 @@ describe("the generated CloudFormation template", () => {
       "LINK_MODE",
     ])
       assert.ok(worker.includes(name), `worker lacks ${name}`);
-    assert.ok(!worker.includes("EXPORT_QUEUE_URL"));
+    // A sliced task's worker sends one message per slice to the task queue (lib/slices).
+    assert.ok(worker.includes("EXPORT_QUEUE_URL"));
+    assert.ok(worker.includes("SLICE_ROWS"));
     assert.ok(download.includes("LINK_SECRET_ARN"));
     for (const name of [
       "DATA_DB_SECRET_ARN",

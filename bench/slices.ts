@@ -32,7 +32,13 @@ import { insertTask } from "../lib/local/task-admin.js";
 import { createLogger } from "../lib/logger.js";
 import { STATUS } from "../lib/status.js";
 import { migrate } from "../lib/tasks/migrate.js";
-import { asyncInvoker, type Invocation, node22, packageStack } from "../test/package/stack.js";
+import {
+  asyncInvoker,
+  type Invocation,
+  node22,
+  packageStack,
+  putTaskDbSecret,
+} from "../test/package/stack.js";
 import { BENCH_TABLE, benchQuery, ensureBenchData } from "./data.js";
 
 const { values: args } = parseArgs({
@@ -77,18 +83,7 @@ const { queueUrl } = await provisionLocal({
 const node = node22();
 const out = mkdtempSync(join(tmpdir(), "oe-slices-"));
 const my = new URL(taskUrl);
-const taskSecretArn = await putLocalSecret(
-  where,
-  `${name}-task-db`,
-  JSON.stringify({
-    engine: "mariadb",
-    host: my.hostname,
-    port: Number(my.port),
-    username: decodeURIComponent(my.username),
-    password: decodeURIComponent(my.password),
-    dbname: my.pathname.slice(1),
-  }),
-);
+const taskSecretArn = await putTaskDbSecret(where, `${name}-task-db`, taskUrl);
 const dataArn = {
   postgres: await putLocalParameter(where, `/${name}/pg-url`, reader.postgres),
   mysql: await putLocalParameter(where, `/${name}/mysql-url`, reader.mysql),

@@ -11,6 +11,7 @@ import { STATUS } from "../status.js";
 import { ASSEMBLY, type SliceRow } from "../tasks/slice-store.js";
 import type { Task } from "../tasks/store.js";
 import { assembleTask, cleanUp } from "./finish.js";
+import { sliceHeartbeat } from "./heartbeat.js";
 import { NotSliceable, sliceQueries } from "./key-range.js";
 import { sliceObjectKey } from "./objects.js";
 
@@ -95,14 +96,7 @@ export async function exportSlice(
   }
   logger.info("slice claimed", { taskId: task.id, slice: slice.n, attempt: slice.attempts });
   const watchdog = startWatchdog({
-    tasks: {
-      progress: async (_t, rows, bytes) => {
-        const r = await slicing.store.progress(task.id, slice, rows, bytes);
-        if (r === "ok") return { kind: "ok" };
-        const by = r === "task-gone" ? await deps.tasks.cancelledBy(task) : undefined;
-        return by === undefined ? { kind: "lost" } : { kind: "cancelled", by };
-      },
-    },
+    tasks: sliceHeartbeat(deps, slicing, slice),
     task,
     leaseSeconds: settings.leaseSeconds,
     progressSeconds: settings.progressSeconds,

@@ -11,6 +11,7 @@ import { contentDisposition } from "../storage.js";
 import type { SliceRow } from "../tasks/slice-store.js";
 import type { Task } from "../tasks/store.js";
 import { assembleObject } from "./assemble.js";
+import { sliceHeartbeat } from "./heartbeat.js";
 import { deleteSliceObjects } from "./objects.js";
 
 /**
@@ -33,13 +34,7 @@ export async function assembleTask(
   const bytes = slices.reduce((sum, s) => sum + (s.bytes ?? 0), 0);
   const watchdog = startWatchdog({
     // The join's heartbeat (a worker that dies mid-join is taken over), and the task's with it.
-    tasks: {
-      progress: async (t) => {
-        if ((await slicing.store.progress(t.id, join, rows, bytes)) === "ok") return { kind: "ok" };
-        const by = await deps.tasks.cancelledBy(t);
-        return by === undefined ? { kind: "lost" } : { kind: "cancelled", by };
-      },
-    },
+    tasks: sliceHeartbeat(deps, slicing, join, { rows, bytes }),
     task,
     leaseSeconds: settings.leaseSeconds,
     progressSeconds: settings.progressSeconds,

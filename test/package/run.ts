@@ -22,7 +22,7 @@ import { deleteRecords, receiveRecords } from "../../lib/local/sqs-records.js";
 import { insertTask } from "../../lib/local/task-admin.js";
 import { STATUS } from "../../lib/status.js";
 import { migrate } from "../../lib/tasks/migrate.js";
-import { invoker, node22, packageStack, say } from "./stack.js";
+import { invoker, node22, packageStack, putTaskDbSecret, say } from "./stack.js";
 import { startReceiver } from "./webhook-receiver.js";
 
 async function main() {
@@ -53,18 +53,7 @@ async function main() {
   // URL as an SSM SecureString, the link key as the template's generated secret.
   const where = { region, endpointUrl: endpoint };
   const my = new URL(mysqlUrl);
-  const taskSecretArn = await putLocalSecret(
-    where,
-    `${name}-task-db`,
-    JSON.stringify({
-      engine: "mariadb",
-      host: my.hostname,
-      port: Number(my.port),
-      username: decodeURIComponent(my.username),
-      password: decodeURIComponent(my.password),
-      dbname: my.pathname.slice(1),
-    }),
-  );
+  const taskSecretArn = await putTaskDbSecret(where, `${name}-task-db`, mysqlUrl);
   const dataParamArn = await putLocalParameter(where, `/${name}/data-db-url`, readerUrl);
   const linkSecretArn = await putLocalSecret(
     where,

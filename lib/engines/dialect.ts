@@ -3,7 +3,7 @@ import type { DbUrl, Engine } from "../db/url.js";
 import type { Classified } from "../failure/kinds.js";
 import type { TableName } from "../identifiers.js";
 import type { GuardRules } from "../sources/statement-guard.js";
-import type { DataSource, SourceOptions } from "../sources/types.js";
+import type { DataSource, SourceOptions, SqlText } from "../sources/types.js";
 
 /** A statement and its parameters: values never enter the SQL text. */
 export interface Sql {
@@ -103,6 +103,8 @@ export interface Dialect {
   createClient(db: DbUrl, o: ClientOptions): SqlClient;
   createSource(db: DbUrl, o: SourceOptions): DataSource;
   guard: GuardRules;
+  /** Date and timestamp slice keys as whole numbers and back (lib/slices/key-range.ts). */
+  sliceKeys: Pick<SqlText, "keyAsWhole" | "keyBound">;
   /** This engine's driver errors; undefined for errors it does not know. */
   classify(err: unknown): Classified | undefined;
   /** The error says a table does not exist. */

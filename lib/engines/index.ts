@@ -50,6 +50,7 @@ export function createDataSource(db: DbUrl, o: SourceOptions): DataSource {
   const sqlText = {
     quoteIdent: dialect.quoteIdent,
     wrappable: (sql: string) => wrappableSql(sql, dialect.guard.lex),
+    ...dialect.sliceKeys,
   };
   return { ...guardedSource(source, dialect.guard), sqlText };
 }

@@ -86,7 +86,7 @@ export function workerStoppedMsg(attempts: number): string {
 
 /** msg of a task stopped at the worker's deadline. */
 export function deadlineMsg(seconds: number): string {
-  return `The export was stopped after ${seconds} seconds because it could not finish within the worker's time limit. Split it across workers with the option slice_key (a whole-number column of the result, such as the table's id, ideally indexed), narrow the query (fewer rows or columns, an indexed filter), or ask an operator to raise the worker's timeout.`;
+  return `The export was stopped after ${seconds} seconds because it could not finish within the worker's time limit. Split it across workers with the option slice_key (an indexed whole-number, date or timestamp column of the result, such as the table's id), narrow the query (fewer rows or columns, an indexed filter), or ask an operator to raise the worker's timeout.`;
 }
 
 /** The task row is the record of truth: a short outage of the task database must not lose a finished export. */

@@ -17,7 +17,7 @@ export interface OutputOptions {
   /** Not about the file: the task's own webhook (lib/notify), checked by OptionChecks. */
   notifyUrl?: string;
   /**
-   * Not about the file's bytes: a whole-number column of the result that the export may be
+   * Not about the file's bytes: a whole-number, date or timestamp column of the result that the export may be
    * split by, across workers (lib/slices). Checked as an identifier: it enters SQL text quoted.
    */
   sliceKey?: string;

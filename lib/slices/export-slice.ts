@@ -7,6 +7,7 @@ import { Interrupted, startWatchdog } from "../export/watchdog.js";
 import { isTransient, StageError } from "../failure/policy.js";
 import { MAX_SLICES, outputDefaults, resolveOptions } from "../formats/options.js";
 import { bindOutput } from "../formats/output.js";
+import type { SliceKeyKind } from "../sources/key-bounds.js";
 import { STATUS } from "../status.js";
 import { ASSEMBLY, type SliceRow } from "../tasks/slice-store.js";
 import type { Task } from "../tasks/store.js";
@@ -14,6 +15,7 @@ import { assembleTask, cleanUp } from "./finish.js";
 import { sliceHeartbeat } from "./heartbeat.js";
 import { NotSliceable, sliceQueries } from "./key-range.js";
 import { sliceObjectKey } from "./objects.js";
+import { boundText, keyKind } from "./plan.js";
 
 /** A slice message: which task, which slice, planned by which attempt of the task. */
 export interface SliceMessage {
@@ -23,9 +25,14 @@ export interface SliceMessage {
 }
 
 /** The slice's key range as a person reads it (hi is exclusive in the plan). */
-export function rangeText(key: string, s: Pick<SliceRow, "n" | "lo" | "hi">, total?: number) {
+export function rangeText(
+  key: string,
+  s: Pick<SliceRow, "n" | "lo" | "hi">,
+  total?: number,
+  kind: SliceKeyKind = "number",
+) {
   const of = total === undefined ? "" : ` of ${total}`;
-  return `slice ${s.n + 1}${of} (${key} from ${s.lo} to ${s.hi - 1n})`;
+  return `slice ${s.n + 1}${of} (${key} from ${boundText(kind, s.lo)} to ${boundText(kind, s.hi - 1n)})`;
 }
 
 /**
@@ -106,13 +113,16 @@ export async function exportSlice(
   const { stop, meter } = watchdog;
   const key = sliceObjectKey(settings.keyPrefix, task.id, task.attempts, slice.n, slice.attempts);
   let sliceKey = "";
+  let kind: SliceKeyKind = "number";
   try {
     const chosen = resolveOptions(task.options ?? null, outputDefaults(settings));
     sliceKey = chosen.sliceKey ?? "";
     if (!deps.source.sqlText || sliceKey === "")
       throw new NotSliceable("This task is no longer set up to be split into slices.");
     const output = bindOutput(chosen);
-    const sql = sliceQueries(deps.source.sqlText, task.query, sliceKey).range(slice.lo, slice.hi);
+    const queries = sliceQueries(deps.source.sqlText, task.query, sliceKey);
+    kind = await keyKind(deps.source, queries, sliceKey);
+    const sql = queries.range(kind, slice.lo, slice.hi);
     const result = await streamToS3(deps, task, key, stop, output, meter, {
       sql,
       continueAt: slice.offset,
@@ -145,7 +155,7 @@ export async function exportSlice(
       slicing,
       task,
       slice,
-      sliceKey,
+      { name: sliceKey, kind },
       key,
       failure,
       started,
@@ -259,7 +269,7 @@ async function sliceFailed(
   slicing: Slicing,
   task: Task,
   slice: SliceRow,
-  sliceKey: string,
+  sliceKey: { name: string; kind: SliceKeyKind },
   key: string,
   failure: unknown,
   started: number,
@@ -297,7 +307,7 @@ async function sliceFailed(
     return { kind: "retrying", id: task.id, msg: String((cause as Error)?.message ?? cause) };
   }
   const total = (await slicing.store.list(task.id)).length;
-  const where = `The export stopped at ${rangeText(sliceKey || "key", slice, total)}`;
+  const where = `The export stopped at ${rangeText(sliceKey.name || "key", slice, total, sliceKey.kind)}`;
   const outcome = await recordFailure(deps, task, failure, started, rows, {
     final: true,
     where,

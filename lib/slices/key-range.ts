@@ -1,16 +1,20 @@
+import type { SliceKeyKind } from "../sources/key-bounds.js";
 import type { SqlText } from "../sources/types.js";
 
 /**
  * The SQL a sliced task runs on the data database: the task's own SQL inside brackets, with
  * the slice key's range as a predicate that both engines push into the derived table (so an
  * index on the key is used: README "Sliced exports"). Bounds are whole numbers printed from
- * BigInt here, never text from the data or the task, in brackets (so `- -5` cannot become a
- * `--` comment). The key is a checked identifier, quoted for the engine. Newlines around the
- * task's SQL end a trailing `--` comment.
+ * BigInt here, never text from the data or the task: in brackets for a number key (so `- -5`
+ * cannot become a `--` comment), as an ISO date or timestamp literal for a time key (the
+ * engine's keyBound, key-bounds.ts). The key is a checked identifier, quoted for the engine.
+ * Newlines around the task's SQL end a trailing `--` comment.
  */
 export interface SliceQueries {
-  /** MIN, MAX, COUNT(*) and COUNT(key) of the whole result. */
-  stats(): string;
+  /** The key's column alone, no rows: its kind, before anything is scanned. */
+  probe(): string;
+  /** MIN, MAX (as whole numbers: key-bounds.ts), COUNT(*) and COUNT(key) of the whole result. */
+  stats(kind: SliceKeyKind): string;
   /**
    * Rows per bucket of `width` keys from `lo`, `count` buckets: bucket b holds lo + b*width <= key
    * < lo + (b+1)*width. Told apart by comparisons only, the very ones a slice's range makes:
@@ -18,17 +22,15 @@ export interface SliceQueries {
    * spanning more than half its range) or rounds (decimal division), and which a text key would
    * do differently from its comparisons.
    */
-  buckets(lo: bigint, width: bigint, count: number): string;
+  buckets(kind: SliceKeyKind, lo: bigint, width: bigint, count: number): string;
   /** One slice: lo <= key < hi, in key order. */
-  range(lo: bigint, hi: bigint): string;
+  range(kind: SliceKeyKind, lo: bigint, hi: bigint): string;
 }
 
 /** Thrown when the task's SQL cannot be wrapped: the task fails with this msg. */
 export class NotSliceable extends Error {
   override name = "NotSliceable";
 }
-
-const int = (v: bigint) => `(${v.toString()})`;
 
 export function sliceQueries(text: SqlText, sql: string, key: string): SliceQueries {
   const body = text.wrappable(sql);
@@ -38,19 +40,25 @@ export function sliceQueries(text: SqlText, sql: string, key: string): SliceQuer
     );
   const k = `oe_slice.${text.quoteIdent(key)}`;
   const from = `FROM (\n${body}\n) oe_slice`;
+  const bound = (kind: SliceKeyKind, v: bigint) =>
+    kind === "number" ? `(${v.toString()})` : text.keyBound(kind, v);
+  const whole = (kind: SliceKeyKind, e: string) =>
+    kind === "number" ? e : text.keyAsWhole(kind, e);
   return {
-    stats: () => `SELECT MIN(${k}), MAX(${k}), COUNT(*), COUNT(${k}) ${from}`,
-    buckets: (lo, width, count) => {
+    probe: () => `SELECT ${k} ${from} LIMIT 0`,
+    stats: (kind) =>
+      `SELECT ${whole(kind, `MIN(${k})`)}, ${whole(kind, `MAX(${k})`)}, COUNT(*), COUNT(${k}) ${from}`,
+    buckets: (kind, lo, width, count) => {
       // A binary search in CASEs: about log2(count) comparisons a row, not count (100 slices of
       // 20M rows would be 2G comparisons written out flat).
       const bucket = (from: number, to: number): string => {
         if (to - from === 1) return String(from);
         const mid = Math.floor((from + to) / 2);
-        return `CASE WHEN ${k} < ${int(lo + BigInt(mid) * width)} THEN ${bucket(from, mid)} ELSE ${bucket(mid, to)} END`;
+        return `CASE WHEN ${k} < ${bound(kind, lo + BigInt(mid) * width)} THEN ${bucket(from, mid)} ELSE ${bucket(mid, to)} END`;
       };
       return `SELECT ${bucket(0, count)}, COUNT(*) ${from} WHERE ${k} IS NOT NULL GROUP BY 1 ORDER BY 1`;
     },
-    range: (lo, hi) =>
-      `SELECT * ${from} WHERE ${k} >= ${int(lo)} AND ${k} < ${int(hi)} ORDER BY ${k}`,
+    range: (kind, lo, hi) =>
+      `SELECT * ${from} WHERE ${k} >= ${bound(kind, lo)} AND ${k} < ${bound(kind, hi)} ORDER BY ${k}`,
   };
 }

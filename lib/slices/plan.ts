@@ -1,4 +1,5 @@
 import { MAX_SLICES } from "../formats/options.js";
+import { KeyOutOfRange, keyBoundText, type SliceKeyKind } from "../sources/key-bounds.js";
 import type { DataSource, Row } from "../sources/types.js";
 import type { PlannedSlice } from "../tasks/slice-sql.js";
 import { NotSliceable, type SliceQueries } from "./key-range.js";
@@ -64,6 +65,35 @@ async function readAll(source: DataSource, sql: string): Promise<{ rows: Row[]; 
 }
 
 /**
+ * The key's kind, from a query of no rows: a whole number, a date or a timestamp, or the task
+ * fails saying what the key must be.
+ */
+export async function keyKind(
+  source: DataSource,
+  q: SliceQueries,
+  key: string,
+): Promise<SliceKeyKind> {
+  const { kinds } = await readAll(source, q.probe());
+  const kind = kinds[0];
+  // A source that cannot tell (none of the engines') is read as numbers, checked by the plan.
+  if (kind === undefined || kind === "number") return "number";
+  if (kind === "date" || kind === "timestamp") return kind;
+  throw new NotSliceable(
+    `The slice key ${key} is a ${kind} column; it must hold whole numbers, dates or timestamps. Choose an integer column, such as the table's id, or a date or timestamp column.`,
+  );
+}
+
+/** A bound as a person reads it: the number, or the date or timestamp it stands for. */
+export function boundText(kind: SliceKeyKind, v: bigint): string {
+  if (kind === "number") return v.toString();
+  try {
+    return keyBoundText(kind, v);
+  } catch {
+    return v.toString();
+  }
+}
+
+/**
  * The task's result split by its key into slices of known row counts, from two scans of the
  * result: its key's range and size, then the rows per bucket. Fewer than two slices: the task
  * runs whole (returns []).
@@ -74,7 +104,8 @@ export async function planSlices(
   key: string,
   s: PlanSettings,
 ): Promise<PlannedSlice[]> {
-  const first = await readAll(source, q.stats());
+  const kind = await keyKind(source, q, key);
+  const first = await readAll(source, q.stats(kind));
   const [minText, maxText, totalText, keyedText] = first.rows[0] ?? [];
   const total = Number(totalText ?? 0);
   if (total === 0) return [];
@@ -84,11 +115,30 @@ export async function planSlices(
     );
   const min = wholeNumber(minText);
   const max = wholeNumber(maxText);
+  if (kind !== "number") {
+    if (min === undefined || max === undefined)
+      throw new NotSliceable(
+        `The slice key ${key} holds values with no place on the calendar (infinity, or a zero date), which no slice would hold. Filter them out or choose another key.`,
+      );
+    try {
+      keyBoundText(kind, min);
+      keyBoundText(kind, max + 1n);
+    } catch (e) {
+      if (!(e instanceof KeyOutOfRange)) throw e;
+      throw new NotSliceable(
+        `The slice key ${key} has ${kind}s outside the years 1 to 9999 (or on the very last moment of 9999). Filter them out or choose another key.`,
+      );
+    }
+  }
   // Text holding digits is not a number key: MIN and MAX compare it as text, a range as numbers.
-  const kind = first.kinds[0];
-  if (min === undefined || max === undefined || (kind !== undefined && kind !== "number"))
+  const statKind = first.kinds[0];
+  if (
+    min === undefined ||
+    max === undefined ||
+    (kind === "number" && statKind !== undefined && statKind !== "number")
+  )
     throw new NotSliceable(
-      `The slice key ${key} must be a whole-number column (its values run from ${String(minText).slice(0, 40)} to ${String(maxText).slice(0, 40)}). Choose an integer column, such as the table's id.`,
+      `The slice key ${key} must be a whole-number, date or timestamp column (its values run from ${String(minText).slice(0, 40)} to ${String(maxText).slice(0, 40)}). Choose an integer column, such as the table's id.`,
     );
   // The slice table keeps lo and hi (max + 1) as BIGINT: a key outside that fails the task
   // here, saying so, rather than the plan's INSERT on every delivery until the reaper gives up.
@@ -101,7 +151,7 @@ export async function planSlices(
   if (n < 2) return [];
   const width = (span + BigInt(n) - 1n) / BigInt(n);
   const counts = new Map<number, number>();
-  for (const [b, rows] of (await readAll(source, q.buckets(min, width, n))).rows)
+  for (const [b, rows] of (await readAll(source, q.buckets(kind, min, width, n))).rows)
     counts.set(Number(b), Number(rows));
   const slices = slicesFromBuckets(min, max, width, counts);
   const planned = slices.reduce((sum, x) => sum + x.rows, 0);

@@ -58,7 +58,14 @@ export interface SqlText {
   quoteIdent(ident: string): string;
   /** The task SQL ready to go inside brackets, or undefined when it cannot (wrappable.ts). */
   wrappable(sql: string): string | undefined;
+  /** A date or timestamp key's value as a whole number (key-bounds.ts); NULL where none (infinity). */
+  keyAsWhole(kind: TimeKeyKind, expr: string): string;
+  /** A bound of such a key: a literal that the key's comparisons read as the key's own type. */
+  keyBound(kind: TimeKeyKind, value: bigint): string;
 }
+
+/** The slice keys that are not plain whole numbers. */
+export type TimeKeyKind = "date" | "timestamp";
 
 export interface DataSource {
   label: string;

@@ -17,6 +17,7 @@ for (const engine of ENGINES) {
     const text = {
       quoteIdent: dialect.quoteIdent,
       wrappable: (sql: string) => wrappableSql(sql, dialect.guard.lex),
+      ...dialect.sliceKeys,
     };
     before(async () => {
       db = sqlClient(engine);
@@ -34,7 +35,7 @@ for (const engine of ENGINES) {
 
     /** The plan of one slice of `sql` by `key`, as text. */
     const plan = async (sql: string, key: string) => {
-      const range = sliceQueries(text, sql, key).range(1000n, 2000n);
+      const range = sliceQueries(text, sql, key).range("number", 1000n, 2000n);
       const res = await db.query<Record<string, unknown>>(`EXPLAIN ${range}`);
       return res.rows.map((r) => JSON.stringify(r)).join("\n");
     };

@@ -1,43 +1,50 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { mysqlSliceKeys } from "../../lib/engines/mysql/slice-keys.js";
 import { postgresGuard } from "../../lib/engines/postgres/guard.js";
 import { postgresQuoteIdent } from "../../lib/engines/postgres/quote.js";
+import { postgresSliceKeys } from "../../lib/engines/postgres/slice-keys.js";
 import { NotSliceable, sliceQueries } from "../../lib/slices/key-range.js";
 import { sliceCount, slicesFromBuckets } from "../../lib/slices/plan.js";
+import { KeyOutOfRange, keyBoundText, quotedBound } from "../../lib/sources/key-bounds.js";
 import { wrappableSql } from "../../lib/sources/wrappable.js";
 import { BadMessage, parseSliceMessage } from "../../lib/worker.js";
 
 const text = {
   quoteIdent: postgresQuoteIdent,
   wrappable: (sql: string) => wrappableSql(sql, postgresGuard.lex),
+  ...postgresSliceKeys,
 };
 
 describe("slice queries", () => {
   it("wraps the task's SQL on lines of its own, the key quoted and the bounds in brackets", () => {
     const q = sliceQueries(text, "SELECT id FROM t -- trailing comment;", "id");
-    const range = q.range(-5n, 10n);
+    const range = q.range("number", -5n, 10n);
     assert.equal(
       range,
       'SELECT * FROM (\nSELECT id FROM t -- trailing comment;\n) oe_slice WHERE oe_slice."id" >= (-5) AND oe_slice."id" < (10) ORDER BY oe_slice."id"',
     );
     // A negative bound never meets a minus sign to make a `--` comment.
     const plain = sliceQueries(text, "SELECT id FROM t", "id");
-    assert.doesNotMatch(plain.buckets(-5n, 3n, 3) + plain.range(-9n, -1n), /--/);
+    assert.doesNotMatch(
+      plain.buckets("number", -5n, 3n, 3) + plain.range("number", -9n, -1n),
+      /--/,
+    );
     // Buckets by the comparisons a slice's range makes: no arithmetic on the key to overflow.
     // A binary search: bucket 1 starts at -2, bucket 2 at 1.
     assert.match(
-      q.buckets(-5n, 3n, 3),
+      q.buckets("number", -5n, 3n, 3),
       /^SELECT CASE WHEN oe_slice\."id" < \(-2\) THEN 0 ELSE CASE WHEN oe_slice\."id" < \(1\) THEN 1 ELSE 2 END END, COUNT\(\*\) FROM/,
     );
     // 100 buckets: at most 7 comparisons deep, each boundary once.
-    const deep = plain.buckets(0n, 10n, 100);
+    const deep = plain.buckets("number", 0n, 10n, 100);
     assert.equal((deep.match(/CASE WHEN/g) ?? []).length, 99);
     for (let b = 1; b < 100; b++) assert.ok(deep.includes(`< (${b * 10}) THEN`), `boundary ${b}`);
   });
 
   it("puts every key in the bucket whose range holds it", () => {
     // Evaluate the CASE text for keys around every boundary, as the server would.
-    const sql = sliceQueries(text, "SELECT 1 AS id", "id").buckets(-7n, 4n, 9);
+    const sql = sliceQueries(text, "SELECT 1 AS id", "id").buckets("number", -7n, 4n, 9);
     const expr = sql.slice("SELECT ".length, sql.indexOf(", COUNT(*)"));
     const evaluate = (key: number): number => {
       let e = expr;
@@ -66,13 +73,60 @@ describe("slice queries", () => {
   });
 
   it("drops trailing semicolons and refuses SQL that does not stay inside the brackets", () => {
-    assert.match(sliceQueries(text, "SELECT 1 AS id;;", "id").stats(), /\(\nSELECT 1 AS id\n\)/);
+    assert.match(
+      sliceQueries(text, "SELECT 1 AS id;;", "id").stats("number"),
+      /\(\nSELECT 1 AS id\n\)/,
+    );
     for (const bad of ["SELECT 1) oe_slice UNION SELECT (1", "SELECT 1; SELECT 2", "SELECT (1"])
       assert.throws(() => sliceQueries(text, bad, "id"), NotSliceable, bad);
   });
 
   it("refuses a key that is not a plain identifier before it reaches SQL text", () => {
     assert.throws(() => sliceQueries(text, "SELECT 1", 'id" OR 1=1 --'), /unchecked identifier/);
+  });
+});
+
+describe("date and timestamp bounds", () => {
+  it("prints days and microseconds as ISO text, before 1970 too", () => {
+    assert.equal(keyBoundText("date", 0n), "1970-01-01");
+    assert.equal(keyBoundText("date", -1n), "1969-12-31");
+    assert.equal(keyBoundText("date", 19_723n), "2024-01-01");
+    assert.equal(keyBoundText("timestamp", 0n), "1970-01-01 00:00:00.000000");
+    assert.equal(keyBoundText("timestamp", -1n), "1969-12-31 23:59:59.999999");
+    assert.equal(keyBoundText("timestamp", 1_704_067_213_000_007n), "2024-01-01 00:00:13.000007");
+    assert.equal(keyBoundText("timestamp", -62_135_596_800_000_000n), "0001-01-01 00:00:00.000000");
+    assert.equal(keyBoundText("timestamp", 253_402_300_799_999_999n), "9999-12-31 23:59:59.999999");
+  });
+
+  it("refuses what four-digit years cannot hold", () => {
+    assert.throws(() => keyBoundText("timestamp", 253_402_300_800_000_000n), KeyOutOfRange);
+    assert.throws(() => keyBoundText("timestamp", -62_135_596_800_000_001n), KeyOutOfRange);
+    assert.throws(() => keyBoundText("date", 2_932_897n), KeyOutOfRange); // 10000-01-01
+    assert.throws(() => keyBoundText("date", -719_163n), KeyOutOfRange); // 0000-12-31
+  });
+
+  it("lets nothing but a bound between quotes", () => {
+    assert.equal(quotedBound("2024-01-01"), "'2024-01-01'");
+    for (const bad of ["2024-01-01' OR '1'='1", "2024-01-01\\", "1 day", "2024-01-01 00:00:00"])
+      assert.throws(() => quotedBound(bad), /not a key bound/, bad);
+  });
+
+  it("writes each engine's conversion and literal for a time key", () => {
+    const q = sliceQueries(text, "SELECT at FROM t", "at");
+    assert.equal(
+      q.range("timestamp", 0n, 1n).split(") oe_slice ")[1],
+      `WHERE oe_slice."at" >= '1970-01-01 00:00:00.000000+00' AND oe_slice."at" < '1970-01-01 00:00:00.000001+00' ORDER BY oe_slice."at"`,
+    );
+    assert.match(q.stats("date"), /^SELECT CASE WHEN isfinite\(MIN\(oe_slice\."at"\)\) THEN/);
+    assert.match(
+      q.buckets("date", 0n, 2n, 2),
+      /CASE WHEN oe_slice\."at" < '1970-01-03' THEN 0 ELSE 1 END/,
+    );
+    assert.equal(q.probe(), 'SELECT oe_slice."at" FROM (\nSELECT at FROM t\n) oe_slice LIMIT 0');
+    const my = { ...text, quoteIdent: (s: string) => `\`${s}\``, ...mysqlSliceKeys };
+    const m = sliceQueries(my, "SELECT at FROM t", "at");
+    assert.match(m.range("timestamp", -1n, 0n), /`at` >= '1969-12-31 23:59:59\.999999' AND/);
+    assert.match(m.stats("date"), /^SELECT \(TO_DAYS\(MIN\(oe_slice\.`at`\)\) - 719528\)/);
   });
 });
 

@@ -5,6 +5,7 @@ import { mysqlGuard } from "./guard.js";
 import { mysqlQuoteIdent } from "./quote.js";
 import { mysqlRoleFacts, mysqlTaskTableSeenFrom } from "./role.js";
 import { mysqlSchema } from "./schema.js";
+import { mysqlSliceKeys } from "./slice-keys.js";
 import { mysqlSource } from "./source.js";
 
 /** MySQL 8 and MariaDB 10.x, through mysql2. */
@@ -28,6 +29,7 @@ export const mysqlDialect: Dialect = {
   createClient: mysqlClient,
   createSource: mysqlSource,
   guard: mysqlGuard,
+  sliceKeys: mysqlSliceKeys,
   classify: classifyMysql,
   roleFacts: mysqlRoleFacts,
   taskTableSeenFrom: mysqlTaskTableSeenFrom,

@@ -5,6 +5,7 @@ import { postgresGuard } from "./guard.js";
 import { postgresQuoteIdent } from "./quote.js";
 import { postgresRoleFacts, postgresTaskTableSeenFrom } from "./role.js";
 import { postgresSchema } from "./schema.js";
+import { postgresSliceKeys } from "./slice-keys.js";
 import { postgresSource } from "./source.js";
 
 /** PostgreSQL, through node-postgres (pg, pg-copy-streams). */
@@ -26,6 +27,7 @@ export const postgresDialect: Dialect = {
   createClient: postgresClient,
   createSource: postgresSource,
   guard: postgresGuard,
+  sliceKeys: postgresSliceKeys,
   classify: classifyPostgres,
   roleFacts: postgresRoleFacts,
   taskTableSeenFrom: postgresTaskTableSeenFrom,

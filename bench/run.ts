@@ -1,4 +1,5 @@
-// npm run bench [-- --rows 2000000 --small 200000 --latency-tasks 50 --no-latency]
+// npm run bench [-- --rows 2000000 --small 200000 --latency-tasks 50 --no-latency
+//                  --slice-rows 2000000,20000000 --slices 1,2,4,8 --no-slices]
 // Creates its own data on the local MariaDB and PostgreSQL, runs the scripted baseline and the
 // worker's paths side by side into the local S3 emulator, and prints a table.
 import { spawnSync } from "node:child_process";
@@ -36,6 +37,11 @@ const { values: args } = parseArgs({
     paths: { type: "string", default: "" },
     "part-mb": { type: "string", default: process.env.UPLOAD_PART_SIZE_MB ?? "5" },
     queue: { type: "string", default: process.env.UPLOAD_QUEUE_SIZE ?? "2" },
+    // Sliced exports (bench/slices.ts, the packaged worker per message): the same task whole and
+    // in this many slices, at each of these row counts; --no-slices skips them.
+    "slice-rows": { type: "string", default: "2000000,20000000" },
+    slices: { type: "string", default: "1,2,4,8" },
+    "no-slices": { type: "boolean", default: false },
   },
 });
 const ROWS = Number(args.rows);
@@ -420,3 +426,15 @@ if (!args["no-latency"]) {
 }
 await taskDb.close();
 s3.destroy();
+
+// Scale by slicing: its own script (it packages the stack and runs the worker per message), in
+// this run so `npm run bench` prints every figure the README quotes.
+if (!args["no-slices"]) {
+  log(`sliced exports: ${args["slice-rows"]} rows, ${args.slices} slices (--no-slices skips)`);
+  const r = spawnSync(
+    process.execPath,
+    [...process.execArgv, "bench/slices.ts", "--rows", args["slice-rows"], "--slices", args.slices],
+    { stdio: "inherit" },
+  );
+  if (r.status !== 0) throw new Error(`bench/slices.ts failed (exit ${r.status})`);
+}

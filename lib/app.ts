@@ -15,6 +15,7 @@ import { sendSliceMessages } from "./queue.js";
 import { secretsOf } from "./redact.js";
 import type { SchedulerDeps } from "./scheduler.js";
 import { resolveSecrets, type SecretReader, secretReaderFor } from "./secrets.js";
+import { sliceInstead } from "./slices/auto-slice.js";
 import { startSliced } from "./slices/start.js";
 import { SliceStore } from "./tasks/slice-store.js";
 import { TaskStore } from "./tasks/store.js";
@@ -89,6 +90,7 @@ export function createApp(
           : {
               store: new SliceStore(taskDb, config.taskTable),
               start: startSliced,
+              instead: sliceInstead,
               send: (id, attempt, slices, delay) =>
                 sendSliceMessages(sqs, config.queueUrl, id, attempt, slices, delay),
               sliceRows: config.sliceRows,

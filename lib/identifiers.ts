@@ -5,7 +5,7 @@ export interface TableName {
 }
 
 // Conservative on purpose: letters, digits and underscores, not starting with a digit.
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+export const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 export function parseTableName(value: string): TableName {
   const parts = value.split(".");

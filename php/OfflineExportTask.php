@@ -24,8 +24,8 @@ final class OfflineExportTask
     /** Options that take a URL: the worker checks the host against NOTIFY_WEBHOOK_ALLOW. */
     public const URL_OPTIONS = ['notify_url'];
 
-    /** Splitting one task across workers (README "Sliced exports"): a column name, a count. */
-    public const SLICE_OPTIONS = ['slice_key', 'slices'];
+    /** Splitting one task across workers (README "Sliced exports"): a column name, a count or rows per slice. */
+    public const SLICE_OPTIONS = ['slice_key', 'slices', 'slice_rows'];
 
     /** The options column's value: JSON, or null for the deployment's defaults. */
     public static function options(array $options): ?string
@@ -53,6 +53,12 @@ final class OfflineExportTask
                 }
                 continue;
             }
+            if ($key === 'slice_rows') {
+                if (!is_int($value) || $value < 1 || $value > 1000000000) {
+                    throw new OfflineExportException('option "slice_rows" must be a whole number of rows from 1 to 1000000000');
+                }
+                continue;
+            }
             if (!array_key_exists($key, self::OPTIONS)) {
                 throw new OfflineExportException("unknown option \"{$key}\" (the options are " . implode(', ', [...array_keys(self::OPTIONS), ...self::URL_OPTIONS, ...self::SLICE_OPTIONS]) . ')');
             }
@@ -71,6 +77,12 @@ final class OfflineExportTask
         }
         if (isset($options['slices']) && !isset($options['slice_key'])) {
             throw new OfflineExportException('option "slices" needs "slice_key": the column to split the rows by');
+        }
+        if (isset($options['slice_rows']) && !isset($options['slice_key'])) {
+            throw new OfflineExportException('option "slice_rows" needs "slice_key": the column to split the rows by');
+        }
+        if (isset($options['slices'], $options['slice_rows'])) {
+            throw new OfflineExportException('options "slices" and "slice_rows" both say how to slice: give one of them');
         }
         if (isset($options['slice_key']) && (($options['format'] ?? 'csv') !== 'csv' || ($options['split_rows'] ?? false) === true || ($options['compress'] ?? 'none') !== 'none')) {
             throw new OfflineExportException('option "slice_key" works for plain CSV files only (format csv, no split_rows, compress none)');

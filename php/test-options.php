@@ -17,10 +17,13 @@ $check('notify_url', OfflineExportTask::options(['notify_url' => 'https://hooks.
     === '{"notify_url":"https:\\/\\/hooks.example.com\\/oe?x=1"}');
 $check('slice_key', OfflineExportTask::options(['slice_key' => 'id', 'slices' => 8])
     === '{"slice_key":"id","slices":8}');
+$check('slice_rows', OfflineExportTask::options(['slice_key' => 'id', 'slice_rows' => 500000])
+    === '{"slice_key":"id","slice_rows":500000}');
 foreach ([['fromat' => 'xlsx'], ['compress' => 'rar'], ['split_rows' => 'yes'], ['format' => 'xlsx', 'encoding' => 'utf8'],
           ['split_rows' => true, 'compress' => 'gzip'],
           ['notify_url' => 'ftp://x/'], ['notify_url' => 'https://u:p@x/'], ['notify_url' => 1],
           ['slice_key' => 'id; --'], ['slice_key' => 'id', 'slices' => 0], ['slices' => 4],
+          ['slice_rows' => 1000], ['slice_key' => 'id', 'slice_rows' => 0], ['slice_key' => 'id', 'slices' => 2, 'slice_rows' => 9],
           ['slice_key' => 'id', 'format' => 'xlsx'], ['slice_key' => 'id', 'compress' => 'gzip']] as $bad) {
     try {
         OfflineExportTask::options($bad);

@@ -1,7 +1,8 @@
 import type { DbUrl, Engine } from "../db/url.js";
 import { type Classified, classifyNetwork } from "../failure/kinds.js";
 import { guardedSource } from "../sources/data-source.js";
-import type { DataSource, SourceOptions } from "../sources/types.js";
+import { orderKey } from "../sources/order-key.js";
+import type { DataSource, SourceOptions, SqlText } from "../sources/types.js";
 import { wrappableSql } from "../sources/wrappable.js";
 import type { DbClient, Dialect } from "./dialect.js";
 import { mysqlDialect } from "./mysql/index.js";
@@ -40,6 +41,16 @@ export function createSqlClient(db: DbUrl, poolSize = 4): DbClient {
   return Object.assign(client, { dialect });
 }
 
+/** How SQL text for this engine is written around task SQL (lib/slices). */
+export function sqlTextOf(dialect: Dialect): SqlText {
+  return {
+    quoteIdent: dialect.quoteIdent,
+    wrappable: (sql) => wrappableSql(sql, dialect.guard.lex),
+    orderKey: (sql) => orderKey(sql, dialect.guard.lex),
+    ...dialect.sliceKeys,
+  };
+}
+
 /**
  * The data database, with task SQL checked by its engine's guard before it is sent, and the
  * functions it calls checked again as the server resolves them where the engine can.
@@ -47,10 +58,5 @@ export function createSqlClient(db: DbUrl, poolSize = 4): DbClient {
 export function createDataSource(db: DbUrl, o: SourceOptions): DataSource {
   const dialect = DIALECTS[db.engine];
   const source = dialect.createSource(db, { ...o, functionRules: dialect.guard });
-  const sqlText = {
-    quoteIdent: dialect.quoteIdent,
-    wrappable: (sql: string) => wrappableSql(sql, dialect.guard.lex),
-    ...dialect.sliceKeys,
-  };
-  return { ...guardedSource(source, dialect.guard), sqlText };
+  return { ...guardedSource(source, dialect.guard), sqlText: sqlTextOf(dialect) };
 }

@@ -75,7 +75,8 @@ export async function exportTask(
       // query or writer error reported after it, a link that could not be made): no file may
       // outlive its task's ending. Deleting a key never written costs one request.
       await discard(deps, key);
-      return await recordFailure(deps, task, failure, started, meter.rows());
+      const sliced = await deps.slicing?.instead(deps, task, failure, started, meter.rows());
+      return sliced ?? (await recordFailure(deps, task, failure, started, meter.rows()));
     }
     return await recordExport(
       deps,

@@ -60,6 +60,17 @@ export interface Slicing {
     options: OutputOptions,
     started: number,
   ): Promise<ExportOutcome | undefined>;
+  /**
+   * A whole task stopped at the deadline, sent back to run sliced by the column its SQL is
+   * ordered by (lib/slices/auto-slice.ts); undefined when that does not apply.
+   */
+  instead(
+    deps: ExportDeps,
+    task: Task,
+    failure: unknown,
+    started: number,
+    rows: number,
+  ): Promise<ExportOutcome | undefined>;
   /** Sends one message per slice; returns the slices whose message did not go out. */
   send(
     id: number,

@@ -23,6 +23,8 @@ export interface OutputOptions {
   sliceKey?: string;
   /** With sliceKey: how many slices (2 to MAX_SLICES); unset: from the row count (SLICE_ROWS). */
   slices?: number;
+  /** With sliceKey, instead of slices: rows per slice (else SLICE_ROWS), still at most MAX_SLICES. */
+  sliceRows?: number;
 }
 
 /** The most slices one task may be split into (one SQS message and one slice row each). */
@@ -102,6 +104,16 @@ const sliceCount: Reader = (v, key) => {
   );
 };
 
+/** The most rows per slice a task may ask for (option slice_rows). */
+export const MAX_SLICE_ROWS = 1_000_000_000;
+
+const rowsPerSlice: Reader = (v, key) => {
+  if (typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= MAX_SLICE_ROWS) return v;
+  throw new OptionsRejected(
+    `option "${key}" must be a whole number of rows from 1 to ${MAX_SLICE_ROWS}, not ${shown(v)}`,
+  );
+};
+
 // The JSON keys a task may set, each with its reader and the field it sets.
 const KEYS: Record<string, [keyof OutputOptions, Reader]> = {
   format: ["format", oneOf(OUTPUT_FORMATS)],
@@ -113,6 +125,7 @@ const KEYS: Record<string, [keyof OutputOptions, Reader]> = {
   notify_url: ["notifyUrl", webhookUrl],
   slice_key: ["sliceKey", columnName],
   slices: ["slices", sliceCount],
+  slice_rows: ["sliceRows", rowsPerSlice],
 };
 
 /** The option keys a task may set, for messages and the README. */
@@ -177,6 +190,14 @@ export function resolveOptions(
 function settle(out: OutputOptions, given: Set<keyof OutputOptions>): OutputOptions {
   if (out.slices !== undefined && out.sliceKey === undefined)
     throw new OptionsRejected(`option "slices" needs "slice_key": the column to split the rows by`);
+  if (out.sliceRows !== undefined && out.sliceKey === undefined)
+    throw new OptionsRejected(
+      `option "slice_rows" needs "slice_key": the column to split the rows by`,
+    );
+  if (out.slices !== undefined && out.sliceRows !== undefined)
+    throw new OptionsRejected(
+      `options "slices" and "slice_rows" both say how to slice: give one of them`,
+    );
   // Slices are joined byte for byte: only a plain CSV file is the sum of its pieces.
   if (
     out.sliceKey !== undefined &&

@@ -29,7 +29,7 @@ export async function startSliced(
     const began = Date.now();
     planned = await planSlices(deps.source, queries, key, {
       wanted: options.slices,
-      sliceRows: slicing.sliceRows,
+      sliceRows: options.sliceRows ?? slicing.sliceRows,
     });
     logger.info("slices planned", {
       taskId: task.id,

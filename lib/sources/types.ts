@@ -58,6 +58,8 @@ export interface SqlText {
   quoteIdent(ident: string): string;
   /** The task SQL ready to go inside brackets, or undefined when it cannot (wrappable.ts). */
   wrappable(sql: string): string | undefined;
+  /** The column the SQL's result is sorted by, when that alone sorts it (order-key.ts). */
+  orderKey(sql: string): string | undefined;
   /** A date or timestamp key's value as a whole number (key-bounds.ts); NULL where none (infinity). */
   keyAsWhole(kind: TimeKeyKind, expr: string): string;
   /** A bound of such a key: a literal that the key's comparisons read as the key's own type. */

@@ -295,6 +295,16 @@ export function taskSql(dialect: Dialect, table: TableName) {
     },
 
     /**
+     * After the deadline, for a task the worker can split itself (lib/slices/auto-slice.ts):
+     * back to pending at once with the options that slice it. Fenced like retry.
+     */
+    retryWith(id: number, attempt: number, msg: string, options: string): Sql {
+      const { values, p } = params();
+      const text = `UPDATE ${t} SET ${c("status")} = ${p(pending)}, ${c("msg")} = ${p(msg)}, ${c("options")} = ${p(options)}, ${c("dispatched_at")} = NULL, ${c("retry_at")} = NULL WHERE ${c("id")} = ${p(id)} AND ${c("status")} = ${p(processing)} AND ${c("attempts")} = ${p(attempt)} AND ${c("cancel_requested_at")} IS NULL`;
+      return { text, values };
+    },
+
+    /**
      * Tasks for a panel or an operator, newest first: by creator, by status, or finished (or
      * created, when unfinished) more than some seconds ago; `beforeId` pages on.
      */

@@ -333,6 +333,11 @@ export class TaskStore {
     return this.writeMsg(msg, (m) => this.sql.retry(task.id, task.attempts, m, delaySeconds));
   }
 
+  /** Back to pending at once with new options (a task the worker slices itself); false if not this attempt's. */
+  async retryWith(task: Task, msg: string, options: string): Promise<boolean> {
+    return this.writeMsg(msg, (m) => this.sql.retryWith(task.id, task.attempts, m, options));
+  }
+
   /**
    * A msg quotes database errors, which may quote the task's own text: it must not be what
    * stops the task from being recorded. If the server refuses the text (a legacy latin1 or

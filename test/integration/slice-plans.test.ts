@@ -4,9 +4,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { DbClient as SqlClient } from "../../lib/engines/dialect.js";
-import { DIALECTS } from "../../lib/engines/index.js";
+import { DIALECTS, sqlTextOf } from "../../lib/engines/index.js";
 import { sliceQueries } from "../../lib/slices/key-range.js";
-import { wrappableSql } from "../../lib/sources/wrappable.js";
 import { ENGINES, seriesSql, sqlClient, uniqueName } from "../helpers.js";
 
 for (const engine of ENGINES) {
@@ -14,11 +13,7 @@ for (const engine of ENGINES) {
     let db: SqlClient;
     const t = uniqueName("oe_plan");
     const dialect = DIALECTS[engine];
-    const text = {
-      quoteIdent: dialect.quoteIdent,
-      wrappable: (sql: string) => wrappableSql(sql, dialect.guard.lex),
-      ...dialect.sliceKeys,
-    };
+    const text = sqlTextOf(dialect);
     before(async () => {
       db = sqlClient(engine);
       await db.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, grp INT NOT NULL, v VARCHAR(20))`);

@@ -10,12 +10,11 @@ import mysql from "mysql2/promise";
 import pg from "pg";
 import type { Engine } from "../../lib/db/url.js";
 import type { DbClient as SqlClient } from "../../lib/engines/dialect.js";
-import { DIALECTS } from "../../lib/engines/index.js";
+import { DIALECTS, sqlTextOf } from "../../lib/engines/index.js";
 import { sliceQueries } from "../../lib/slices/key-range.js";
 import { planSlices } from "../../lib/slices/plan.js";
 import type { SliceKeyKind } from "../../lib/sources/key-bounds.js";
 import type { ColumnKind, DataSource } from "../../lib/sources/types.js";
-import { wrappableSql } from "../../lib/sources/wrappable.js";
 import { ENGINES, seriesSql, serviceUrl, sqlClient, uniqueName } from "../helpers.js";
 
 const ROWS = 2000;
@@ -54,11 +53,7 @@ for (const engine of ENGINES) {
     const t = uniqueName("oe_tz");
     const dialect = DIALECTS[engine];
     const pg = engine === "postgres";
-    const text = {
-      quoteIdent: dialect.quoteIdent,
-      wrappable: (sql: string) => wrappableSql(sql, dialect.guard.lex),
-      ...dialect.sliceKeys,
-    };
+    const text = sqlTextOf(dialect);
 
     before(async () => {
       db = sqlClient(engine, 1);

@@ -53,6 +53,11 @@ describe("task options", () => {
       sliceKey: "order_id",
       slices: 8,
     });
+    assert.deepEqual(resolveOptions('{"slice_key":"order_id","slice_rows":500000}', defaults), {
+      ...defaults,
+      sliceKey: "order_id",
+      sliceRows: 500_000,
+    });
   });
 
   const refused: [string, RegExp][] = [
@@ -61,6 +66,9 @@ describe("task options", () => {
     ['{"slice_key":"id","slices":101}', /option "slices" must be a whole number from 1 to 100/],
     ['{"slice_key":"id","slices":2.5}', /option "slices" must be a whole number/],
     ['{"slices":4}', /option "slices" needs "slice_key"/],
+    ['{"slice_rows":4}', /option "slice_rows" needs "slice_key"/],
+    ['{"slice_key":"id","slice_rows":0}', /option "slice_rows" must be a whole number of rows/],
+    ['{"slice_key":"id","slices":2,"slice_rows":9}', /"slices" and "slice_rows" both say/],
     ['{"slice_key":"id","format":"xlsx"}', /option "slice_key" works for plain CSV files only/],
     ['{"slice_key":"id","compress":"zip"}', /option "slice_key" works for plain CSV files only/],
     ['{"slice_key":"id","split_rows":true}', /option "slice_key" works for plain CSV files only/],
@@ -69,7 +77,7 @@ describe("task options", () => {
     ['"csv"', /must be a JSON object/],
     [
       '{"fromat":"xlsx"}',
-      /unknown option "fromat" \(the options are format, encoding, escape_formulas, long_digits_as_text, split_rows, compress, notify_url, slice_key, slices\)/,
+      /unknown option "fromat" \(the options are format, encoding, escape_formulas, long_digits_as_text, split_rows, compress, notify_url, slice_key, slices, slice_rows\)/,
     ],
     ['{"constructor":1}', /unknown option "constructor"/],
     ['{"format":"pdf"}', /option "format" must be one of csv, xlsx, not "pdf"/],

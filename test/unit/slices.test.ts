@@ -1,20 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { mysqlSliceKeys } from "../../lib/engines/mysql/slice-keys.js";
-import { postgresGuard } from "../../lib/engines/postgres/guard.js";
-import { postgresQuoteIdent } from "../../lib/engines/postgres/quote.js";
-import { postgresSliceKeys } from "../../lib/engines/postgres/slice-keys.js";
+import { sqlTextOf } from "../../lib/engines/index.js";
+import { mysqlDialect } from "../../lib/engines/mysql/index.js";
+import { postgresDialect } from "../../lib/engines/postgres/index.js";
 import { NotSliceable, sliceQueries } from "../../lib/slices/key-range.js";
 import { sliceCount, slicesFromBuckets } from "../../lib/slices/plan.js";
 import { KeyOutOfRange, keyBoundText, quotedBound } from "../../lib/sources/key-bounds.js";
-import { wrappableSql } from "../../lib/sources/wrappable.js";
 import { BadMessage, parseSliceMessage } from "../../lib/worker.js";
 
-const text = {
-  quoteIdent: postgresQuoteIdent,
-  wrappable: (sql: string) => wrappableSql(sql, postgresGuard.lex),
-  ...postgresSliceKeys,
-};
+const text = sqlTextOf(postgresDialect);
 
 describe("slice queries", () => {
   it("wraps the task's SQL on lines of its own, the key quoted and the bounds in brackets", () => {
@@ -123,7 +117,7 @@ describe("date and timestamp bounds", () => {
       /CASE WHEN oe_slice\."at" < '1970-01-03' THEN 0 ELSE 1 END/,
     );
     assert.equal(q.probe(), 'SELECT oe_slice."at" FROM (\nSELECT at FROM t\n) oe_slice LIMIT 0');
-    const my = { ...text, quoteIdent: (s: string) => `\`${s}\``, ...mysqlSliceKeys };
+    const my = sqlTextOf(mysqlDialect);
     const m = sliceQueries(my, "SELECT at FROM t", "at");
     assert.match(m.range("timestamp", -1n, 0n), /`at` >= '1969-12-31 23:59:59\.999999' AND/);
     assert.match(m.stats("date"), /^SELECT \(TO_DAYS\(MIN\(oe_slice\.`at`\)\) - 719528\)/);

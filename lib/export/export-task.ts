@@ -58,7 +58,7 @@ export async function exportTask(
     }
     if (options.sliceKey !== undefined && deps.slicing) {
       // Split across workers; undefined when too small to split: then it runs whole, here.
-      const sliced = await deps.slicing.start(deps, task, options, started);
+      const sliced = await deps.slicing.start(deps, task, options, started, stop.signal);
       if (sliced) return sliced;
     }
     const key = objectKey(settings.keyPrefix, id, task.attempts, output.extension);

@@ -59,6 +59,7 @@ export interface Slicing {
     task: Task,
     options: OutputOptions,
     started: number,
+    signal: AbortSignal,
   ): Promise<ExportOutcome | undefined>;
   /**
    * A whole task stopped at the deadline, sent back to run sliced by the column its SQL is

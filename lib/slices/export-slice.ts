@@ -121,7 +121,7 @@ export async function exportSlice(
       throw new NotSliceable("This task is no longer set up to be split into slices.");
     const output = bindOutput(chosen);
     const queries = sliceQueries(deps.source.sqlText, task.query, sliceKey);
-    kind = await keyKind(deps.source, queries, sliceKey);
+    kind = await keyKind(deps.source, queries, sliceKey, stop.signal);
     const sql = queries.range(kind, slice.lo, slice.hi);
     const result = await streamToS3(deps, task, key, stop, output, meter, {
       sql,

@@ -52,12 +52,28 @@ export function slicesFromBuckets(
   return slices;
 }
 
-async function readAll(source: DataSource, sql: string): Promise<{ rows: Row[]; kinds: string[] }> {
+/**
+ * Every row of a planning query. `signal` (the task's watchdog: cancel, deadline, lost claim)
+ * ends it early: the stream is destroyed with the signal's reason, and closing an unfinished
+ * stream stops the query on the server (the sources' close), so a cancel is not kept waiting
+ * for a scan of the whole result.
+ */
+async function readAll(
+  source: DataSource,
+  sql: string,
+  signal?: AbortSignal,
+): Promise<{ rows: Row[]; kinds: string[] }> {
+  if (signal?.aborted) throw signal.reason;
   const { rows, close, columns } = await source.open(sql);
   const out: Row[] = [];
+  const onAbort = () => rows.destroy(signal?.reason as Error);
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
+    if (signal?.aborted) throw signal.reason;
     for await (const batch of rows) out.push(...(batch as Row[]));
+    if (signal?.aborted) throw signal.reason;
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     await close();
   }
   const kinds = ((await columns?.catch(() => [])) ?? []).map((c) => c.kind);
@@ -72,8 +88,9 @@ export async function keyKind(
   source: DataSource,
   q: SliceQueries,
   key: string,
+  signal?: AbortSignal,
 ): Promise<SliceKeyKind> {
-  const { kinds } = await readAll(source, q.probe());
+  const { kinds } = await readAll(source, q.probe(), signal);
   const kind = kinds[0];
   // A source that cannot tell (none of the engines') is read as numbers, checked by the plan.
   if (kind === undefined || kind === "number") return "number";
@@ -103,9 +120,11 @@ export async function planSlices(
   q: SliceQueries,
   key: string,
   s: PlanSettings,
+  /** Stops the plan's queries (cancel, deadline, lost claim): readAll. */
+  signal?: AbortSignal,
 ): Promise<PlannedSlice[]> {
-  const kind = await keyKind(source, q, key);
-  const first = await readAll(source, q.stats(kind));
+  const kind = await keyKind(source, q, key, signal);
+  const first = await readAll(source, q.stats(kind), signal);
   const [minText, maxText, totalText, keyedText] = first.rows[0] ?? [];
   const total = Number(totalText ?? 0);
   if (total === 0) return [];
@@ -151,7 +170,7 @@ export async function planSlices(
   if (n < 2) return [];
   const width = (span + BigInt(n) - 1n) / BigInt(n);
   const counts = new Map<number, number>();
-  for (const [b, rows] of (await readAll(source, q.buckets(kind, min, width, n))).rows)
+  for (const [b, rows] of (await readAll(source, q.buckets(kind, min, width, n), signal)).rows)
     counts.set(Number(b), Number(rows));
   const slices = slicesFromBuckets(min, max, width, counts);
   const planned = slices.reduce((sum, x) => sum + x.rows, 0);

@@ -1,5 +1,6 @@
 import { recordFailure } from "../export/record-failure.js";
 import type { ExportDeps, ExportOutcome, Slicing } from "../export/types.js";
+import { Interrupted } from "../export/watchdog.js";
 import { StageError } from "../failure/policy.js";
 import type { OutputOptions } from "../formats/options.js";
 import type { Task } from "../tasks/store.js";
@@ -17,6 +18,8 @@ export async function startSliced(
   task: Task,
   options: OutputOptions,
   started: number,
+  /** The task's watchdog: a cancel, the deadline or a lost claim stops the planning scans. */
+  signal: AbortSignal,
 ): Promise<ExportOutcome | undefined> {
   const slicing = deps.slicing as Slicing;
   const key = options.sliceKey as string;
@@ -27,10 +30,13 @@ export async function startSliced(
       throw new NotSliceable("This data source cannot split a task into slices.");
     const queries = sliceQueries(deps.source.sqlText, task.query, key);
     const began = Date.now();
-    planned = await planSlices(deps.source, queries, key, {
-      wanted: options.slices,
-      sliceRows: options.sliceRows ?? slicing.sliceRows,
-    });
+    planned = await planSlices(
+      deps.source,
+      queries,
+      key,
+      { wanted: options.slices, sliceRows: options.sliceRows ?? slicing.sliceRows },
+      signal,
+    );
     logger.info("slices planned", {
       taskId: task.id,
       slices: planned.length,
@@ -38,7 +44,12 @@ export async function startSliced(
       seconds: (Date.now() - began) / 1000,
     });
   } catch (failure) {
-    return recordFailure(deps, task, new StageError("query", failure), started);
+    // A stop is recorded as a stop (cancelled, lost claim), not as a query that failed.
+    const why = failure instanceof Interrupted ? failure : new StageError("query", failure);
+    return recordFailure(deps, task, why, started, 0, {
+      deadlineMsg: (seconds) =>
+        `The slices could not be planned within the worker's time limit (${seconds} seconds): the two planning scans of the result took too long. Index the key ${key}, or narrow the query.`,
+    });
   }
   if (planned.length === 0) return undefined;
   await slicing.store.ensureTable();

@@ -71,10 +71,14 @@ export interface HarnessOptions {
   taskEngine: Engine;
   dataEngine: Engine;
   env?: Record<string, string>;
+  /** The queue's visibility timeout: how long a message a dead worker took stays hidden (30 s). */
+  visibilityTimeoutSeconds?: number;
 }
 
 export interface Harness {
   config: Config;
+  /** The environment the config was loaded from, queue included: a worker process of its own gets the same. */
+  env: Record<string, string>;
   app: App;
   taskDb: SqlClient;
   dataDb: SqlClient;
@@ -115,15 +119,19 @@ export async function makeHarness(o: HarnessOptions): Promise<Harness> {
     endpointUrl: env.AWS_ENDPOINT_URL,
     bucket: name,
     queueName: name,
-    visibilityTimeoutSeconds: 30,
+    visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 30,
   });
-  const config = loadConfig({ ...env, EXPORT_QUEUE_URL: queueUrl });
+  const fullEnv = { ...env, EXPORT_QUEUE_URL: queueUrl };
+  const config = loadConfig(fullEnv);
   const app = createApp(config, createLogger([], "test"));
   await migrate(app.taskDb, config.taskTable);
   const taskDb = createSqlClient(parseDbUrl(taskUrl(o.taskEngine)), 2);
   const dataDb = sqlClient(o.dataEngine);
   return {
     config,
+    env: Object.fromEntries(
+      Object.entries(fullEnv).filter((e): e is [string, string] => e[1] !== undefined),
+    ),
     app,
     taskDb,
     dataDb,

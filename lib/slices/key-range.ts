@@ -20,9 +20,11 @@ export interface SliceQueries {
    * < lo + (b+1)*width. Told apart by comparisons only, the very ones a slice's range makes:
    * no arithmetic on the key, which overflows the key's type (`key - lo` on an INT or BIGINT key
    * spanning more than half its range) or rounds (decimal division), and which a text key would
-   * do differently from its comparisons.
+   * do differently from its comparisons. A boundary past `end` (the largest key + 1) is written
+   * as `end`, which sorts every key the same way: the last buckets' boundaries can pass the
+   * largest key by a few units (width rounds up), and a date or timestamp past 9999 has no literal.
    */
-  buckets(kind: SliceKeyKind, lo: bigint, width: bigint, count: number): string;
+  buckets(kind: SliceKeyKind, lo: bigint, width: bigint, count: number, end?: bigint): string;
   /** One slice: lo <= key < hi, in key order. */
   range(kind: SliceKeyKind, lo: bigint, hi: bigint): string;
 }
@@ -48,13 +50,14 @@ export function sliceQueries(text: SqlText, sql: string, key: string): SliceQuer
     probe: () => `SELECT ${k} ${from} LIMIT 0`,
     stats: (kind) =>
       `SELECT ${whole(kind, `MIN(${k})`)}, ${whole(kind, `MAX(${k})`)}, COUNT(*), COUNT(${k}) ${from}`,
-    buckets: (kind, lo, width, count) => {
+    buckets: (kind, lo, width, count, end) => {
       // A binary search in CASEs: about log2(count) comparisons a row, not count (100 slices of
       // 20M rows would be 2G comparisons written out flat).
       const bucket = (from: number, to: number): string => {
         if (to - from === 1) return String(from);
         const mid = Math.floor((from + to) / 2);
-        return `CASE WHEN ${k} < ${bound(kind, lo + BigInt(mid) * width)} THEN ${bucket(from, mid)} ELSE ${bucket(mid, to)} END`;
+        const at = lo + BigInt(mid) * width;
+        return `CASE WHEN ${k} < ${bound(kind, end !== undefined && at > end ? end : at)} THEN ${bucket(from, mid)} ELSE ${bucket(mid, to)} END`;
       };
       return `SELECT ${bucket(0, count)}, COUNT(*) ${from} WHERE ${k} IS NOT NULL GROUP BY 1 ORDER BY 1`;
     },

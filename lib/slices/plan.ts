@@ -170,7 +170,8 @@ export async function planSlices(
   if (n < 2) return [];
   const width = (span + BigInt(n) - 1n) / BigInt(n);
   const counts = new Map<number, number>();
-  for (const [b, rows] of (await readAll(source, q.buckets(kind, min, width, n), signal)).rows)
+  const buckets = q.buckets(kind, min, width, n, max + 1n);
+  for (const [b, rows] of (await readAll(source, buckets, signal)).rows)
     counts.set(Number(b), Number(rows));
   const slices = slicesFromBuckets(min, max, width, counts);
   const planned = slices.reduce((sum, x) => sum + x.rows, 0);

@@ -1,5 +1,5 @@
-import type { SliceKeyKind } from "../sources/key-bounds.js";
-import type { SqlText } from "../sources/types.js";
+import { KeyOutOfRange, keyBoundText, type SliceKeyKind } from "../sources/key-bounds.js";
+import type { SqlText, TimeKeyKind } from "../sources/types.js";
 
 /**
  * The SQL a sliced task runs on the data database: the task's own SQL inside brackets, with
@@ -34,6 +34,16 @@ export class NotSliceable extends Error {
   override name = "NotSliceable";
 }
 
+const printable = (kind: TimeKeyKind, v: bigint) => {
+  try {
+    keyBoundText(kind, v);
+    return true;
+  } catch (e) {
+    if (e instanceof KeyOutOfRange) return false;
+    throw e;
+  }
+};
+
 export function sliceQueries(text: SqlText, sql: string, key: string): SliceQueries {
   const body = text.wrappable(sql);
   if (body === undefined)
@@ -57,11 +67,18 @@ export function sliceQueries(text: SqlText, sql: string, key: string): SliceQuer
         if (to - from === 1) return String(from);
         const mid = Math.floor((from + to) / 2);
         const at = lo + BigInt(mid) * width;
-        return `CASE WHEN ${k} < ${bound(kind, end !== undefined && at > end ? end : at)} THEN ${bucket(from, mid)} ELSE ${bucket(mid, to)} END`;
+        // A boundary past the largest key (the width rounds up) holds every key below it: no
+        // comparison, so no literal for a date past 9999-12-31 either.
+        if (end !== undefined && at >= end) return bucket(from, mid);
+        return `CASE WHEN ${k} < ${bound(kind, at)} THEN ${bucket(from, mid)} ELSE ${bucket(mid, to)} END`;
       };
       return `SELECT ${bucket(0, count)}, COUNT(*) ${from} WHERE ${k} IS NOT NULL GROUP BY 1 ORDER BY 1`;
     },
-    range: (kind, lo, hi) =>
-      `SELECT * ${from} WHERE ${k} >= ${bound(kind, lo)} AND ${k} < ${bound(kind, hi)} ORDER BY ${k}`,
+    range: (kind, lo, hi) => {
+      // Only the last slice's hi (the largest key + 1) can lie past 9999-12-31; no key does.
+      const upper =
+        kind !== "number" && !printable(kind, hi) ? "" : ` AND ${k} < ${bound(kind, hi)}`;
+      return `SELECT * ${from} WHERE ${k} >= ${bound(kind, lo)}${upper} ORDER BY ${k}`;
+    },
   };
 }

@@ -95,8 +95,9 @@ export async function keyKind(
   // A source that cannot tell (none of the engines') is read as numbers, checked by the plan.
   if (kind === undefined || kind === "number") return "number";
   if (kind === "date" || kind === "timestamp") return kind;
+  const what = kind === "other" ? "of a type" : `a ${kind} column`;
   throw new NotSliceable(
-    `The slice key ${key} is a ${kind} column; it must hold whole numbers, dates or timestamps. Choose an integer column, such as the table's id, or a date or timestamp column.`,
+    `The slice key ${key} is ${what}; it must hold whole numbers, dates or timestamps. Choose an integer column, such as the table's id, or a date or timestamp column.`,
   );
 }
 
@@ -141,11 +142,11 @@ export async function planSlices(
       );
     try {
       keyBoundText(kind, min);
-      keyBoundText(kind, max + 1n);
+      keyBoundText(kind, max);
     } catch (e) {
       if (!(e instanceof KeyOutOfRange)) throw e;
       throw new NotSliceable(
-        `The slice key ${key} has ${kind}s outside the years 1 to 9999 (or on the very last moment of 9999). Filter them out or choose another key.`,
+        `The slice key ${key} has ${kind}s outside the years 1 to 9999. Filter them out or choose another key.`,
       );
     }
   }

@@ -118,16 +118,17 @@ for (const engine of ENGINES) {
         assert.equal(seen.size, ROWS);
       });
 
-    // Six days, five slices: buckets two days wide, whose last bound would be 10000-01-02,
-    // a literal neither engine's comparisons read (and key-bounds.ts refuses to print).
-    it("plans dates in the last days of 9999 (bucket bounds past the last key)", async () => {
+    // Seven days up to 9999-12-31, five slices: buckets two days wide, whose last bound would
+    // be 10000-01-02, and the last slice's end 10000-01-01: literals neither engine reads (and
+    // key-bounds.ts refuses to print). Neither is written: no key lies past them.
+    it("plans and slices dates in the last days of 9999, the very last day too", async () => {
       const z = `${t}_end`;
       await db.query(`CREATE TABLE ${z} (id INT PRIMARY KEY, day DATE NOT NULL)`);
       try {
         await db.query(
           pg
-            ? `INSERT INTO ${z} SELECT n, DATE '9999-12-24' + n FROM ${seriesSql(engine, 6)}`
-            : `INSERT INTO ${z} SELECT n, DATE('9999-12-24') + INTERVAL n DAY FROM ${seriesSql(engine, 6)}`,
+            ? `INSERT INTO ${z} SELECT n, DATE '9999-12-24' + n FROM ${seriesSql(engine, 7)}`
+            : `INSERT INTO ${z} SELECT n, DATE('9999-12-24') + INTERVAL n DAY FROM ${seriesSql(engine, 7)}`,
         );
         const q = sliceQueries(text, `SELECT id, day FROM ${z} ORDER BY day`, "day");
         const plan = await planSlices(source("date"), q, "day", { wanted: 5, sliceRows: 1 });
@@ -137,7 +138,7 @@ for (const engine of ENGINES) {
           assert.equal(got.length, s.rows, `slice ${s.n}`);
           rows += got.length;
         }
-        assert.equal(rows, 6);
+        assert.equal(rows, 7);
       } finally {
         await db.query(`DROP TABLE IF EXISTS ${z}`);
       }

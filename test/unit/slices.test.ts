@@ -117,6 +117,8 @@ describe("date and timestamp bounds", () => {
       /CASE WHEN oe_slice\."at" < '1970-01-03' THEN 0 ELSE 1 END/,
     );
     assert.equal(q.probe(), 'SELECT oe_slice."at" FROM (\nSELECT at FROM t\n) oe_slice LIMIT 0');
+    // The last slice of keys up to 9999-12-31 ends past any literal: no upper bound is written.
+    assert.match(q.range("date", 2_932_896n, 2_932_897n), /"at" >= '9999-12-31' ORDER BY/);
     const my = sqlTextOf(mysqlDialect);
     const m = sliceQueries(my, "SELECT at FROM t", "at");
     assert.match(m.range("timestamp", -1n, 0n), /`at` >= '1969-12-31 23:59:59\.999999' AND/);

@@ -12,7 +12,7 @@ import type { SliceRow } from "../tasks/slice-store.js";
 import type { Task } from "../tasks/store.js";
 import { assembleObject } from "./assemble.js";
 import { sliceHeartbeat } from "./heartbeat.js";
-import { deleteSliceObjects } from "./objects.js";
+import { abortSliceUploads, deleteSliceObjects } from "./objects.js";
 
 /**
  * The final file of a sliced task, built by the one delivery of the join message that claimed it:
@@ -88,9 +88,10 @@ export async function cleanUp(
 ): Promise<void> {
   const { id, attempts: attempt } = task;
   try {
-    await deleteSliceObjects(deps.s3, deps.settings.bucket, deps.settings.keyPrefix, id, {
-      attempt,
-    });
+    const { bucket, keyPrefix } = deps.settings;
+    await deleteSliceObjects(deps.s3, bucket, keyPrefix, id, { attempt });
+    // A killed try's upload, still open: the scheduler's sweep would abort it later.
+    await abortSliceUploads(deps.s3, bucket, keyPrefix, id, attempt);
     await slicing.store.remove(id, attempt);
   } catch (error) {
     deps.logger.error(

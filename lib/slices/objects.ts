@@ -1,4 +1,10 @@
-import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 
 /**
  * Where a task's slice objects live: one prefix per task, and under it one per attempt of the
@@ -62,4 +68,42 @@ export async function deleteSliceObjects(
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
   return deleted;
+}
+
+/**
+ * Aborts the uploads still open under one attempt of the task's slices: a try whose worker was
+ * killed mid-stream leaves its multipart upload open (lib-storage never got to abort it).
+ * Returns how many there were.
+ */
+export async function abortSliceUploads(
+  s3: S3Client,
+  bucket: string,
+  keyPrefix: string,
+  id: number,
+  attempt: number,
+): Promise<number> {
+  const prefix = slicePrefix(keyPrefix, id, attempt);
+  let aborted = 0;
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListMultipartUploadsCommand({
+        Bucket: bucket,
+        Prefix: prefix,
+        KeyMarker: keyMarker,
+        UploadIdMarker: uploadIdMarker,
+      }),
+    );
+    for (const u of page.Uploads ?? []) {
+      if (!u.Key || !u.UploadId) continue;
+      await s3.send(
+        new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }),
+      );
+      aborted += 1;
+    }
+    keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+    uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+  } while (keyMarker !== undefined);
+  return aborted;
 }

@@ -1,5 +1,6 @@
 import { IDENT } from "../identifiers.js";
-import { LexError, type LexOptions, lexSql, type Token } from "./sql-lexer.js";
+import type { LexOptions, Token } from "./sql-lexer.js";
+import { tokensOf } from "./wrappable.js";
 
 const is = (t: Token | undefined, kind: Token["kind"], value?: string) =>
   t !== undefined && t.kind === kind && (value === undefined || t.value === value);
@@ -21,13 +22,8 @@ const is = (t: Token | undefined, kind: Token["kind"], value?: string) =>
  * (`@n := @n + 1`) count rows in execution order, which a slice restarts: refused.
  */
 export function orderKey(sql: string, lex: LexOptions): string | undefined {
-  let tokens: Token[];
-  try {
-    tokens = lexSql(sql, lex);
-  } catch (err) {
-    if (err instanceof LexError) return undefined;
-    throw err;
-  }
+  const tokens = tokensOf(sql, lex);
+  if (tokens === undefined) return undefined;
   while (tokens.length > 0 && is(tokens[tokens.length - 1], "punct", ";")) tokens.pop();
   if (tokens.some((t) => t.kind === "variable" || t.kind === "exec-comment")) return undefined;
   // The last top-level ORDER BY.

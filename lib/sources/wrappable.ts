@@ -1,5 +1,15 @@
 import { LexError, type LexOptions, lexSql, type Token } from "./sql-lexer.js";
 
+/** The SQL's tokens, or undefined when the lexer cannot read it (nothing is then provable). */
+export function tokensOf(sql: string, lex: LexOptions): Token[] | undefined {
+  try {
+    return lexSql(sql, lex);
+  } catch (err) {
+    if (err instanceof LexError) return undefined;
+    throw err;
+  }
+}
+
 const isSemicolon = (t: Token) => t.kind === "punct" && t.value === ";";
 
 /**
@@ -11,13 +21,8 @@ const isSemicolon = (t: Token) => t.kind === "punct" && t.value === ";";
  * sources send it so: PostgreSQL parses it as one, MySQL runs one statement per query).
  */
 export function wrappableSql(sql: string, lex: LexOptions): string | undefined {
-  let tokens: Token[];
-  try {
-    tokens = lexSql(sql, lex);
-  } catch (err) {
-    if (err instanceof LexError) return undefined;
-    throw err;
-  }
+  const tokens = tokensOf(sql, lex);
+  if (tokens === undefined) return undefined;
   let end = tokens.length;
   while (end > 0 && isSemicolon(tokens[end - 1] as Token)) end -= 1;
   let depth = 0;

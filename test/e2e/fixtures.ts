@@ -1,8 +1,11 @@
+import assert from "node:assert/strict";
+import { ListMultipartUploadsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { parse } from "csv-parse/sync";
 import type { DbClient as SqlClient } from "../../lib/engines/dialect.js";
 import type { TextEncoding } from "../../lib/formats/encoding/encoder.js";
 import { decodeText } from "../../lib/local/decode.js";
-import { ph, seriesSql, uniqueName } from "../helpers.js";
+import { slicePrefix } from "../../lib/slices/objects.js";
+import { type Harness, ph, seriesSql, uniqueName } from "../helpers.js";
 
 /** Values that break naive exporters, one per row. */
 export const TRICKY: (string | null)[][] = [
@@ -70,4 +73,17 @@ export function parseExport(
 ): { header: string[]; rows: string[][] } {
   const records = parse(decodeText(bytes, encoding), { relax_column_count: true }) as string[][];
   return { header: records[0] ?? [], rows: records.slice(1) };
+}
+
+/** Nothing of task `id`'s slices is left: no slice object, no multipart upload, no slice row. */
+export async function assertNoSlicesLeft(h: Harness, id: number): Promise<void> {
+  const bucket = h.config.bucket;
+  const listed = await h.app.s3.send(
+    new ListObjectsV2Command({ Bucket: bucket, Prefix: slicePrefix(h.config.keyPrefix, id) }),
+  );
+  assert.deepEqual(listed.Contents ?? [], [], "slice objects left");
+  const uploads = await h.app.s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  assert.deepEqual(uploads.Uploads ?? [], [], "multipart uploads left");
+  const slices = await h.app.exportDeps.slicing?.store.list(id);
+  assert.deepEqual(slices, [], "slice rows left");
 }

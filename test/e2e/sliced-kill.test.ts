@@ -18,7 +18,6 @@ import { after, before, describe, it } from "node:test";
 import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
-  ListObjectsV2Command,
   ListPartsCommand,
 } from "@aws-sdk/client-s3";
 import type { Engine } from "../../lib/db/url.js";
@@ -26,7 +25,7 @@ import { schedulerPass } from "../../lib/scheduler.js";
 import { slicePrefix } from "../../lib/slices/objects.js";
 import { STATUS } from "../../lib/status.js";
 import { download, type Harness, makeHarness } from "../helpers.js";
-import { createOrders, ORDERS_TITLE } from "./fixtures.js";
+import { assertNoSlicesLeft, createOrders, ORDERS_TITLE } from "./fixtures.js";
 
 const MB = 1024 * 1024;
 // Two slices of about 21 MB each: the kill comes once a slice has streamed its first 5 MB, with
@@ -120,20 +119,7 @@ for (const engine of ["postgres", "mysql"] as Engine[]) {
           )
         ).Parts ?? []
       ).reduce((sum, p) => sum + (p.Size ?? 0), 0);
-    /** Nothing of the task's slices is left: no slice object, no upload, no slice row. */
-    const assertNothingLeft = async (id: number) => {
-      const listed = await h.app.s3.send(
-        new ListObjectsV2Command({
-          Bucket: bucket(),
-          Prefix: slicePrefix(h.config.keyPrefix, id),
-        }),
-      );
-      assert.deepEqual(listed.Contents ?? [], [], "slice objects left");
-      const uploads = await h.app.s3.send(new ListMultipartUploadsCommand({ Bucket: bucket() }));
-      assert.deepEqual(uploads.Uploads ?? [], [], "multipart uploads left");
-      const slices = await h.app.exportDeps.slicing?.store.list(id);
-      assert.deepEqual(slices, [], "slice rows left");
-    };
+    const assertNothingLeft = (id: number) => assertNoSlicesLeft(h, id);
 
     it("takes the slice over, writes the file byte for byte as the whole task, leaves nothing", async (t) => {
       const slicing = h.app.exportDeps.slicing;

@@ -4,18 +4,13 @@
 // file must equal, byte for byte, the one the same task writes whole.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import {
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from "@aws-sdk/client-s3";
+import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { Engine } from "../../lib/db/url.js";
 import { schedulerPass } from "../../lib/scheduler.js";
-import { sliceObjectKey, slicePrefix } from "../../lib/slices/objects.js";
+import { sliceObjectKey } from "../../lib/slices/objects.js";
 import { STATUS } from "../../lib/status.js";
 import { download, type Harness, makeHarness } from "../helpers.js";
-import { createOrders, ORDERS_TITLE } from "./fixtures.js";
+import { assertNoSlicesLeft, createOrders, ORDERS_TITLE } from "./fixtures.js";
 
 const MB = 1024 * 1024;
 // Enough rows that slices of a third are over S3's 5 MB part minimum (joined by copy in S3).
@@ -49,20 +44,7 @@ for (const engine of ["postgres", "mysql"] as Engine[]) {
       assert.equal(got.status, 200);
       return { row, bytes: got.bytes };
     };
-    /** Nothing of the task's slices is left: no slice object, no upload, no slice row. */
-    const assertNothingLeft = async (id: number) => {
-      const listed = await h.app.s3.send(
-        new ListObjectsV2Command({
-          Bucket: bucket(),
-          Prefix: slicePrefix(h.config.keyPrefix, id),
-        }),
-      );
-      assert.deepEqual(listed.Contents ?? [], [], "slice objects left");
-      const uploads = await h.app.s3.send(new ListMultipartUploadsCommand({ Bucket: bucket() }));
-      assert.deepEqual(uploads.Uploads ?? [], [], "multipart uploads left");
-      const slices = await h.app.exportDeps.slicing?.store.list(id);
-      assert.deepEqual(slices, [], "slice rows left");
-    };
+    const assertNothingLeft = (id: number) => assertNoSlicesLeft(h, id);
     const sliceCounts = async (id: number) => {
       const res = await h.taskDb.query<Record<string, unknown>>(
         `SELECT slice_count, slices_done FROM ${h.config.taskTable.name} WHERE id = ${id}`,

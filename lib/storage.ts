@@ -3,6 +3,7 @@ import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  ListMultipartUploadsCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
@@ -58,6 +59,33 @@ export async function uploadStream(s3: S3Client, r: UploadRequest): Promise<void
     }
     throw err;
   }
+}
+
+/** Every multipart upload open under `prefix`, page by page. */
+export async function listUploads(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+): Promise<{ key: string; uploadId: string }[]> {
+  const uploads: { key: string; uploadId: string }[] = [];
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListMultipartUploadsCommand({
+        Bucket: bucket,
+        Prefix: prefix,
+        KeyMarker: keyMarker,
+        UploadIdMarker: uploadIdMarker,
+      }),
+    );
+    for (const u of page.Uploads ?? []) {
+      if (u.Key && u.UploadId) uploads.push({ key: u.Key, uploadId: u.UploadId });
+    }
+    keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+    uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+  } while (keyMarker);
+  return uploads;
 }
 
 /** Removes an object that must not be served (an export whose claim was lost). */

@@ -1,12 +1,9 @@
-import {
-  AbortMultipartUploadCommand,
-  ListMultipartUploadsCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import { AbortMultipartUploadCommand, type S3Client } from "@aws-sdk/client-s3";
 import { parseObjectKey } from "./export/object-key.js";
 import type { Logger } from "./logger.js";
 import { parseSliceKey } from "./slices/objects.js";
 import { STATUS } from "./status.js";
+import { listUploads } from "./storage.js";
 import type { TaskStore } from "./tasks/store.js";
 
 export interface SweepDeps {
@@ -26,24 +23,7 @@ export interface SweepDeps {
  * a claim made before it, so a new attempt is never mistaken for a dead one.
  */
 export async function sweepUploads(d: SweepDeps): Promise<string[]> {
-  const uploads: { key: string; uploadId: string }[] = [];
-  let keyMarker: string | undefined;
-  let uploadIdMarker: string | undefined;
-  do {
-    const page = await d.s3.send(
-      new ListMultipartUploadsCommand({
-        Bucket: d.bucket,
-        Prefix: d.keyPrefix,
-        KeyMarker: keyMarker,
-        UploadIdMarker: uploadIdMarker,
-      }),
-    );
-    for (const u of page.Uploads ?? []) {
-      if (u.Key && u.UploadId) uploads.push({ key: u.Key, uploadId: u.UploadId });
-    }
-    keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-    uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
-  } while (keyMarker);
+  const uploads = await listUploads(d.s3, d.bucket, d.keyPrefix);
 
   const live = new Map<number, number | null>();
   const aborted: string[] = [];

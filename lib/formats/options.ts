@@ -1,3 +1,4 @@
+import { IDENT } from "../identifiers.js";
 import { TEXT_ENCODINGS, type TextEncoding } from "./encoding/encoder.js";
 import { FORMAT_NAMES, type FormatName } from "./index.js";
 
@@ -91,7 +92,7 @@ const webhookUrl: Reader = (v, key, checks) => {
 
 // The identifiers parseTableName takes: the key is quoted into the slice queries' text.
 const columnName: Reader = (v, key) => {
-  if (typeof v === "string" && /^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(v)) return v;
+  if (typeof v === "string" && IDENT.test(v)) return v;
   throw new OptionsRejected(
     `option "${key}" must name a column of the query's result (letters, digits and _, not starting with a digit), not ${shown(v)}`,
   );

@@ -6,11 +6,11 @@ import type { Task } from "../tasks/store.js";
 /**
  * A whole task stopped at the deadline, whose SQL ends in `ORDER BY <column>` (order-key.ts):
  * sent back at once to run again split by that column, instead of failing with the advice to
- * do so. Its options gain `slice_key` and `slice_rows`, half the rows this worker wrote in its
- * whole time, so each slice should take about half a worker's time (the task row shows why),
- * and the next attempt plans slices as if the task had asked; if that plan refuses the key (NULLs, a text column), the
- * task fails with the plan's msg, and a task that still runs whole fails at the next deadline
- * as before. Undefined when this does not apply: the caller records the failure as usual.
+ * do so. Its options gain `slice_key` and `slice_rows` (half the rows this worker wrote in its
+ * whole time, so each slice takes about half a worker's time); its msg says why. The next
+ * attempt plans slices as if the task had asked: a key the plan refuses (NULLs, a text column)
+ * fails the task with the plan's msg, and a task that still runs whole fails at the next
+ * deadline as before. Undefined when this does not apply: the caller records the failure.
  */
 export async function sliceInstead(
   deps: ExportDeps,

@@ -1,5 +1,5 @@
-import { KeyOutOfRange, keyBoundText, type SliceKeyKind } from "../sources/key-bounds.js";
-import type { SqlText, TimeKeyKind } from "../sources/types.js";
+import { keyBoundOrUndefined, type SliceKeyKind } from "../sources/key-bounds.js";
+import type { SqlText } from "../sources/types.js";
 
 /**
  * The SQL a sliced task runs on the data database: the task's own SQL inside brackets, with
@@ -20,8 +20,8 @@ export interface SliceQueries {
    * < lo + (b+1)*width. Told apart by comparisons only, the very ones a slice's range makes:
    * no arithmetic on the key, which overflows the key's type (`key - lo` on an INT or BIGINT key
    * spanning more than half its range) or rounds (decimal division), and which a text key would
-   * do differently from its comparisons. A boundary past `end` (the largest key + 1) is written
-   * as `end`, which sorts every key the same way: the last buckets' boundaries can pass the
+   * do differently from its comparisons. A boundary at or past `end` (the largest key + 1) is
+   * not compared at all, as every key lies below it: the last buckets' boundaries can pass the
    * largest key by a few units (width rounds up), and a date or timestamp past 9999 has no literal.
    */
   buckets(kind: SliceKeyKind, lo: bigint, width: bigint, count: number, end?: bigint): string;
@@ -33,16 +33,6 @@ export interface SliceQueries {
 export class NotSliceable extends Error {
   override name = "NotSliceable";
 }
-
-const printable = (kind: TimeKeyKind, v: bigint) => {
-  try {
-    keyBoundText(kind, v);
-    return true;
-  } catch (e) {
-    if (e instanceof KeyOutOfRange) return false;
-    throw e;
-  }
-};
 
 export function sliceQueries(text: SqlText, sql: string, key: string): SliceQueries {
   const body = text.wrappable(sql);
@@ -77,7 +67,9 @@ export function sliceQueries(text: SqlText, sql: string, key: string): SliceQuer
     range: (kind, lo, hi) => {
       // Only the last slice's hi (the largest key + 1) can lie past 9999-12-31; no key does.
       const upper =
-        kind !== "number" && !printable(kind, hi) ? "" : ` AND ${k} < ${bound(kind, hi)}`;
+        kind !== "number" && keyBoundOrUndefined(kind, hi) === undefined
+          ? ""
+          : ` AND ${k} < ${bound(kind, hi)}`;
       return `SELECT * ${from} WHERE ${k} >= ${bound(kind, lo)}${upper} ORDER BY ${k}`;
     },
   };

@@ -1,10 +1,10 @@
 import {
   AbortMultipartUploadCommand,
   DeleteObjectsCommand,
-  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import { listUploads } from "../storage.js";
 
 /**
  * Where a task's slice objects live: one prefix per task, and under it one per attempt of the
@@ -82,28 +82,10 @@ export async function abortSliceUploads(
   id: number,
   attempt: number,
 ): Promise<number> {
-  const prefix = slicePrefix(keyPrefix, id, attempt);
-  let aborted = 0;
-  let keyMarker: string | undefined;
-  let uploadIdMarker: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListMultipartUploadsCommand({
-        Bucket: bucket,
-        Prefix: prefix,
-        KeyMarker: keyMarker,
-        UploadIdMarker: uploadIdMarker,
-      }),
+  const uploads = await listUploads(s3, bucket, slicePrefix(keyPrefix, id, attempt));
+  for (const u of uploads)
+    await s3.send(
+      new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.key, UploadId: u.uploadId }),
     );
-    for (const u of page.Uploads ?? []) {
-      if (!u.Key || !u.UploadId) continue;
-      await s3.send(
-        new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }),
-      );
-      aborted += 1;
-    }
-    keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-    uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
-  } while (keyMarker !== undefined);
-  return aborted;
+  return uploads.length;
 }

@@ -1,5 +1,5 @@
 import { MAX_SLICES } from "../formats/options.js";
-import { KeyOutOfRange, keyBoundText, type SliceKeyKind } from "../sources/key-bounds.js";
+import { keyBoundOrUndefined, type SliceKeyKind } from "../sources/key-bounds.js";
 import type { DataSource, Row } from "../sources/types.js";
 import type { PlannedSlice } from "../tasks/slice-sql.js";
 import { NotSliceable, type SliceQueries } from "./key-range.js";
@@ -103,12 +103,7 @@ export async function keyKind(
 
 /** A bound as a person reads it: the number, or the date or timestamp it stands for. */
 export function boundText(kind: SliceKeyKind, v: bigint): string {
-  if (kind === "number") return v.toString();
-  try {
-    return keyBoundText(kind, v);
-  } catch {
-    return v.toString();
-  }
+  return (kind === "number" ? undefined : keyBoundOrUndefined(kind, v)) ?? v.toString();
 }
 
 /**
@@ -140,23 +135,16 @@ export async function planSlices(
       throw new NotSliceable(
         `The slice key ${key} holds values with no place on the calendar (infinity, or a zero date), which no slice would hold. Filter them out or choose another key.`,
       );
-    try {
-      keyBoundText(kind, min);
-      keyBoundText(kind, max);
-    } catch (e) {
-      if (!(e instanceof KeyOutOfRange)) throw e;
+    if (
+      keyBoundOrUndefined(kind, min) === undefined ||
+      keyBoundOrUndefined(kind, max) === undefined
+    )
       throw new NotSliceable(
         `The slice key ${key} has ${kind}s outside the years 1 to 9999. Filter them out or choose another key.`,
       );
-    }
   }
-  // Text holding digits is not a number key: MIN and MAX compare it as text, a range as numbers.
-  const statKind = first.kinds[0];
-  if (
-    min === undefined ||
-    max === undefined ||
-    (kind === "number" && statKind !== undefined && statKind !== "number")
-  )
+  // A number column whose values are not whole (DECIMAL 1.5); text keys were refused by keyKind.
+  if (min === undefined || max === undefined)
     throw new NotSliceable(
       `The slice key ${key} must be a whole-number, date or timestamp column (its values run from ${String(minText).slice(0, 40)} to ${String(maxText).slice(0, 40)}). Choose an integer column, such as the table's id.`,
     );

@@ -36,6 +36,16 @@ export function keyBoundText(kind: TimeKeyKind, value: bigint): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}${fraction}`;
 }
 
+/** keyBoundText, or undefined for a bound outside years 1-9999. */
+export function keyBoundOrUndefined(kind: TimeKeyKind, value: bigint): string | undefined {
+  try {
+    return keyBoundText(kind, value);
+  } catch (e) {
+    if (e instanceof KeyOutOfRange) return undefined;
+    throw e;
+  }
+}
+
 /** What keyBoundText prints, and nothing else may enter a slice's SQL between quotes. */
 export const KEY_BOUND_SHAPE = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}\.\d{6})?(\+00)?$/;
 

@@ -94,6 +94,7 @@ export function createApp(
               send: (id, attempt, slices, delay) =>
                 sendSliceMessages(sqs, config.queueUrl, id, attempt, slices, delay),
               sliceRows: config.sliceRows,
+              planConcurrency: config.planConcurrency,
             },
     },
     schedulerDeps: {

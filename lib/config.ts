@@ -51,6 +51,8 @@ export const DEFAULTS = {
   UPLOAD_QUEUE_SIZE: 2,
   // Rows per slice of a task with a slice_key that does not say how many (lib/slices).
   SLICE_ROWS: 2_000_000,
+  // Parts of a sliced task's key range counted at once while it is planned, a connection each.
+  PLAN_CONCURRENCY: 8,
   PG_COPY: true,
   PG_FAST_PATH: true,
   MYSQL_FAST_PATH: true,
@@ -131,6 +133,8 @@ export interface Config {
   pgFastPath: boolean;
   /** Rows per slice of a sliced task that does not say how many slices (SLICE_ROWS). */
   sliceRows: number;
+  /** Connections a sliced task's plan counts its key range on at once (PLAN_CONCURRENCY). */
+  planConcurrency: number;
   /** MySQL data: CSV rendered from the row packets' bytes (engines/mysql/rendered-rows.ts). */
   mysqlFastPath: boolean;
   /** Whether the data source renders the file's CSV itself: PG_COPY or MYSQL_FAST_PATH, by engine. */
@@ -342,6 +346,7 @@ export function loadConfig(env: Env = process.env, role: Role = "all"): Config {
     pgFastPath,
     mysqlFastPath,
     sliceRows: integer(env, "SLICE_ROWS", 1000, 1_000_000_000),
+    planConcurrency: integer(env, "PLAN_CONCURRENCY", 1, 64),
     serverRendering: dataDb.engine === "postgres" ? pgCopy : mysqlFastPath,
     notify: notifyConfig(env),
   };

@@ -82,6 +82,8 @@ export interface Slicing {
   ): Promise<{ failed: number[]; error?: string }>;
   /** Rows per slice when a task does not say how many slices (SLICE_ROWS). */
   sliceRows: number;
+  /** Connections the plan counts the key's range on at once (PLAN_CONCURRENCY). */
+  planConcurrency?: number;
 }
 
 export type ExportOutcome =

@@ -13,18 +13,34 @@ import type { SqlText } from "../sources/types.js";
 export interface SliceQueries {
   /** The key's column alone, no rows: its kind, before anything is scanned. */
   probe(): string;
-  /** MIN, MAX (as whole numbers: key-bounds.ts), COUNT(*) and COUNT(key) of the whole result. */
-  stats(kind: SliceKeyKind): string;
+  /**
+   * MIN and MAX of the key, as whole numbers (key-bounds.ts), and whether no key is there at all
+   * (a key with no whole number, such as a zero date, has none either): read from the key's
+   * index, no scan, when the engine can see through the task's SQL to the table (README
+   * "Sliced exports").
+   */
+  bounds(kind: SliceKeyKind): string;
+  /** The rows whose key is NULL, which no slice would hold (the index answers, if there is one). */
+  nulls(): string;
   /**
    * Rows per bucket of `width` keys from `lo`, `count` buckets: bucket b holds lo + b*width <= key
-   * < lo + (b+1)*width. Told apart by comparisons only, the very ones a slice's range makes:
+   * < lo + (b+1)*width. With `part`, only buckets from..to-1, read as one key range (through the
+   * key's index), so that parts of the result are counted at once on several connections.
+   * Told apart by comparisons only, the very ones a slice's range makes:
    * no arithmetic on the key, which overflows the key's type (`key - lo` on an INT or BIGINT key
    * spanning more than half its range) or rounds (decimal division), and which a text key would
    * do differently from its comparisons. A boundary at or past `end` (the largest key + 1) is
    * not compared at all, as every key lies below it: the last buckets' boundaries can pass the
    * largest key by a few units (width rounds up), and a date or timestamp past 9999 has no literal.
    */
-  buckets(kind: SliceKeyKind, lo: bigint, width: bigint, count: number, end?: bigint): string;
+  buckets(
+    kind: SliceKeyKind,
+    lo: bigint,
+    width: bigint,
+    count: number,
+    end?: bigint,
+    part?: { from: number; to: number },
+  ): string;
   /** One slice: lo <= key < hi, in key order. */
   range(kind: SliceKeyKind, lo: bigint, hi: bigint): string;
 }
@@ -48,9 +64,10 @@ export function sliceQueries(text: SqlText, sql: string, key: string): SliceQuer
     kind === "number" ? e : text.keyAsWhole(kind, e);
   return {
     probe: () => `SELECT ${k} ${from} LIMIT 0`,
-    stats: (kind) =>
-      `SELECT ${whole(kind, `MIN(${k})`)}, ${whole(kind, `MAX(${k})`)}, COUNT(*), COUNT(${k}) ${from}`,
-    buckets: (kind, lo, width, count, end) => {
+    bounds: (kind) =>
+      `SELECT ${whole(kind, `MIN(${k})`)}, ${whole(kind, `MAX(${k})`)}, MIN(${k}) IS NULL ${from}`,
+    nulls: () => `SELECT COUNT(*) ${from} WHERE ${k} IS NULL`,
+    buckets: (kind, lo, width, count, end, part) => {
       // A binary search in CASEs: about log2(count) comparisons a row, not count (100 slices of
       // 20M rows would be 2G comparisons written out flat).
       const bucket = (from: number, to: number): string => {
@@ -62,7 +79,12 @@ export function sliceQueries(text: SqlText, sql: string, key: string): SliceQuer
         if (end !== undefined && at >= end) return bucket(from, mid);
         return `CASE WHEN ${k} < ${bound(kind, at)} THEN ${bucket(from, mid)} ELSE ${bucket(mid, to)} END`;
       };
-      return `SELECT ${bucket(0, count)}, COUNT(*) ${from} WHERE ${k} IS NOT NULL GROUP BY 1 ORDER BY 1`;
+      if (part === undefined)
+        return `SELECT ${bucket(0, count)}, COUNT(*) ${from} WHERE ${k} IS NOT NULL GROUP BY 1 ORDER BY 1`;
+      const at = (b: number) => lo + BigInt(b) * width;
+      const upper =
+        end !== undefined && at(part.to) >= end ? "" : ` AND ${k} < ${bound(kind, at(part.to))}`;
+      return `SELECT ${bucket(part.from, part.to)}, COUNT(*) ${from} WHERE ${k} >= ${bound(kind, at(part.from))}${upper} GROUP BY 1 ORDER BY 1`;
     },
     range: (kind, lo, hi) => {
       // Only the last slice's hi (the largest key + 1) can lie past 9999-12-31; no key does.

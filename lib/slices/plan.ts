@@ -9,7 +9,18 @@ export interface PlanSettings {
   wanted?: number;
   /** Rows per slice when the task does not say how many slices (SLICE_ROWS). */
   sliceRows: number;
+  /** Parts of the result counted at once, each on its own connection (PLAN_CONCURRENCY). */
+  concurrency?: number;
 }
+
+/**
+ * Buckets the key's range is counted in: the slices are cut at their edges, so many more
+ * buckets than slices let each slice hold about its share of the rows however the keys spread.
+ */
+export const PLAN_BUCKETS = 1024;
+
+/** Parts counted at once when the settings do not say (PLAN_CONCURRENCY). */
+export const PLAN_CONCURRENCY = 8;
 
 /** A whole number as the database printed it, or undefined. */
 function wholeNumber(v: unknown): bigint | undefined {
@@ -25,31 +36,55 @@ export function sliceCount(total: number, span: bigint, s: PlanSettings): number
 }
 
 /**
- * Slices from the rows per bucket: empty buckets are left out, their keys given to the slice
- * before them, so the ranges still cover every key from min to max and no slice is empty
- * (a continuation with no rows would leave its neighbour's part too small to join).
+ * Slices from the rows per bucket, cut at bucket edges into `n` slices of about total/n rows each
+ * (unset: one slice per bucket that holds rows). Empty buckets are left out, their keys given to
+ * the slice before them, so the ranges still cover every key from min to max and no slice is
+ * empty (a continuation with no rows would leave its neighbour's part too small to join).
  */
 export function slicesFromBuckets(
   min: bigint,
   max: bigint,
   width: bigint,
   counts: Map<number, number>,
+  n?: number,
 ): PlannedSlice[] {
   const filled = [...counts.entries()].filter(([, rows]) => rows > 0).sort(([a], [b]) => a - b);
-  const slices: PlannedSlice[] = [];
+  const total = filled.reduce((sum, [, rows]) => sum + rows, 0);
+  const want = Math.min(n ?? filled.length, filled.length);
+  // The buckets each slice starts at: a cut once the slice holds its share of the rows still
+  // to place, or sooner when only as many buckets are left as slices still to start.
+  const starts: number[] = [];
+  let placed = 0;
+  let current = 0;
+  filled.forEach(([, rows], i) => {
+    if (starts.length === 0) starts.push(i);
+    else if (
+      starts.length < want &&
+      (current >= (total - placed) / (want - starts.length + 1) ||
+        filled.length - i === want - starts.length)
+    ) {
+      starts.push(i);
+      placed += current;
+      current = 0;
+    }
+    current += rows;
+  });
   let offset = 0;
-  filled.forEach(([b, rows], i) => {
-    const next = filled[i + 1];
-    slices.push({
+  return starts.map((first, i) => {
+    const next = starts[i + 1];
+    const last = next ?? filled.length;
+    const rows = filled.slice(first, last).reduce((r, [, x]) => r + x, 0);
+    const slice = {
       n: i,
-      lo: i === 0 ? min : min + BigInt(b) * width,
-      hi: next === undefined ? max + 1n : min + BigInt(next[0]) * width,
+      lo: i === 0 ? min : min + BigInt((filled[first] as [number, number])[0]) * width,
+      hi:
+        next === undefined ? max + 1n : min + BigInt((filled[next] as [number, number])[0]) * width,
       rows,
       offset,
-    });
+    };
     offset += rows;
+    return slice;
   });
-  return slices;
 }
 
 /**
@@ -107,9 +142,51 @@ export function boundText(kind: SliceKeyKind, v: bigint): string {
 }
 
 /**
- * The task's result split by its key into slices of known row counts, from two scans of the
- * result: its key's range and size, then the rows per bucket. Fewer than two slices: the task
- * runs whole (returns []).
+ * Every planning query at once, each on its own connection. The first to fail stops the others
+ * (as a stop of the task's, through `signal`, stops them all), and this returns only when every
+ * connection is closed, with that first reason.
+ */
+async function readAllAtOnce(
+  source: DataSource,
+  sqls: string[],
+  signal?: AbortSignal,
+): Promise<Row[][]> {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal?.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  try {
+    const settled = await Promise.allSettled(
+      sqls.map((sql) =>
+        readAll(source, sql, stop.signal).catch((err: unknown) => {
+          stop.abort(err);
+          throw err;
+        }),
+      ),
+    );
+    if (stop.signal.aborted) throw stop.signal.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<{ rows: Row[] }>).value.rows);
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** The parts counted at once: runs of buckets, `parts` of them, as even as they divide. */
+export function bucketParts(count: number, parts: number): { from: number; to: number }[] {
+  const n = Math.max(1, Math.min(parts, count));
+  return Array.from({ length: n }, (_, i) => ({
+    from: Math.floor((count * i) / n),
+    to: Math.floor((count * (i + 1)) / n),
+  }));
+}
+
+/**
+ * The task's result split by its key into slices of known row counts. No scan of the whole
+ * result in one session: the key's MIN and MAX (from its index, where the engine can see the
+ * table through the task's SQL), then its range cut into PLAN_BUCKETS buckets whose rows are
+ * counted in `concurrency` parts at once, each a range of the key on its own connection, with
+ * the count of NULL keys beside them. The slices are cut at bucket edges, about the same rows
+ * each. Fewer than two slices: the task runs whole (returns []).
  */
 export async function planSlices(
   source: DataSource,
@@ -120,16 +197,16 @@ export async function planSlices(
   signal?: AbortSignal,
 ): Promise<PlannedSlice[]> {
   const kind = await keyKind(source, q, key, signal);
-  const first = await readAll(source, q.stats(kind), signal);
-  const [minText, maxText, totalText, keyedText] = first.rows[0] ?? [];
-  const total = Number(totalText ?? 0);
-  if (total === 0) return [];
-  if (Number(keyedText) !== total)
-    throw new NotSliceable(
-      `The slice key ${key} is NULL in ${(total - Number(keyedText)).toLocaleString("en-US")} rows, which no slice would hold. Filter them out (WHERE ${key} IS NOT NULL) or choose another key.`,
-    );
+  const first = await readAll(source, q.bounds(kind), signal);
+  const [minText, maxText, noKey] = first.rows[0] ?? [];
   const min = wholeNumber(minText);
   const max = wholeNumber(maxText);
+  // No row at all, or only rows whose key is NULL.
+  if (isTrue(noKey)) {
+    const [[nullText] = []] = (await readAll(source, q.nulls(), signal)).rows;
+    refuseNulls(key, Number(nullText ?? 0));
+    return [];
+  }
   if (kind !== "number") {
     if (min === undefined || max === undefined)
       throw new NotSliceable(
@@ -155,18 +232,36 @@ export async function planSlices(
       `The slice key ${key} runs from ${min} to ${max}; a sliced task's keys must lie from -9223372036854775808 to 9223372036854775806. Filter out the rows beyond, or choose another key.`,
     );
   const span = max - min + 1n;
+  const fine = span < BigInt(PLAN_BUCKETS) ? Number(span) : PLAN_BUCKETS;
+  const width = (span + BigInt(fine) - 1n) / BigInt(fine);
+  // Every bucket starts at or below the largest key (the width rounds up).
+  const count = Number((span + width - 1n) / width);
+  const parts = bucketParts(count, s.concurrency ?? PLAN_CONCURRENCY);
+  const results = await readAllAtOnce(
+    source,
+    [q.nulls(), ...parts.map((part) => q.buckets(kind, min, width, count, max + 1n, part))],
+    signal,
+  );
+  const [[[nullText] = []] = [], ...counted] = results;
+  refuseNulls(key, Number(nullText ?? 0));
+  const counts = new Map<number, number>();
+  for (const rows of counted) for (const [b, n] of rows) counts.set(Number(b), Number(n));
+  const total = [...counts.values()].reduce((sum, n) => sum + n, 0);
+  if (total === 0) return [];
   const n = sliceCount(total, span, s);
   if (n < 2) return [];
-  const width = (span + BigInt(n) - 1n) / BigInt(n);
-  const counts = new Map<number, number>();
-  const buckets = q.buckets(kind, min, width, n, max + 1n);
-  for (const [b, rows] of (await readAll(source, buckets, signal)).rows)
-    counts.set(Number(b), Number(rows));
-  const slices = slicesFromBuckets(min, max, width, counts);
-  const planned = slices.reduce((sum, x) => sum + x.rows, 0);
-  if (planned !== total)
-    throw new Error(
-      `the data changed while the export was being planned (${total} rows, then ${planned}); create the task again`,
-    );
+  const slices = slicesFromBuckets(min, max, width, counts, n);
   return slices.length < 2 ? [] : slices;
+}
+
+/** A boolean as either engine prints it (true, t, 1). */
+function isTrue(v: unknown): boolean {
+  return v === true || v === 1 || v === "1" || v === "t" || v === "true";
+}
+
+function refuseNulls(key: string, nulls: number): void {
+  if (nulls > 0)
+    throw new NotSliceable(
+      `The slice key ${key} is NULL in ${nulls.toLocaleString("en-US")} rows, which no slice would hold. Filter them out (WHERE ${key} IS NOT NULL) or choose another key.`,
+    );
 }

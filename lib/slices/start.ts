@@ -34,7 +34,11 @@ export async function startSliced(
       deps.source,
       queries,
       key,
-      { wanted: options.slices, sliceRows: options.sliceRows ?? slicing.sliceRows },
+      {
+        wanted: options.slices,
+        sliceRows: options.sliceRows ?? slicing.sliceRows,
+        concurrency: slicing.planConcurrency,
+      },
       signal,
     );
     logger.info("slices planned", {
@@ -48,7 +52,7 @@ export async function startSliced(
     const why = failure instanceof Interrupted ? failure : new StageError("query", failure);
     return recordFailure(deps, task, why, started, 0, {
       deadlineMsg: (seconds) =>
-        `The slices could not be planned within the worker's time limit (${seconds} seconds): the two planning scans of the result took too long. Index the key ${key}, or narrow the query.`,
+        `The slices could not be planned within the worker's time limit (${seconds} seconds): counting the result by its key took too long. Index the key ${key}, or narrow the query.`,
     });
   }
   if (planned.length === 0) return undefined;

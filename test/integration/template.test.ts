@@ -131,6 +131,7 @@ describe("the generated CloudFormation template", () => {
     // A sliced task's worker sends one message per slice to the task queue (lib/slices).
     assert.ok(worker.includes("EXPORT_QUEUE_URL"));
     assert.ok(worker.includes("SLICE_ROWS"));
+    assert.ok(worker.includes("PLAN_CONCURRENCY"));
     assert.ok(download.includes("LINK_SECRET_ARN"));
     for (const name of [
       "DATA_DB_SECRET_ARN",

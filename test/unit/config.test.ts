@@ -47,6 +47,7 @@ describe("loadConfig", () => {
     assert.equal(c.partSizeBytes, 5 * 1024 * 1024);
     assert.equal(c.uploadQueueSize, 2);
     assert.equal(c.sliceRows, 2_000_000);
+    assert.equal(c.planConcurrency, 8);
     assert.equal(c.pgCopy, true);
     assert.equal(c.pgFastPath, true);
     assert.equal(c.linkMode, "presigned");
@@ -95,6 +96,7 @@ describe("loadConfig", () => {
     UPLOAD_PART_SIZE_MB: "8",
     UPLOAD_QUEUE_SIZE: "4",
     SLICE_ROWS: "500000",
+    PLAN_CONCURRENCY: "3",
     PG_COPY: "off",
     PG_FAST_PATH: "off",
     MYSQL_FAST_PATH: "no",
@@ -150,6 +152,7 @@ describe("loadConfig", () => {
     assert.equal(c.partSizeBytes, 8 * 1024 * 1024);
     assert.equal(c.uploadQueueSize, 4);
     assert.equal(c.sliceRows, 500_000);
+    assert.equal(c.planConcurrency, 3);
     assert.equal(c.pgCopy, false);
     assert.equal(c.mysqlFastPath, false);
     // The data database is PostgreSQL here: PG_COPY decides whether the server renders.

@@ -4,7 +4,7 @@ import { sqlTextOf } from "../../lib/engines/index.js";
 import { mysqlDialect } from "../../lib/engines/mysql/index.js";
 import { postgresDialect } from "../../lib/engines/postgres/index.js";
 import { NotSliceable, sliceQueries } from "../../lib/slices/key-range.js";
-import { sliceCount, slicesFromBuckets } from "../../lib/slices/plan.js";
+import { bucketParts, sliceCount, slicesFromBuckets } from "../../lib/slices/plan.js";
 import { KeyOutOfRange, keyBoundText, quotedBound } from "../../lib/sources/key-bounds.js";
 import { BadMessage, parseSliceMessage } from "../../lib/worker.js";
 
@@ -68,11 +68,34 @@ describe("slice queries", () => {
 
   it("drops trailing semicolons and refuses SQL that does not stay inside the brackets", () => {
     assert.match(
-      sliceQueries(text, "SELECT 1 AS id;;", "id").stats("number"),
+      sliceQueries(text, "SELECT 1 AS id;;", "id").bounds("number"),
       /\(\nSELECT 1 AS id\n\)/,
     );
     for (const bad of ["SELECT 1) oe_slice UNION SELECT (1", "SELECT 1; SELECT 2", "SELECT (1"])
       assert.throws(() => sliceQueries(text, bad, "id"), NotSliceable, bad);
+  });
+
+  it("counts a part of the buckets as one key range, and the NULL keys apart", () => {
+    const q = sliceQueries(text, "SELECT id FROM t", "id");
+    // Buckets 2 to 4 of width 10 from -5: keys 15 to 44, no comparison for buckets outside.
+    assert.equal(
+      q.buckets("number", -5n, 10n, 8, 76n, { from: 2, to: 5 }).split(") oe_slice ")[1],
+      'WHERE oe_slice."id" >= (15) AND oe_slice."id" < (45) GROUP BY 1 ORDER BY 1',
+    );
+    assert.match(
+      q.buckets("number", -5n, 10n, 8, 76n, { from: 2, to: 5 }),
+      /^SELECT CASE WHEN oe_slice\."id" < \(25\) THEN 2 ELSE CASE WHEN oe_slice\."id" < \(35\) THEN 3 ELSE 4 END END, COUNT/,
+    );
+    // The last part's end is past the largest key: no upper bound (no literal past 9999 either).
+    assert.match(
+      q.buckets("number", -5n, 10n, 8, 70n, { from: 5, to: 8 }),
+      /WHERE oe_slice\."id" >= \(45\) GROUP BY 1/,
+    );
+    assert.equal(
+      q.nulls(),
+      'SELECT COUNT(*) FROM (\nSELECT id FROM t\n) oe_slice WHERE oe_slice."id" IS NULL',
+    );
+    assert.match(q.bounds("number"), /MIN\(oe_slice\."id"\) IS NULL FROM/);
   });
 
   it("refuses a key that is not a plain identifier before it reaches SQL text", () => {
@@ -111,7 +134,7 @@ describe("date and timestamp bounds", () => {
       q.range("timestamp", 0n, 1n).split(") oe_slice ")[1],
       `WHERE oe_slice."at" >= '1970-01-01 00:00:00.000000+00' AND oe_slice."at" < '1970-01-01 00:00:00.000001+00' ORDER BY oe_slice."at"`,
     );
-    assert.match(q.stats("date"), /^SELECT CASE WHEN isfinite\(MIN\(oe_slice\."at"\)\) THEN/);
+    assert.match(q.bounds("date"), /^SELECT CASE WHEN isfinite\(MIN\(oe_slice\."at"\)\) THEN/);
     assert.match(
       q.buckets("date", 0n, 2n, 2),
       /CASE WHEN oe_slice\."at" < '1970-01-03' THEN 0 ELSE 1 END/,
@@ -123,7 +146,7 @@ describe("date and timestamp bounds", () => {
     const m = sliceQueries(my, "SELECT at FROM t", "at");
     assert.match(m.range("timestamp", -1n, 0n), /`at` >= '1969-12-31 23:59:59\.999999' AND/);
     assert.match(
-      m.stats("date"),
+      m.bounds("date"),
       /^SELECT CASE WHEN FROM_DAYS\(TO_DAYS\(MIN\(oe_slice\.`at`\)\)\) = DATE\(MIN\(oe_slice\.`at`\)\) THEN TO_DAYS\(MIN\(oe_slice\.`at`\)\) - 719528 END/,
     );
   });
@@ -154,6 +177,68 @@ describe("slice plan", () => {
         [2, 37n, 47n, 2, 12],
       ],
     );
+  });
+});
+
+describe("slices balanced by rows", () => {
+  it("cuts n slices at bucket edges, about the same rows each, however the keys spread", () => {
+    // Rows bunched: bucket 0 holds half of them, the rest spread thinly.
+    const counts = new Map<number, number>([[0, 800]]);
+    for (let b = 1; b < 1024; b++) counts.set(b, b % 3 === 0 ? 0 : 1);
+    const s = slicesFromBuckets(0n, 10_239n, 10n, counts, 4);
+    assert.equal(s.length, 4);
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    assert.equal(
+      s.reduce((a, x) => a + x.rows, 0),
+      total,
+    );
+    // The bunch is one slice; the other three share the rest evenly (a bucket's rows either way).
+    assert.equal(s[0]?.rows, 800);
+    for (const x of s.slice(1)) assert.ok(Math.abs(x.rows - (total - 800) / 3) <= 2, `${x.rows}`);
+    // Ranges follow on, from min to max + 1, offsets the rows before.
+    assert.equal(s[0]?.lo, 0n);
+    assert.equal(s.at(-1)?.hi, 10_240n);
+    s.forEach((x, i) => {
+      if (i > 0) assert.equal(x.lo, s[i - 1]?.hi);
+      assert.equal(
+        x.offset,
+        s.slice(0, i).reduce((a, y) => a + y.rows, 0),
+      );
+      assert.equal((x.lo - 0n) % 10n, 0n);
+    });
+  });
+
+  it("makes as many slices as asked while buckets with rows last, and never an empty one", () => {
+    const counts = new Map([
+      [0, 100],
+      [5, 1],
+      [6, 1],
+      [9, 1],
+    ]);
+    const s = slicesFromBuckets(0n, 99n, 10n, counts, 3);
+    assert.deepEqual(
+      s.map((x) => [x.lo, x.hi, x.rows]),
+      [
+        [0n, 50n, 100],
+        [50n, 90n, 2],
+        [90n, 100n, 1],
+      ],
+    );
+    assert.equal(slicesFromBuckets(0n, 99n, 10n, counts, 9).length, 4);
+  });
+
+  it("splits the buckets into parts as even as they divide, none empty", () => {
+    assert.deepEqual(bucketParts(10, 4), [
+      { from: 0, to: 2 },
+      { from: 2, to: 5 },
+      { from: 5, to: 7 },
+      { from: 7, to: 10 },
+    ]);
+    assert.deepEqual(bucketParts(2, 8), [
+      { from: 0, to: 1 },
+      { from: 1, to: 2 },
+    ]);
+    assert.deepEqual(bucketParts(5, 1), [{ from: 0, to: 5 }]);
   });
 });
 

@@ -14,12 +14,13 @@ export interface SliceQueries {
   /** The key's column alone, no rows: its kind, before anything is scanned. */
   probe(): string;
   /**
-   * MIN and MAX of the key, as whole numbers (key-bounds.ts), and whether no key is there at all
-   * (a key with no whole number, such as a zero date, has none either): read from the key's
-   * index, no scan, when the engine can see through the task's SQL to the table (README
-   * "Sliced exports").
+   * The key's lowest and highest values as whole numbers (key-bounds.ts; NULL for a value with
+   * none, such as a zero date), in the engine's cheap way (SqlText.keyExtremes): one query
+   * answering `min, max, no key at all`, or two each answering `value` for the lowest, then the
+   * highest (no row: no key at all). Read from the key's index where the engine can see through
+   * the task's SQL to the table (README "Sliced exports").
    */
-  bounds(kind: SliceKeyKind): string;
+  bounds(kind: SliceKeyKind): string[];
   /** The rows whose key is NULL, which no slice would hold (the index answers, if there is one). */
   nulls(): string;
   /**
@@ -65,7 +66,14 @@ export function sliceQueries(text: SqlText, sql: string, key: string): SliceQuer
   return {
     probe: () => `SELECT ${k} ${from} LIMIT 0`,
     bounds: (kind) =>
-      `SELECT ${whole(kind, `MIN(${k})`)}, ${whole(kind, `MAX(${k})`)}, MIN(${k}) IS NULL ${from}`,
+      text.keyExtremes === "min-max"
+        ? [
+            `SELECT ${whole(kind, `MIN(${k})`)}, ${whole(kind, `MAX(${k})`)}, MIN(${k}) IS NULL ${from}`,
+          ]
+        : ["ASC", "DESC"].map(
+            (dir) =>
+              `SELECT ${whole(kind, k)} ${from} WHERE ${k} IS NOT NULL ORDER BY ${k} ${dir} LIMIT 1`,
+          ),
     nulls: () => `SELECT COUNT(*) ${from} WHERE ${k} IS NULL`,
     buckets: (kind, lo, width, count, end, part) => {
       // A binary search in CASEs: about log2(count) comparisons a row, not count (100 slices of

@@ -197,8 +197,11 @@ export async function planSlices(
   signal?: AbortSignal,
 ): Promise<PlannedSlice[]> {
   const kind = await keyKind(source, q, key, signal);
-  const first = await readAll(source, q.bounds(kind), signal);
-  const [minText, maxText, noKey] = first.rows[0] ?? [];
+  const ends = await readAllAtOnce(source, q.bounds(kind), signal);
+  const [minText, maxText, noKey] =
+    ends.length === 1
+      ? (ends[0]?.[0] ?? [])
+      : [ends[0]?.[0]?.[0], ends[1]?.[0]?.[0], !ends[0]?.[0]];
   const min = wholeNumber(minText);
   const max = wholeNumber(maxText);
   // No row at all, or only rows whose key is NULL.

@@ -64,6 +64,13 @@ export interface SqlText {
   keyAsWhole(kind: TimeKeyKind, expr: string): string;
   /** A bound of such a key: a literal that the key's comparisons read as the key's own type. */
   keyBound(kind: TimeKeyKind, value: bigint): string;
+  /**
+   * How the key's lowest and highest values are read cheaply: `MIN`/`MAX` (PostgreSQL: an
+   * index-only scan, or none, even through a sorted subquery), or the first row by the key
+   * each way (MySQL: the index read in order, stopping at the first row the task's filters
+   * keep, where `MIN`/`MAX` under a filter on another column scan the whole table).
+   */
+  keyExtremes: "min-max" | "first-row";
 }
 
 /** The slice keys that are not plain whole numbers. */

@@ -56,6 +56,29 @@ for (const engine of ENGINES) {
       assert.doesNotMatch(p, engine === "postgres" ? /Seq Scan/ : /"type":"ALL"/);
     });
 
+    it("plans by the index: the lowest and highest keys, each part by its key range", async () => {
+      const q = sliceQueries(text, `SELECT id, v FROM ${t} WHERE v <> 'x' ORDER BY id`, "id");
+      const explain = async (sql: string) =>
+        (await db.query<Record<string, unknown>>(`EXPLAIN ${sql}`)).rows
+          .map((r) => JSON.stringify(r))
+          .join("\n");
+      // A part of the buckets, as plan.ts sends it: keys 1001 to 3000 of 1..200000.
+      readsTheRange(
+        await explain(q.buckets("number", 1n, 1000n, 200, 200_001n, { from: 1, to: 3 })),
+      );
+      // NULL keys: none to read in a primary key (MariaDB: "Impossible WHERE"), or by the index.
+      const nulls = await explain(q.nulls());
+      if (engine === "postgres") readsTheRange(nulls);
+      else assert.match(nulls, /Impossible WHERE|"type":"(range|ref)"/);
+      const bounds = (await Promise.all(q.bounds("number").map(explain))).join("\n");
+      if (engine === "postgres") readsTheRange(bounds);
+      // The primary key read in order, each way, up to the first row the filter keeps (a
+      // MIN/MAX here, under a filter on another column, reads the whole table).
+      else
+        for (const line of bounds.split("\n"))
+          assert.match(line, /"type":"index".*"key":"PRIMARY".*"rows":"1"/);
+    });
+
     it("reads a slice of a grouped query by its group key's range", async () => {
       readsTheRange(await plan(`SELECT id, COUNT(*) AS c FROM ${t} GROUP BY id`, "id"));
     });

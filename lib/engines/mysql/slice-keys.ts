@@ -15,7 +15,8 @@ const EPOCH_DAYS = 719528;
  * ('2024-00-00' is 2023-11-30 to TO_DAYS, after 2023-12-31 to `<`), so a range from that
  * number would miss the row; a date that TO_DAYS and FROM_DAYS give back as it is has none.
  */
-export const mysqlSliceKeys: Pick<SqlText, "keyAsWhole" | "keyBound"> = {
+export const mysqlSliceKeys: Pick<SqlText, "keyAsWhole" | "keyBound" | "keyExtremes"> = {
+  keyExtremes: "first-row",
   keyAsWhole: (kind, e) =>
     `CASE WHEN FROM_DAYS(TO_DAYS(${e})) = DATE(${e}) THEN ${
       kind === "date"

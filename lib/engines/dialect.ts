@@ -104,7 +104,7 @@ export interface Dialect {
   createSource(db: DbUrl, o: SourceOptions): DataSource;
   guard: GuardRules;
   /** Date and timestamp slice keys as whole numbers and back (lib/slices/key-range.ts). */
-  sliceKeys: Pick<SqlText, "keyAsWhole" | "keyBound" | "keyExtremes">;
+  sliceKeys: Pick<SqlText, "keyAsWhole" | "keyBound" | "keyExtremes" | "countsAll">;
   /** This engine's driver errors; undefined for errors it does not know. */
   classify(err: unknown): Classified | undefined;
   /** The error says a table does not exist. */

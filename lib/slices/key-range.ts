@@ -23,6 +23,8 @@ export interface SliceQueries {
   bounds(kind: SliceKeyKind): string[];
   /** The rows whose key is NULL, which no slice would hold (the index answers, if there is one). */
   nulls(): string;
+  /** Every row of the result, where the engine's key ranges may miss some (SqlText.countsAll). */
+  total(kind: SliceKeyKind): string | undefined;
   /**
    * Rows per bucket of `width` keys from `lo`, `count` buckets: bucket b holds lo + b*width <= key
    * < lo + (b+1)*width. With `part`, only buckets from..to-1, read as one key range (through the
@@ -75,6 +77,7 @@ export function sliceQueries(text: SqlText, sql: string, key: string): SliceQuer
               `SELECT ${whole(kind, k)} ${from} WHERE ${k} IS NOT NULL ORDER BY ${k} ${dir} LIMIT 1`,
           ),
     nulls: () => `SELECT COUNT(*) ${from} WHERE ${k} IS NULL`,
+    total: (kind) => (text.countsAll(kind) ? `SELECT COUNT(*) ${from}` : undefined),
     buckets: (kind, lo, width, count, end, part) => {
       // A binary search in CASEs: about log2(count) comparisons a row, not count (100 slices of
       // 20M rows would be 2G comparisons written out flat).

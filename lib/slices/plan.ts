@@ -51,8 +51,9 @@ export function slicesFromBuckets(
   const filled = [...counts.entries()].filter(([, rows]) => rows > 0).sort(([a], [b]) => a - b);
   const total = filled.reduce((sum, [, rows]) => sum + rows, 0);
   const want = Math.min(n ?? filled.length, filled.length);
-  // The buckets each slice starts at: a cut once the slice holds its share of the rows still
-  // to place, or sooner when only as many buckets are left as slices still to start.
+  // The buckets each slice starts at: a cut before the bucket that would take the slice further
+  // past its share of the rows still to place than it stays short of it, or sooner when only as
+  // many buckets are left as slices still to start.
   const starts: number[] = [];
   let placed = 0;
   let current = 0;
@@ -60,7 +61,7 @@ export function slicesFromBuckets(
     if (starts.length === 0) starts.push(i);
     else if (
       starts.length < want &&
-      (current >= (total - placed) / (want - starts.length + 1) ||
+      (current + rows / 2 >= (total - placed) / (want - starts.length + 1) ||
         filled.length - i === want - starts.length)
     ) {
       starts.push(i);
@@ -100,6 +101,9 @@ async function readAll(
 ): Promise<{ rows: Row[]; kinds: string[] }> {
   if (signal?.aborted) throw signal.reason;
   const { rows, close, columns } = await source.open(sql);
+  // Its error reaches the loop below; a stream never read (the plan stopped meanwhile) may
+  // fail too, with nobody else listening: an uncaught exception would end the worker.
+  rows.on("error", () => {});
   const out: Row[] = [];
   const onAbort = () => rows.destroy(signal?.reason as Error);
   signal?.addEventListener("abort", onAbort, { once: true });
@@ -109,6 +113,10 @@ async function readAll(
     if (signal?.aborted) throw signal.reason;
   } finally {
     signal?.removeEventListener("abort", onAbort);
+    // Not read to its end (stopped before its first row, or mid-way): ended here without an
+    // error, so that closing the connection under it raises none with nobody listening (an
+    // uncaught exception, which would end the worker).
+    if (!rows.readableEnded) rows.destroy();
     await close();
   }
   const kinds = ((await columns?.catch(() => [])) ?? []).map((c) => c.kind);
@@ -240,21 +248,46 @@ export async function planSlices(
   // Every bucket starts at or below the largest key (the width rounds up).
   const count = Number((span + width - 1n) / width);
   const parts = bucketParts(count, s.concurrency ?? PLAN_CONCURRENCY);
-  const results = await readAllAtOnce(
-    source,
-    [q.nulls(), ...parts.map((part) => q.buckets(kind, min, width, count, max + 1n, part))],
-    signal,
-  );
-  const [[[nullText] = []] = [], ...counted] = results;
+  const all = q.total(kind);
+  const sqls = [
+    q.nulls(),
+    ...(all === undefined ? [] : [all]),
+    ...parts.map((part) => q.buckets(kind, min, width, count, max + 1n, part)),
+  ];
+  const results = await readAllAtOnce(source, sqls, signal).catch((err: unknown) => {
+    throw withConnectionHint(err, sqls.length);
+  });
+  const [[[nullText] = []] = [], ...rest] = results;
   refuseNulls(key, Number(nullText ?? 0));
+  const [[[allText] = []] = []] = all === undefined ? [] : rest;
+  const counted = all === undefined ? rest : rest.slice(1);
   const counts = new Map<number, number>();
   for (const rows of counted) for (const [b, n] of rows) counts.set(Number(b), Number(n));
   const total = [...counts.values()].reduce((sum, n) => sum + n, 0);
+  if (all !== undefined && Number(allText) !== total)
+    throw new NotSliceable(
+      `The slice key ${key}'s ranges hold ${total.toLocaleString("en-US")} of the result's ${Number(allText).toLocaleString("en-US")} rows. On MySQL a TIMESTAMP key read in a time zone with daylight saving puts some rows of the hour repeated in autumn in no range: use a DATETIME column as the key, or run the server in UTC. Otherwise the data changed while the export was being planned: create the task again.`,
+    );
   if (total === 0) return [];
   const n = sliceCount(total, span, s);
   if (n < 2) return [];
   const slices = slicesFromBuckets(min, max, width, counts, n);
   return slices.length < 2 ? [] : slices;
+}
+
+/**
+ * The server's "too many connections" (for the data user, or at all), saying why the plan
+ * needs so many: the error itself is kept (its code decides whether the task is tried again).
+ */
+function withConnectionHint(err: unknown, connections: number): unknown {
+  if (
+    err instanceof Error &&
+    /max_user_connections|too many (connections|clients)|connection limit exceeded/i.test(
+      err.message,
+    )
+  )
+    err.message = `${err.message} (planning a sliced task counts its key's range on ${connections} connections at once: lower PLAN_CONCURRENCY, or raise the data user's connection limit)`;
+  return err;
 }
 
 /** A boolean as either engine prints it (true, t, 1). */

@@ -71,6 +71,12 @@ export interface SqlText {
    * keep, where `MIN`/`MAX` under a filter on another column scan the whole table).
    */
   keyExtremes: "min-max" | "first-row";
+  /**
+   * Keys of this kind whose comparisons the engine may answer differently by index and by value,
+   * so that a row can fall in no range: the plan then also counts the whole result (one scan)
+   * and refuses a key whose ranges do not hold every row.
+   */
+  countsAll(kind: TimeKeyKind | "number"): boolean;
 }
 
 /** The slice keys that are not plain whole numbers. */

@@ -13,7 +13,10 @@ const text = sqlTextOf(postgresDialect);
 const q = sliceQueries(text, "SELECT id FROM t", "id");
 
 /** Keys 1..rows, one each. Part queries wait for `gate` before they answer. */
-function stubSource(rows: number, o: { gate?: Promise<void>; failPart?: number } = {}) {
+function stubSource(
+  rows: number,
+  o: { gate?: Promise<void>; failPart?: number; total?: number } = {},
+) {
   let open = 0;
   let most = 0;
   let parts = 0;
@@ -29,6 +32,7 @@ function stubSource(rows: number, o: { gate?: Promise<void>; failPart?: number }
         if (sql.endsWith("LIMIT 0")) return [];
         if (sql.includes("MIN(")) return [["1", String(rows), "f"]];
         if (sql.includes("IS NULL")) return [["0"]];
+        if (sql.endsWith(") oe_slice")) return [[String(o.total ?? rows)]];
         const part = parts++;
         if (part === o.failPart) throw new Error("part failed");
         await o.gate;
@@ -119,5 +123,39 @@ describe("planning counts the key's range in parts at once", () => {
     await assert.rejects(planning, /cancelled by 张三/);
     assert.equal(s.destroyed.length, 3, "the three parts destroyed before they answered");
     assert.equal(s.closed.length, 2 + 4);
+  });
+
+  it("refuses a key whose ranges miss rows, where the engine says they may (MySQL TIMESTAMP)", async () => {
+    // MariaDB in a zone with daylight saving: rows of the repeated hour in no range.
+    const tq = sliceQueries(
+      { ...text, countsAll: (kind) => kind === "number" },
+      "SELECT id FROM t",
+      "id",
+    );
+    const s = stubSource(10_000, { total: 10_002 });
+    await assert.rejects(
+      planSlices(s.source, tq, "id", { wanted: 4, sliceRows: 1 }),
+      /ranges hold 10,000 of the result's 10,002 rows.*DATETIME column/,
+    );
+    // The same counts, all placed: planned.
+    const ok = stubSource(10_000);
+    assert.equal((await planSlices(ok.source, tq, "id", { wanted: 4, sliceRows: 1 })).length, 4);
+    // Where the engine's ranges hold every row (here PostgreSQL's), no whole count is made.
+    const pg = stubSource(10_000, { total: 1 });
+    assert.equal((await planSlices(pg.source, q, "id", { wanted: 4, sliceRows: 1 })).length, 4);
+  });
+
+  it("says why the plan needs its connections when the server has too few", async () => {
+    const s = stubSource(1_000_000, { failPart: 0, gate: new Promise(() => {}) });
+    const open = s.source.open.bind(s.source);
+    s.source.open = async (sql) => {
+      if (sql.includes("GROUP BY 1") && sql.includes(">= (1)"))
+        throw new Error("User 'export_reader' has exceeded the 'max_user_connections' resource");
+      return open(sql);
+    };
+    await assert.rejects(
+      planSlices(s.source, q, "id", { wanted: 4, sliceRows: 1, concurrency: 3 }),
+      /max_user_connections' resource \(planning a sliced task counts its key's range on 4 connections at once: lower PLAN_CONCURRENCY/,
+    );
   });
 });

@@ -91,6 +91,15 @@ describe("slice queries", () => {
       q.buckets("number", -5n, 10n, 8, 70n, { from: 5, to: 8 }),
       /WHERE oe_slice\."id" >= \(45\) GROUP BY 1/,
     );
+    assert.equal(q.total("timestamp"), undefined);
+    assert.equal(
+      sliceQueries(sqlTextOf(mysqlDialect), "SELECT id FROM t", "id").total("timestamp"),
+      "SELECT COUNT(*) FROM (\nSELECT id FROM t\n) oe_slice",
+    );
+    assert.equal(
+      sliceQueries(sqlTextOf(mysqlDialect), "SELECT 1 AS id", "id").total("date"),
+      undefined,
+    );
     assert.equal(
       q.nulls(),
       'SELECT COUNT(*) FROM (\nSELECT id FROM t\n) oe_slice WHERE oe_slice."id" IS NULL',
@@ -226,11 +235,68 @@ describe("slices balanced by rows", () => {
       s.map((x) => [x.lo, x.hi, x.rows]),
       [
         [0n, 50n, 100],
-        [50n, 90n, 2],
-        [90n, 100n, 1],
+        [50n, 60n, 1],
+        [60n, 100n, 2],
       ],
     );
     assert.equal(slicesFromBuckets(0n, 99n, 10n, counts, 9).length, 4);
+    // A large bucket just before the share is reached starts the next slice: 999 and 1001 rows,
+    // not 1999 and 1.
+    const lumps = new Map([
+      [0, 1],
+      [1, 998],
+      [2, 1000],
+      [3, 1],
+    ]);
+    assert.deepEqual(
+      slicesFromBuckets(1n, 4n, 1n, lumps, 2).map((x) => x.rows),
+      [999, 1001],
+    );
+  });
+
+  it("keeps the largest slice within 1.5 times the best cut, over random plans", () => {
+    // The best largest slice for contiguous runs of buckets, by binary search on its size.
+    const best = (rows: number[], n: number) => {
+      let lo = Math.max(...rows);
+      let hi = rows.reduce((a, b) => a + b, 0);
+      const fits = (cap: number) => {
+        let k = 1;
+        let cur = 0;
+        for (const r of rows)
+          if (cur + r > cap) {
+            k++;
+            cur = r;
+          } else cur += r;
+        return k <= n;
+      };
+      while (lo < hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (fits(mid)) hi = mid;
+        else lo = mid + 1;
+      }
+      return lo;
+    };
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    let worst = 0;
+    for (let t = 0; t < 2000; t++) {
+      const b = 2 + Math.floor(random() * 60);
+      const rows = Array.from({ length: b }, () =>
+        random() < 0.3 ? 1 + Math.floor(random() * 1000) : 1 + Math.floor(random() * 10),
+      );
+      const n = 2 + Math.floor(random() * Math.min(10, b - 1));
+      const s = slicesFromBuckets(0n, BigInt(b - 1), 1n, new Map(rows.map((r, i) => [i, r])), n);
+      assert.equal(s.length, n);
+      assert.equal(
+        s.reduce((a, x) => a + x.rows, 0),
+        rows.reduce((a, x) => a + x, 0),
+      );
+      worst = Math.max(worst, Math.max(...s.map((x) => x.rows)) / best(rows, n));
+    }
+    assert.ok(worst <= 1.5, `largest slice ${worst.toFixed(2)} times the best`);
   });
 
   it("splits the buckets into parts as even as they divide, none empty", () => {

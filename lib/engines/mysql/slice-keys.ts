@@ -15,8 +15,15 @@ const EPOCH_DAYS = 719528;
  * ('2024-00-00' is 2023-11-30 to TO_DAYS, after 2023-12-31 to `<`), so a range from that
  * number would miss the row; a date that TO_DAYS and FROM_DAYS give back as it is has none.
  */
-export const mysqlSliceKeys: Pick<SqlText, "keyAsWhole" | "keyBound" | "keyExtremes"> = {
+export const mysqlSliceKeys: Pick<
+  SqlText,
+  "keyAsWhole" | "keyBound" | "keyExtremes" | "countsAll"
+> = {
   keyExtremes: "first-row",
+  // A TIMESTAMP read in a session zone with daylight saving: a row of the hour repeated in
+  // autumn can be in neither `key >= b` nor `key < b` (index against value). The column's type
+  // is not known here (DATETIME reads the same), so every timestamp key pays the count.
+  countsAll: (kind) => kind === "timestamp",
   keyAsWhole: (kind, e) =>
     `CASE WHEN FROM_DAYS(TO_DAYS(${e})) = DATE(${e}) THEN ${
       kind === "date"

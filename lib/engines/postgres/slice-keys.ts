@@ -9,8 +9,12 @@ import type { SqlText } from "../../sources/types.js";
  * for timestamptz whatever the session's TimeZone, and timestamp ignores it. Infinity has no
  * number (NULL), which the plan refuses.
  */
-export const postgresSliceKeys: Pick<SqlText, "keyAsWhole" | "keyBound" | "keyExtremes"> = {
+export const postgresSliceKeys: Pick<
+  SqlText,
+  "keyAsWhole" | "keyBound" | "keyExtremes" | "countsAll"
+> = {
   keyExtremes: "min-max",
+  countsAll: () => false,
   keyAsWhole: (kind, e) =>
     kind === "date"
       ? `CASE WHEN isfinite(${e}) THEN (${e}) - DATE '1970-01-01' END`

@@ -90,12 +90,11 @@ export function sliceQueries(text: SqlText, sql: string, key: string): SliceQuer
         if (end !== undefined && at >= end) return bucket(from, mid);
         return `CASE WHEN ${k} < ${bound(kind, at)} THEN ${bucket(from, mid)} ELSE ${bucket(mid, to)} END`;
       };
-      if (part === undefined)
-        return `SELECT ${bucket(0, count)}, COUNT(*) ${from} WHERE ${k} IS NOT NULL GROUP BY 1 ORDER BY 1`;
+      // Unset: every bucket, as one range from lo.
+      const { from: first, to } = part ?? { from: 0, to: count };
       const at = (b: number) => lo + BigInt(b) * width;
-      const upper =
-        end !== undefined && at(part.to) >= end ? "" : ` AND ${k} < ${bound(kind, at(part.to))}`;
-      return `SELECT ${bucket(part.from, part.to)}, COUNT(*) ${from} WHERE ${k} >= ${bound(kind, at(part.from))}${upper} GROUP BY 1 ORDER BY 1`;
+      const upper = end !== undefined && at(to) >= end ? "" : ` AND ${k} < ${bound(kind, at(to))}`;
+      return `SELECT ${bucket(first, to)}, COUNT(*) ${from} WHERE ${k} >= ${bound(kind, at(first))}${upper} GROUP BY 1 ORDER BY 1`;
     },
     range: (kind, lo, hi) => {
       // Only the last slice's hi (the largest key + 1) can lie past 9999-12-31; no key does.

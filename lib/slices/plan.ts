@@ -113,10 +113,6 @@ async function readAll(
     if (signal?.aborted) throw signal.reason;
   } finally {
     signal?.removeEventListener("abort", onAbort);
-    // Not read to its end (stopped before its first row, or mid-way): ended here without an
-    // error, so that closing the connection under it raises none with nobody listening (an
-    // uncaught exception, which would end the worker).
-    if (!rows.readableEnded) rows.destroy();
     await close();
   }
   const kinds = ((await columns?.catch(() => [])) ?? []).map((c) => c.kind);
@@ -249,18 +245,18 @@ export async function planSlices(
   const count = Number((span + width - 1n) / width);
   const parts = bucketParts(count, s.concurrency ?? PLAN_CONCURRENCY);
   const all = q.total(kind);
+  // The NULL count, the whole count where the engine needs one, then the parts.
+  const whole = all === undefined ? [q.nulls()] : [q.nulls(), all];
   const sqls = [
-    q.nulls(),
-    ...(all === undefined ? [] : [all]),
+    ...whole,
     ...parts.map((part) => q.buckets(kind, min, width, count, max + 1n, part)),
   ];
   const results = await readAllAtOnce(source, sqls, signal).catch((err: unknown) => {
     throw withConnectionHint(err, sqls.length);
   });
-  const [[[nullText] = []] = [], ...rest] = results;
+  const [[[nullText] = []] = [], [[allText] = []] = []] = results;
   refuseNulls(key, Number(nullText ?? 0));
-  const [[[allText] = []] = []] = all === undefined ? [] : rest;
-  const counted = all === undefined ? rest : rest.slice(1);
+  const counted = results.slice(whole.length);
   const counts = new Map<number, number>();
   for (const rows of counted) for (const [b, n] of rows) counts.set(Number(b), Number(n));
   const total = [...counts.values()].reduce((sum, n) => sum + n, 0);

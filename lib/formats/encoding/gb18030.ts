@@ -10,6 +10,11 @@ import { wholeCharacters } from "./utf8-chunks.js";
  */
 let table: Uint32Array | undefined;
 
+/**
+ * Each BMP character's GB18030 bytes packed big-endian in one number, whose size gives the
+ * length: four-byte codes start at 0x81 (so above 0xffffff), two-byte codes at 0x81 too (above
+ * 0xff, at most 0xffff), and one byte stays below 0x80. One lookup per character.
+ */
 function buildTable(): Uint32Array {
   const t = new Uint32Array(0x10000);
   const chars: number[] = [];
@@ -25,14 +30,42 @@ function buildTable(): Uint32Array {
     let packed = 0;
     for (let i = 0; i < len; i++) packed = packed * 256 + (bytes[p + i] as number);
     t[u] = packed;
-    lengths[u] = len;
     p += len;
   }
   return t;
 }
 
-const lengths = new Uint8Array(0x10000);
 let scratch = Buffer.alloc(0);
+
+/** Writes a BMP character's packed bytes (buildTable) at out[o]; returns the new offset. */
+function putPacked(out: Buffer, o: number, v: number): number {
+  if (v > 0xffffff) {
+    out[o] = v >>> 24;
+    out[o + 1] = (v >>> 16) & 0xff;
+    out[o + 2] = (v >>> 8) & 0xff;
+    out[o + 3] = v & 0xff;
+    return o + 4;
+  }
+  if (v > 0xff) {
+    out[o] = v >>> 8;
+    out[o + 1] = v & 0xff;
+    return o + 2;
+  }
+  out[o] = v;
+  return o + 1;
+}
+
+/** Writes a character outside the BMP: four bytes, linear from 0x90308130 for U+10000. */
+function putAstral(out: Buffer, o: number, cp: number): number {
+  let idx = cp - 0x10000;
+  out[o + 3] = 0x30 + (idx % 10);
+  idx = Math.floor(idx / 10);
+  out[o + 2] = 0x81 + (idx % 126);
+  idx = Math.floor(idx / 126);
+  out[o + 1] = 0x30 + (idx % 10);
+  out[o] = 0x90 + Math.floor(idx / 10);
+  return o + 4;
+}
 
 /** Writes one code point (not a surrogate) at out[o]; returns the new offset. */
 function putCodePoint(t: Uint32Array, out: Buffer, o: number, cp: number): number {
@@ -40,31 +73,7 @@ function putCodePoint(t: Uint32Array, out: Buffer, o: number, cp: number): numbe
     out[o] = cp;
     return o + 1;
   }
-  if (cp >= 0x10000) {
-    // Four bytes, linear from 0x90308130 for U+10000.
-    let idx = cp - 0x10000;
-    out[o + 3] = 0x30 + (idx % 10);
-    idx = Math.floor(idx / 10);
-    out[o + 2] = 0x81 + (idx % 126);
-    idx = Math.floor(idx / 126);
-    out[o + 1] = 0x30 + (idx % 10);
-    out[o] = 0x90 + Math.floor(idx / 10);
-    return o + 4;
-  }
-  const v = t[cp] as number;
-  const len = lengths[cp] as number;
-  if (len === 2) {
-    out[o] = v >>> 8;
-    out[o + 1] = v & 0xff;
-  } else if (len === 4) {
-    out[o] = v >>> 24;
-    out[o + 1] = (v >>> 16) & 0xff;
-    out[o + 2] = (v >>> 8) & 0xff;
-    out[o + 3] = v & 0xff;
-  } else {
-    out[o] = v;
-  }
-  return o + len;
+  return cp >= 0x10000 ? putAstral(out, o, cp) : putPacked(out, o, t[cp] as number);
 }
 
 /** An exact-size copy: a slice of the scratch buffer would keep all of it alive downstream. */
@@ -147,13 +156,26 @@ export function encodeGb18030FromUtf8(
     if (b0 < 0x80) {
       out[o++] = b0;
       i++;
-      continue;
+    } else if (b0 < 0xe0) {
+      o = putPacked(out, o, t[((b0 & 0x1f) << 6) | ((buf[i + 1] as number) & 0x3f)] as number);
+      i += 2;
+    } else if (b0 < 0xf0) {
+      // Three bytes: nearly every CJK character.
+      const cp =
+        ((b0 & 0x0f) << 12) |
+        (((buf[i + 1] as number) & 0x3f) << 6) |
+        ((buf[i + 2] as number) & 0x3f);
+      o = putPacked(out, o, t[cp] as number);
+      i += 3;
+    } else {
+      const cp =
+        ((b0 & 0x07) << 18) |
+        (((buf[i + 1] as number) & 0x3f) << 12) |
+        (((buf[i + 2] as number) & 0x3f) << 6) |
+        ((buf[i + 3] as number) & 0x3f);
+      o = putAstral(out, o, cp);
+      i += 4;
     }
-    const need = b0 >= 0xf0 ? 4 : b0 >= 0xe0 ? 3 : 2;
-    let cp = need === 2 ? b0 & 0x1f : need === 3 ? b0 & 0x0f : b0 & 0x07;
-    for (let k = 1; k < need; k++) cp = (cp << 6) | ((buf[i + k] as number) & 0x3f);
-    i += need;
-    o = putCodePoint(t, out, o, cp);
   }
   return { bytes: takeScratch(o), carry: chunk.carry };
 }

@@ -31,8 +31,12 @@ const started = process.hrtime.bigint();
 const outcome = await exportTask(app.exportDeps, Number(process.argv[2]));
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 await app.close();
-// maxRSS is in kilobytes: the peak resident set of this whole process.
-const peakRssMb = process.resourceUsage().maxRSS / 1024;
+// maxRSS is in kilobytes: the peak resident set of this whole process. CPU time (all threads,
+// start-up included) is what a Lambda's fraction of a core pays for, whatever this machine's
+// other processes take from the wall.
+const usage = process.resourceUsage();
+const peakRssMb = usage.maxRSS / 1024;
+const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
 clearInterval(sampler);
 const peaks = Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v)]));
-process.stdout.write(`${JSON.stringify({ outcome, seconds, peakRssMb, peaks })}\n`);
+process.stdout.write(`${JSON.stringify({ outcome, seconds, peakRssMb, cpuSeconds, peaks })}\n`);

@@ -6,13 +6,12 @@ import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import { to as copyTo } from "pg-copy-streams";
 import { parseDbUrl } from "../../lib/db/url.js";
 import type { DbClient as SqlClient } from "../../lib/engines/dialect.js";
 import { classifyError, createDataSource } from "../../lib/engines/index.js";
 import { mysqlSource } from "../../lib/engines/mysql/source.js";
-import { watchCopy } from "../../lib/engines/postgres/copy-out.js";
 import { copyableSql, copyStatement } from "../../lib/engines/postgres/copy-sql.js";
+import { CopyOutQuery } from "../../lib/engines/postgres/copy-stream.js";
 import { proveOneStatement, UnexpectedMessage } from "../../lib/engines/postgres/one-statement.js";
 import { postgresSource } from "../../lib/engines/postgres/source.js";
 import { describeFailure } from "../../lib/failure/describe.js";
@@ -140,7 +139,7 @@ describe("postgres: the COPY text is one statement by the server's count", () =>
           await client.query("CREATE TEMP TABLE nothing (a int)");
           await client.query("BEGIN READ ONLY");
         }
-        const copy = client.query(watchCopy(copyTo(`COPY (SELECT 1) TO STDOUT; ${tail}`)));
+        const copy = client.query(new CopyOutQuery(`COPY (SELECT 1) TO STDOUT; ${tail}`)).bytes;
         const err = await pipeline(copy, drain()).then(
           () => undefined,
           (e: unknown) => e,
@@ -159,7 +158,9 @@ describe("postgres: the COPY text is one statement by the server's count", () =>
     const client = await readerSession();
     try {
       const chunks: Buffer[] = [];
-      const copy = client.query(watchCopy(copyTo("COPY (SELECT 1 UNION ALL SELECT 2) TO STDOUT")));
+      const copy = client.query(
+        new CopyOutQuery("COPY (SELECT 1 UNION ALL SELECT 2) TO STDOUT"),
+      ).bytes;
       await pipeline(
         copy,
         new Writable({

@@ -1,0 +1,199 @@
+import { type Duplex, Readable } from "node:stream";
+import type pg from "pg";
+import { UnexpectedMessage } from "./one-statement.js";
+
+// Backend messages this reader reads itself during a COPY; any other goes back to pg.
+const COPY_OUT_RESPONSE = 0x48; // 'H'
+const COPY_DATA = 0x64; // 'd'
+const COPY_DONE = 0x63; // 'c'
+// Asynchronous messages the server may send at any time: nothing for an export to do.
+const NOTICE = 0x4e; // 'N'
+const PARAMETER_STATUS = 0x53; // 'S'
+const NOTIFICATION = 0x41; // 'A'
+
+const HEADER = 5;
+
+type DataListener = (chunk: Buffer) => void;
+
+/**
+ * One `COPY ... TO STDOUT` over the simple query protocol (copy-out.ts proves the text is one
+ * statement first), its data as a byte stream. For the COPY's answer the socket's bytes come
+ * here instead of pg's parser, as in rendered-rows.ts: each CopyData's payload is moved down
+ * over the message headers inside the socket's own chunk (copyWithin), and the chunk goes on as
+ * it is. pg-copy-streams, which this replaces, cut a Buffer per row and copied them into a new
+ * one per chunk: a tenth of the COPY path's CPU time (npm run bench, "CPU s"; test/integration/
+ * copy-stream.test.ts holds the bytes to pg-copy-streams').
+ *
+ * From the first message a COPY's data does not hold (CommandComplete after CopyDone, an
+ * ErrorResponse, anything unexpected) the rest goes back to pg, whose client calls the handlers
+ * below. The stream ends only at ReadyForQuery after exactly one CommandComplete, so a second
+ * statement can never pass for a finished export: its answer fails the stream instead (rows, a
+ * second CommandComplete, COPY data or COPY FROM STDIN). The socket is paused while the reader
+ * is behind.
+ */
+export class CopyOutQuery implements pg.Submittable {
+  readonly bytes: Readable;
+  private socket?: Duplex;
+  private pgListener?: DataListener;
+  private copying = false;
+  private copied = false;
+  private completions = 0;
+  /** Payload bytes of the current CopyData still to come (it continues in the next chunk). */
+  private payload = 0;
+  /** Body bytes of a message skipped here (CopyOutResponse, a notice) still to come. */
+  private skip = 0;
+  /** A header cut off at a chunk's end: its bytes so far. */
+  private readonly head = Buffer.alloc(HEADER);
+  private headBytes = 0;
+  private readonly onData: DataListener = (chunk) => this.read(chunk);
+
+  constructor(
+    private readonly text: string,
+    highWaterMark = 64 * 1024,
+  ) {
+    this.bytes = new Readable({ highWaterMark, read: () => this.socket?.resume() });
+  }
+
+  submit(connection: pg.Connection): void {
+    const socket = connection.stream as unknown as Duplex;
+    // pg's parser was the first 'data' listener added (at connect); the wire guards are
+    // prepended ahead of it, so it is the last in the list.
+    const listeners = socket.listeners("data") as DataListener[];
+    const pgListener = listeners[listeners.length - 1];
+    if (pgListener === undefined) throw new Error("the connection has no protocol parser");
+    this.socket = socket;
+    this.pgListener = pgListener;
+    socket.removeListener("data", pgListener);
+    socket.on("data", this.onData);
+    connection.query(this.text);
+  }
+
+  /** One chunk of the socket's bytes: the COPY's data moved to its front and passed on. */
+  private read(chunk: Buffer): void {
+    const n = chunk.length;
+    let pos = 0;
+    let w = 0;
+    while (pos < n) {
+      if (this.payload > 0) {
+        const k = Math.min(this.payload, n - pos);
+        if (w !== pos) chunk.copyWithin(w, pos, pos + k);
+        w += k;
+        pos += k;
+        this.payload -= k;
+        continue;
+      }
+      if (this.skip > 0) {
+        const k = Math.min(this.skip, n - pos);
+        pos += k;
+        this.skip -= k;
+        continue;
+      }
+      // A message header, whole in this chunk or finished from the bytes carried.
+      const start = pos;
+      let type: number;
+      let length: number;
+      if (this.headBytes === 0 && n - pos >= HEADER) {
+        type = chunk[pos] as number;
+        length = chunk.readUInt32BE(pos + 1);
+        pos += HEADER;
+      } else {
+        while (this.headBytes < HEADER && pos < n)
+          this.head[this.headBytes++] = chunk[pos++] as number;
+        if (this.headBytes < HEADER) break;
+        type = this.head[0] as number;
+        length = this.head.readUInt32BE(1);
+      }
+      const carried = this.headBytes;
+      this.headBytes = 0;
+      const body = length - 4;
+      if (type === COPY_DATA && this.copying) {
+        this.payload = body;
+      } else if (type === COPY_OUT_RESPONSE && !this.copying && !this.copied) {
+        this.copying = true;
+        this.skip = body;
+      } else if (type === NOTICE || type === PARAMETER_STATUS || type === NOTIFICATION) {
+        this.skip = body;
+      } else {
+        if (type === COPY_DONE && this.copying) {
+          this.copying = false;
+          this.copied = true;
+        }
+        // CopyDone ends the data (pg reads past it harmlessly); from here pg reads.
+        this.push(chunk.subarray(0, w));
+        const rest =
+          carried > 0
+            ? Buffer.concat([this.head.subarray(0, carried), chunk.subarray(pos)])
+            : chunk.subarray(start);
+        this.handBack(rest);
+        return;
+      }
+    }
+    this.push(chunk.subarray(0, w));
+  }
+
+  /** pg reads from here on: the same parser, fed what this reader did not read. */
+  private handBack(rest: Buffer): void {
+    const socket = this.socket;
+    const pgListener = this.pgListener;
+    if (socket === undefined || pgListener === undefined) return;
+    socket.removeListener("data", this.onData);
+    socket.on("data", pgListener);
+    this.pgListener = undefined;
+    // The answer's end must reach pg even with the reader behind (nothing would resume it).
+    socket.resume();
+    if (rest.length > 0) pgListener(rest);
+  }
+
+  private push(bytes: Buffer): void {
+    if (bytes.length > 0 && !this.bytes.destroyed && !this.bytes.push(bytes)) this.socket?.pause();
+  }
+
+  private fail(err: Error): void {
+    if (!this.bytes.destroyed) this.bytes.destroy(err);
+  }
+
+  /** The end of the query's answer: the data is whole only after one COPY and one completion. */
+  handleReadyForQuery(): void {
+    if (this.bytes.destroyed) return;
+    if (!this.copied) this.fail(new UnexpectedMessage("ReadyForQuery before CopyDone"));
+    else if (this.completions !== 1)
+      this.fail(new UnexpectedMessage("ReadyForQuery without one CommandComplete"));
+    else this.bytes.push(null);
+  }
+
+  handleError(err: Error): void {
+    this.fail(err);
+  }
+
+  handleCommandComplete(): void {
+    this.completions += 1;
+    if (this.completions > 1) this.fail(new UnexpectedMessage("second CommandComplete"));
+  }
+
+  // pg passes on only what this reader handed back: any of these means a second statement.
+  handleRowDescription(): void {
+    this.fail(new UnexpectedMessage("RowDescription"));
+  }
+
+  handleDataRow(): void {
+    this.fail(new UnexpectedMessage("DataRow"));
+  }
+
+  handleEmptyQuery(): void {
+    this.fail(new UnexpectedMessage("EmptyQuery"));
+  }
+
+  handlePortalSuspended(): void {
+    this.fail(new UnexpectedMessage("PortalSuspended"));
+  }
+
+  handleCopyData(): void {
+    this.fail(new UnexpectedMessage("CopyData"));
+  }
+
+  /** The server waits for data that will never come: end its COPY FROM, then fail. */
+  handleCopyInResponse(connection: pg.Connection & { sendCopyFail(msg: string): void }): void {
+    connection.sendCopyFail("not an export");
+    this.fail(new UnexpectedMessage("CopyInResponse"));
+  }
+}

@@ -5,9 +5,9 @@
 // time is the database and the emulator rather than the worker's own work.
 import { S3Client } from "@aws-sdk/client-s3";
 import pg from "pg";
-import { to as copyTo } from "pg-copy-streams";
 import { awsClientConfig } from "../lib/aws-config.js";
 import { loadConfig } from "../lib/config.js";
+import { CopyOutQuery } from "../lib/engines/postgres/copy-stream.js";
 import { uploadStream } from "../lib/storage.js";
 
 const [query, key] = process.argv.slice(2);
@@ -17,7 +17,8 @@ const started = process.hrtime.bigint();
 const client = new pg.Client({ connectionString: config.dataDb.url });
 await client.connect();
 const s3 = new S3Client(awsClientConfig(config));
-const copy = client.query(copyTo(`COPY (${query}) TO STDOUT (FORMAT csv)`));
+// The worker's own COPY reader (the fastest here), without the proof, checks or layout.
+const copy = client.query(new CopyOutQuery(`COPY (${query}) TO STDOUT (FORMAT csv)`)).bytes;
 await uploadStream(s3, {
   bucket: config.bucket,
   key,

@@ -148,6 +148,47 @@ describe("CopyOutQuery", () => {
     assert.match(err.message, /before CopyDone/);
   });
 
+  it("passes data on as a view of the socket's chunk, and a small part as a copy", async () => {
+    const { socket, conn } = connection();
+    const q = new CopyOutQuery("COPY x TO STDOUT");
+    q.submit(conn);
+    const got: Buffer[] = [];
+    q.bytes.on("data", (c: Buffer) => got.push(c));
+    // Mostly data: no copy.
+    // Each chunk on its own memory, as a socket reads (small Buffers share a pool).
+    const own = (b: Buffer) => {
+      const c = Buffer.allocUnsafeSlow(b.length);
+      b.copy(c);
+      return c;
+    };
+    const data = own(Buffer.concat([COPY_OUT, message("d", "x".repeat(1000))]));
+    socket.emit("data", data);
+    // Mostly a notice: the part held on must not keep the whole chunk alive.
+    const noisy = own(Buffer.concat([message("d", "1\n"), message("N", "x".repeat(1000))]));
+    socket.emit("data", noisy);
+    await new Promise(setImmediate);
+    assert.equal(got.length, 2);
+    assert.equal(got[0]?.buffer, data.buffer);
+    assert.notEqual(got[1]?.buffer, noisy.buffer);
+    assert.equal(Buffer.concat(got).toString(), `${"x".repeat(1000)}1\n`);
+  });
+
+  it("fails at a message length no server sends, and reads nothing after it", async () => {
+    const { socket, conn, toPg } = connection();
+    const q = new CopyOutQuery("COPY x TO STDOUT");
+    q.submit(conn);
+    let destroyed = false;
+    Object.assign(socket, { destroy: () => (destroyed = true) });
+    const failed = new Promise<unknown>((resolve) => q.bytes.on("error", resolve));
+    q.bytes.resume();
+    const bad = Buffer.from([0x64, 0, 0, 0, 3]);
+    socket.emit("data", Buffer.concat([COPY_OUT, bad, message("d", "x\n")]));
+    const err = await failed;
+    assert.ok(err instanceof UnexpectedMessage, String(err));
+    assert.ok(destroyed, "the connection is cut");
+    assert.deepEqual(toPg, []);
+  });
+
   it("fails when the answer ends before the COPY's data did", async () => {
     const { socket, conn } = connection();
     const q = new CopyOutQuery("COPY x TO STDOUT");

@@ -105,6 +105,12 @@ export class CopyOutQuery implements pg.Submittable {
       }
       const carried = this.headBytes;
       this.headBytes = 0;
+      if (length < 4) {
+        // The length counts itself: less is not PostgreSQL's protocol. Nothing after it can be read.
+        this.fail(new UnexpectedMessage(`message of length ${length}`));
+        this.socket?.destroy();
+        return;
+      }
       const body = length - 4;
       if (type === COPY_DATA && this.copying) {
         this.payload = body;
@@ -119,7 +125,7 @@ export class CopyOutQuery implements pg.Submittable {
           this.copied = true;
         }
         // CopyDone ends the data (pg reads past it harmlessly); from here pg reads.
-        this.push(chunk.subarray(0, w));
+        this.push(chunk, w);
         const rest =
           carried > 0
             ? Buffer.concat([this.head.subarray(0, carried), chunk.subarray(pos)])
@@ -128,7 +134,7 @@ export class CopyOutQuery implements pg.Submittable {
         return;
       }
     }
-    this.push(chunk.subarray(0, w));
+    this.push(chunk, w);
   }
 
   /** pg reads from here on: the same parser, fed what this reader did not read. */
@@ -144,8 +150,19 @@ export class CopyOutQuery implements pg.Submittable {
     if (rest.length > 0) pgListener(rest);
   }
 
-  private push(bytes: Buffer): void {
-    if (bytes.length > 0 && !this.bytes.destroyed && !this.bytes.push(bytes)) this.socket?.pause();
+  /**
+   * The data at the front of a socket chunk, passed on as a view of it; a small part (the rest
+   * was notices or other messages) as a copy, so that a buffered part never holds a whole
+   * chunk alive: the stream's limit counts the part's bytes, not the chunk's.
+   */
+  private push(chunk: Buffer, length: number): void {
+    if (length === 0 || this.bytes.destroyed) return;
+    let bytes = chunk.subarray(0, length);
+    if (length * 2 < chunk.length) {
+      bytes = Buffer.allocUnsafe(length);
+      chunk.copy(bytes, 0, 0, length);
+    }
+    if (!this.bytes.push(bytes)) this.socket?.pause();
   }
 
   private fail(err: Error): void {

@@ -27,10 +27,12 @@ function isTeardown(err: unknown): boolean {
 function byteCounter(
   partSizeBytes: number,
   collectsPerPart = 1,
+  /** Rows decoded into JavaScript values: their garbage is on the heap (collect.ts). */
+  heapRows = false,
 ): { stage: Transform; bytes: () => number } {
   const maxBytes = partSizeBytes * MAX_PARTS;
   let bytes = 0;
-  const collect = createCollector(partSizeBytes / collectsPerPart);
+  const collect = createCollector(partSizeBytes / collectsPerPart, undefined, heapRows);
   const stage = new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
@@ -113,7 +115,7 @@ export async function streamToS3(
   });
   deps.logger.info("export started", { taskId: task.id, path: kind });
   // Compressed output is about a quarter of the data: collect per quarter part (collect.ts).
-  const counter = byteCounter(settings.partSizeBytes, output.compressed ? 4 : 1);
+  const counter = byteCounter(settings.partSizeBytes, output.compressed ? 4 : 1, kind === "rows");
   if (meter) {
     meter.rows = writer.rowCount;
     meter.bytes = counter.bytes;

@@ -31,6 +31,20 @@ describe("createCollector", () => {
     assert.equal(full(), 3);
   });
 
+  it("collects fully at every part for the row paths, whatever the Buffers held", () => {
+    const calls: string[] = [];
+    g.gc = (options) => {
+      calls.push(options === undefined ? "full" : JSON.stringify(options));
+    };
+    // Few Buffers: the fast paths skip the full collection, the row paths (heap garbage) do not.
+    const fast = createCollector(1000, () => 10 * MB);
+    const rows = createCollector(1000, () => 10 * MB, true);
+    for (let i = 0; i < 20; i++) fast(100);
+    assert.equal(calls.filter((c) => c === "full").length, 0);
+    for (let i = 0; i < 20; i++) rows(100);
+    assert.equal(calls.filter((c) => c === "full").length, 2);
+  });
+
   it("collects the young generation at each quarter between the full ones, whatever is held", () => {
     const calls: string[] = [];
     g.gc = (options) => {

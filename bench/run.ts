@@ -12,7 +12,7 @@ import { loadConfig } from "../lib/config.js";
 import { type DbUrl, parseDbUrl } from "../lib/db/url.js";
 import { createSqlClient } from "../lib/engines/index.js";
 import { provisionLocal } from "../lib/local/aws-setup.js";
-import { deployedNodeOptions } from "../lib/local/deployment.js";
+import { deployedNodeOptions, deployedWorkerMalloc } from "../lib/local/deployment.js";
 import { insertTask } from "../lib/local/task-admin.js";
 import { createLogger } from "../lib/logger.js";
 import { deleteObject } from "../lib/storage.js";
@@ -66,6 +66,9 @@ if (!endpoint || !mysqlUrl || !pgUrl)
 // them (the environment, not the command line), so a flag Node refuses there fails the bench
 // (OE_BENCH_NODE_OPTIONS overrides, to compare settings).
 const NODE_OPTIONS = process.env.OE_BENCH_NODE_OPTIONS ?? deployedNodeOptions("serverless.yml");
+// And its malloc setting from the same place (OE_BENCH_MALLOC=default measures glibc's default).
+const MALLOC: Record<string, string> =
+  process.env.OE_BENCH_MALLOC === "default" ? {} : deployedWorkerMalloc("serverless.yml");
 // Extra command-line flags, only to compare with settings Lambda cannot take (e.g. the
 // --min-semi-space-size=8 that earlier benches passed on the command line).
 const NODE_ARGS = (process.env.OE_BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
@@ -162,7 +165,7 @@ function worker(
 } {
   const started = process.hrtime.bigint();
   const res = spawnSync(NODE_BIN, [...NODE_ARGS, ".bench/export-one.mjs", String(id)], {
-    env: { ...process.env, ...baseEnv, DATA_DB_URL: dataUrl, ...env, NODE_OPTIONS },
+    env: { ...process.env, ...baseEnv, ...MALLOC, DATA_DB_URL: dataUrl, ...env, NODE_OPTIONS },
     encoding: "utf8",
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -202,7 +205,7 @@ function worker(
 function floor(query: string, key: string): { seconds: number; cpuSeconds: number } {
   const started = process.hrtime.bigint();
   const res = spawnSync(NODE_BIN, [...NODE_ARGS, ".bench/floor-one.mjs", query, key], {
-    env: { ...process.env, ...baseEnv, DATA_DB_URL: pgUrl, NODE_OPTIONS },
+    env: { ...process.env, ...baseEnv, ...MALLOC, DATA_DB_URL: pgUrl, NODE_OPTIONS },
     encoding: "utf8",
   });
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
@@ -393,7 +396,13 @@ const header = [
   `growth MB, ${SMALL / 1000}k -> ${ROWS / 1e6}M`,
 ];
 console.log(
-  `\nnpm run bench -- --rows ${ROWS} --runs ${RUNS} (part ${args["part-mb"]} MB, queue ${args.queue}; worker on Node ${spawnSync(NODE_BIN, ["--version"], { encoding: "utf8" }).stdout.trim()}; NODE_OPTIONS ${NODE_OPTIONS}${NODE_ARGS.length ? `, args ${NODE_ARGS.join(" ")}` : ""}; ${new Date().toISOString()})\n`,
+  `\nnpm run bench -- --rows ${ROWS} --runs ${RUNS} (part ${args["part-mb"]} MB, queue ${args.queue}; worker on Node ${spawnSync(NODE_BIN, ["--version"], { encoding: "utf8" }).stdout.trim()}; NODE_OPTIONS ${NODE_OPTIONS}${Object.entries(
+    MALLOC,
+  )
+    .map(([k, v]) => `, ${k}=${v}`)
+    .join(
+      "",
+    )}${NODE_ARGS.length ? `, args ${NODE_ARGS.join(" ")}` : ""}; ${new Date().toISOString()})\n`,
 );
 console.log(`| ${header.join(" | ")} |`);
 console.log(`|${header.map(() => "---").join("|")}|`);

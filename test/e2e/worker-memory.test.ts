@@ -15,7 +15,7 @@ import { awsClientConfig } from "../../lib/aws-config.js";
 import type { Engine } from "../../lib/db/url.js";
 import { parseTableName } from "../../lib/identifiers.js";
 import { provisionLocal } from "../../lib/local/aws-setup.js";
-import { deployedNodeOptions } from "../../lib/local/deployment.js";
+import { deployedNodeOptions, deployedWorkerMalloc } from "../../lib/local/deployment.js";
 import { insertTask } from "../../lib/local/task-admin.js";
 import { MAX_ROW_BYTES } from "../../lib/sources/row-limits.js";
 import { STATUS } from "../../lib/status.js";
@@ -122,6 +122,7 @@ describe("the worker process under the deployed NODE_OPTIONS: no data shape cras
           CSV_LONG_DIGITS_AS_TEXT: "false",
           POWERTOOLS_LOG_LEVEL: "ERROR",
           NODE_OPTIONS: deployedNodeOptions(join(root, "serverless.yml")),
+          ...deployedWorkerMalloc(join(root, "serverless.yml")),
         },
         { timeoutMs: 240_000 },
       );

@@ -5,7 +5,11 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { deployedNodeOptions } from "../../lib/local/deployment.js";
+import {
+  deployedNodeOptions,
+  deployedVariable,
+  deployedWorkerMalloc,
+} from "../../lib/local/deployment.js";
 
 const templatePath = join(import.meta.dirname, "..", "..", "serverless.yml");
 const template = readFileSync(templatePath, "utf8");
@@ -29,6 +33,13 @@ describe("serverless.yml", () => {
       encoding: "utf8",
     });
     assert.notEqual(refused.status, 0);
+  });
+
+  it("gives the worker alone glibc's mmap threshold of 1 MB, which the bench and memory test read", () => {
+    // Freed 5 MB upload parts then go back to the system instead of staying in RSS.
+    assert.deepEqual(deployedWorkerMalloc(templatePath), { MALLOC_MMAP_THRESHOLD_: "1048576" });
+    for (const fn of ["scheduler", "download"] as const)
+      assert.equal(deployedVariable(templatePath, "MALLOC_MMAP_THRESHOLD_", fn), undefined, fn);
   });
 
   it("runs on a Node runtime AWS still supports (22 or newer)", () => {

@@ -8,8 +8,9 @@ const MINORS_PER_PART = 4;
 
 /**
  * A full garbage collection, once per upload part's worth of output, when the Buffers held pass
- * HELD_BYTES, and a young-generation one at each quarter between, when the runtime exposes gc
- * (the worker is deployed with --expose-gc in NODE_OPTIONS; elsewhere this does nothing).
+ * HELD_BYTES (or at every part for the row paths, `everyPart`), and a young-generation one at
+ * each quarter between, when the runtime exposes gc (the worker is deployed with --expose-gc in
+ * NODE_OPTIONS; elsewhere this does nothing).
  *
  * Why: every stage of an export hands on fresh Buffers (socket reads, rendered CSV, encoded
  * bytes, lib-storage's 5 MB parts). Their memory lives outside V8's heap, and a fast path
@@ -28,8 +29,8 @@ export function createCollector(
    * Collect fully at every part, whatever the Buffers held: for the row paths, whose garbage is
    * on the heap (a string per value), where the Buffers say nothing about it. Without it the
    * PostgreSQL row path's heap reached 44-46 MB at 2M rows and its peak RSS grew +22..+24 MB
-   * from 200k rows in five runs of five; with it +15..+17 (npm run bench), for 0.5 s more CPU
-   * in 9 (the MySQL row path, which stayed under +20 without it: 1 s in 10.5).
+   * from 200k rows in five runs of five; with it +15..+17 (npm run bench), for 0.5-0.8 s more
+   * CPU in 9 (the MySQL row path, which stayed under +20 without it: about 1 s in 10.5).
    */
   everyPart = false,
 ): (bytes: number) => void {

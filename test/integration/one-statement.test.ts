@@ -109,7 +109,7 @@ describe("postgres: the COPY text is one statement by the server's count", () =>
     });
   }
 
-  // The proof bypassed: what pg and pg-copy-streams do with a second result after a COPY.
+  // The proof bypassed: what pg and the COPY reader do with a second result after a COPY.
   for (const [what, tail] of [
     ["a second COPY with rows", "COPY (SELECT 2) TO STDOUT"],
     ["a second COPY without rows", "COPY (SELECT 2 WHERE false) TO STDOUT"],

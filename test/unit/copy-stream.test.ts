@@ -98,6 +98,8 @@ describe("CopyOutQuery", () => {
       feed(socket, whole, [cut]);
       const errorAt = whole.indexOf(error);
       assert.deepEqual(Buffer.concat(toPg), whole.subarray(errorAt), `cut at ${cut}`);
+      await new Promise(setImmediate);
+      assert.equal(Buffer.concat(got).toString(), ROWS[0], `the data before it, cut at ${cut}`);
       q.handleError(new Error("canceling statement"));
       assert.match(String(await failed), /canceling statement/);
     }
@@ -171,6 +173,29 @@ describe("CopyOutQuery", () => {
     assert.equal(got[0]?.buffer, data.buffer);
     assert.notEqual(got[1]?.buffer, noisy.buffer);
     assert.equal(Buffer.concat(got).toString(), `${"x".repeat(1000)}1\n`);
+  });
+
+  it("pauses the socket while the reader is behind, and resumes it on a read and at the hand-back", async () => {
+    const { socket, conn } = connection();
+    const calls: string[] = [];
+    Object.assign(socket, {
+      pause: () => calls.push("pause"),
+      resume: () => calls.push("resume"),
+    });
+    const q = new CopyOutQuery("COPY x TO STDOUT", 16);
+    q.submit(conn);
+    // Past the 16-byte limit with nobody reading: paused.
+    socket.emit("data", Buffer.concat([COPY_OUT, message("d", "x".repeat(40))]));
+    assert.deepEqual(calls, ["pause"]);
+    // A read: resumed.
+    assert.equal((q.bytes.read() as Buffer).length, 40);
+    assert.deepEqual(calls, ["pause", "resume"]);
+    // Behind again, then the end: the socket is resumed for pg, which reads the rest.
+    socket.emit("data", Buffer.concat([message("d", "y".repeat(40)), ...END]));
+    assert.deepEqual(calls.slice(2), ["pause", "resume"]);
+    // pg's socket from here: reading the stream no longer touches it.
+    q.bytes.read();
+    assert.equal(calls.length, 4);
   });
 
   it("fails at a message length no server sends, and reads nothing after it", async () => {

@@ -145,6 +145,8 @@ export class CopyOutQuery implements pg.Submittable {
     socket.removeListener("data", this.onData);
     socket.on("data", pgListener);
     this.pgListener = undefined;
+    // The socket is pg's again: a later read of the stream must not resume it.
+    this.socket = undefined;
     // The answer's end must reach pg even with the reader behind (nothing would resume it).
     socket.resume();
     if (rest.length > 0) pgListener(rest);
@@ -152,8 +154,8 @@ export class CopyOutQuery implements pg.Submittable {
 
   /**
    * The data at the front of a socket chunk, passed on as a view of it; a small part (the rest
-   * was notices or other messages) as a copy, so that a buffered part never holds a whole
-   * chunk alive: the stream's limit counts the part's bytes, not the chunk's.
+   * was notices or other messages) as a copy, so that a buffered part never holds more than
+   * twice its own bytes alive: the stream's limit counts the part's bytes, not the chunk's.
    */
   private push(chunk: Buffer, length: number): void {
     if (length === 0 || this.bytes.destroyed) return;

@@ -6,7 +6,7 @@ import { wholeCharacters } from "./utf8-chunks.js";
  * encoder runs at about 30 MB/s here, which made it the slowest stage of an export (measured
  * by `npm run bench`). So the table of every BMP character is taken from iconv-lite once, in
  * one call, and the hot loop is a table lookup. Characters outside the BMP use GB18030's
- * linear four-byte mapping; test/unit/csv.test.ts checks both against iconv-lite.
+ * linear four-byte mapping; test/unit/gb18030.test.ts checks both against iconv-lite.
  */
 let table: Uint32Array | undefined;
 

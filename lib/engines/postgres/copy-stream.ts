@@ -1,19 +1,19 @@
-import { type Duplex, Readable } from "node:stream";
+import { Readable } from "node:stream";
 import type pg from "pg";
 import { UnexpectedMessage } from "./one-statement.js";
+import {
+  type DataListener,
+  HEADER,
+  NOTICE,
+  NOTIFICATION,
+  PARAMETER_STATUS,
+  SocketTakeover,
+} from "./socket-takeover.js";
 
 // Backend messages this reader reads itself during a COPY; any other goes back to pg.
 const COPY_OUT_RESPONSE = 0x48; // 'H'
 const COPY_DATA = 0x64; // 'd'
 const COPY_DONE = 0x63; // 'c'
-// Asynchronous messages the server may send at any time: nothing for an export to do.
-const NOTICE = 0x4e; // 'N'
-const PARAMETER_STATUS = 0x53; // 'S'
-const NOTIFICATION = 0x41; // 'A'
-
-const HEADER = 5;
-
-type DataListener = (chunk: Buffer) => void;
 
 /**
  * One `COPY ... TO STDOUT` over the simple query protocol (copy-out.ts proves the text is one
@@ -33,8 +33,6 @@ type DataListener = (chunk: Buffer) => void;
  */
 export class CopyOutQuery implements pg.Submittable {
   readonly bytes: Readable;
-  private socket?: Duplex;
-  private pgListener?: DataListener;
   private copying = false;
   private copied = false;
   private completions = 0;
@@ -46,25 +44,17 @@ export class CopyOutQuery implements pg.Submittable {
   private readonly head = Buffer.alloc(HEADER);
   private headBytes = 0;
   private readonly onData: DataListener = (chunk) => this.read(chunk);
+  private readonly takeover = new SocketTakeover(this.onData);
 
   constructor(
     private readonly text: string,
     highWaterMark = 64 * 1024,
   ) {
-    this.bytes = new Readable({ highWaterMark, read: () => this.socket?.resume() });
+    this.bytes = new Readable({ highWaterMark, read: () => this.takeover.socket?.resume() });
   }
 
   submit(connection: pg.Connection): void {
-    const socket = connection.stream as unknown as Duplex;
-    // pg's parser was the first 'data' listener added (at connect); the wire guards are
-    // prepended ahead of it, so it is the last in the list.
-    const listeners = socket.listeners("data") as DataListener[];
-    const pgListener = listeners[listeners.length - 1];
-    if (pgListener === undefined) throw new Error("the connection has no protocol parser");
-    this.socket = socket;
-    this.pgListener = pgListener;
-    socket.removeListener("data", pgListener);
-    socket.on("data", this.onData);
+    this.takeover.take(connection);
     connection.query(this.text);
   }
 
@@ -108,7 +98,7 @@ export class CopyOutQuery implements pg.Submittable {
       if (length < 4) {
         // The length counts itself: less is not PostgreSQL's protocol. Nothing after it can be read.
         this.fail(new UnexpectedMessage(`message of length ${length}`));
-        this.socket?.destroy();
+        this.takeover.socket?.destroy();
         return;
       }
       const body = length - 4;
@@ -130,26 +120,11 @@ export class CopyOutQuery implements pg.Submittable {
           carried > 0
             ? Buffer.concat([this.head.subarray(0, carried), chunk.subarray(pos)])
             : chunk.subarray(start);
-        this.handBack(rest);
+        this.takeover.giveBack(rest);
         return;
       }
     }
     this.push(chunk, w);
-  }
-
-  /** pg reads from here on: the same parser, fed what this reader did not read. */
-  private handBack(rest: Buffer): void {
-    const socket = this.socket;
-    const pgListener = this.pgListener;
-    if (socket === undefined || pgListener === undefined) return;
-    socket.removeListener("data", this.onData);
-    socket.on("data", pgListener);
-    this.pgListener = undefined;
-    // The socket is pg's again: a later read of the stream must not resume it.
-    this.socket = undefined;
-    // The answer's end must reach pg even with the reader behind (nothing would resume it).
-    socket.resume();
-    if (rest.length > 0) pgListener(rest);
   }
 
   /**
@@ -164,7 +139,7 @@ export class CopyOutQuery implements pg.Submittable {
       bytes = Buffer.allocUnsafe(length);
       chunk.copy(bytes, 0, 0, length);
     }
-    if (!this.bytes.push(bytes)) this.socket?.pause();
+    if (!this.bytes.push(bytes)) this.takeover.socket?.pause();
   }
 
   private fail(err: Error): void {

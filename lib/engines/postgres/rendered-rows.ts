@@ -1,8 +1,16 @@
-import { type Duplex, Readable } from "node:stream";
+import { Readable } from "node:stream";
 import type pg from "pg";
 import type { Column } from "../../sources/types.js";
 import { pgColumns } from "./column-kinds.js";
 import { DataRowCsv } from "./data-row-csv.js";
+import {
+  type DataListener,
+  HEADER,
+  NOTICE,
+  NOTIFICATION,
+  PARAMETER_STATUS,
+  SocketTakeover,
+} from "./socket-takeover.js";
 
 // Backend messages this reader reads itself; any other is handed back to pg (see submit).
 const PARSE_COMPLETE = 0x31; // '1'
@@ -11,14 +19,6 @@ const ROW_DESCRIPTION = 0x54; // 'T'
 const NO_DATA = 0x6e; // 'n'
 const DATA_ROW = 0x44; // 'D'
 const COMMAND_COMPLETE = 0x43; // 'C'
-// Asynchronous messages the server may send at any time: nothing for an export to do.
-const NOTICE = 0x4e; // 'N'
-const PARAMETER_STATUS = 0x53; // 'S'
-const NOTIFICATION = 0x41; // 'A'
-
-const HEADER = 5;
-
-type DataListener = (chunk: Buffer) => void;
 
 /**
  * Task SQL as one extended-protocol query (as RowQuery sends it: the server runs exactly one
@@ -35,8 +35,6 @@ export class RenderedRowQuery implements pg.Submittable {
   /** The columns from the RowDescription, before the first row; [] if the query fails first. */
   readonly columns: Promise<Column[]>;
   private setColumns: (c: Column[]) => void = () => {};
-  private socket?: Duplex;
-  private pgListener?: DataListener;
   private renderer?: DataRowCsv;
   /** Once a row could not be rendered the stream has failed; the rest of the result is dropped. */
   private dropping = false;
@@ -45,6 +43,7 @@ export class RenderedRowQuery implements pg.Submittable {
   private carried = 0;
   private need = 0;
   private readonly onData: DataListener = (chunk) => this.read(chunk);
+  private readonly takeover = new SocketTakeover(this.onData);
 
   constructor(
     private readonly text: string,
@@ -52,7 +51,7 @@ export class RenderedRowQuery implements pg.Submittable {
   ) {
     this.bytes = new Readable({
       highWaterMark: bufferBytes,
-      read: () => this.socket?.resume(),
+      read: () => this.takeover.socket?.resume(),
     });
     this.columns = new Promise((resolve) => {
       this.setColumns = resolve;
@@ -60,16 +59,8 @@ export class RenderedRowQuery implements pg.Submittable {
   }
 
   submit(connection: pg.Connection): void {
-    const socket = connection.stream as unknown as Duplex;
-    // pg's parser was the first 'data' listener added (at connect); the wire guards are
-    // prepended ahead of it, so it is the last in the list.
-    const listeners = socket.listeners("data") as DataListener[];
-    const pgListener = listeners[listeners.length - 1];
-    if (pgListener === undefined) throw new Error("the connection has no protocol parser");
-    this.socket = socket;
-    this.pgListener = pgListener;
-    socket.removeListener("data", pgListener);
-    socket.on("data", this.onData);
+    this.takeover.take(connection);
+    const socket = connection.stream;
     socket.cork();
     // The unnamed statement and portal; Execute without a row limit, so no round trips.
     connection.parse({ name: "", text: this.text, types: [] }, true);
@@ -111,7 +102,7 @@ export class RenderedRowQuery implements pg.Submittable {
         this.fail(err as Error);
       }
       if (!mine) {
-        this.handBack(buf.subarray(pos));
+        this.takeover.giveBack(buf.subarray(pos));
         return;
       }
       pos = stop;
@@ -155,21 +146,8 @@ export class RenderedRowQuery implements pg.Submittable {
     }
   }
 
-  /** pg reads from here on: the same parser, fed what this reader did not read. */
-  private handBack(rest: Buffer): void {
-    const socket = this.socket;
-    const pgListener = this.pgListener;
-    if (socket === undefined || pgListener === undefined) return;
-    socket.removeListener("data", this.onData);
-    socket.on("data", pgListener);
-    this.pgListener = undefined;
-    // The answer's end must reach pg even with the reader behind (nothing would resume it).
-    socket.resume();
-    pgListener(rest);
-  }
-
   private push(chunk: Buffer | undefined): void {
-    if (chunk && !this.bytes.push(chunk)) this.socket?.pause();
+    if (chunk && !this.bytes.push(chunk)) this.takeover.socket?.pause();
   }
 
   private fail(err: Error): void {

@@ -1,8 +1,8 @@
 // The floor under the PostgreSQL COPY path, as its own process (bundled and run like
 // export-one.ts): the same COPY straight into the same multipart upload, with nothing in between.
-// No task row, no claim, no checks, no layout, no GB18030. No export can be faster than this on
-// the same machine, so the bench prints it beside the worker to show how much of the worker's
-// time is the database and the emulator rather than the worker's own work.
+// No task row, no claim, no checks, no layout, no GB18030: what an export on the same machine
+// can at best come near, printed beside the worker to show how much of the worker's time is the
+// database and the emulator rather than the worker's own work.
 import { S3Client } from "@aws-sdk/client-s3";
 import pg from "pg";
 import { awsClientConfig } from "../lib/aws-config.js";

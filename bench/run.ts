@@ -309,7 +309,7 @@ for (const engine of ["postgres", "mysql"] as const) {
     baseline: seconds,
     rawDump,
   });
-  // What no PostgreSQL export can beat here: the database and the emulator alone.
+  // The database, the emulator and a starting process alone: what an export can at best come near.
   if (engine === "postgres") {
     log(`${engine}: floor (COPY straight to S3), ${RUNS} run(s)`);
     const floors: number[] = [];
@@ -395,14 +395,14 @@ const header = [
   "peak RSS MB",
   `growth MB, ${SMALL / 1000}k -> ${ROWS / 1e6}M`,
 ];
+const nodeVersion = spawnSync(NODE_BIN, ["--version"], { encoding: "utf8" }).stdout.trim();
+const settings = [
+  `NODE_OPTIONS ${NODE_OPTIONS}`,
+  ...Object.entries(MALLOC).map(([k, v]) => `${k}=${v}`),
+  ...(NODE_ARGS.length ? [`args ${NODE_ARGS.join(" ")}`] : []),
+].join(", ");
 console.log(
-  `\nnpm run bench -- --rows ${ROWS} --runs ${RUNS} (part ${args["part-mb"]} MB, queue ${args.queue}; worker on Node ${spawnSync(NODE_BIN, ["--version"], { encoding: "utf8" }).stdout.trim()}; NODE_OPTIONS ${NODE_OPTIONS}${Object.entries(
-    MALLOC,
-  )
-    .map(([k, v]) => `, ${k}=${v}`)
-    .join(
-      "",
-    )}${NODE_ARGS.length ? `, args ${NODE_ARGS.join(" ")}` : ""}; ${new Date().toISOString()})\n`,
+  `\nnpm run bench -- --rows ${ROWS} --runs ${RUNS} (part ${args["part-mb"]} MB, queue ${args.queue}; worker on Node ${nodeVersion}; ${settings}; ${new Date().toISOString()})\n`,
 );
 console.log(`| ${header.join(" | ")} |`);
 console.log(`|${header.map(() => "---").join("|")}|`);

@@ -24,15 +24,22 @@ const MINORS_PER_PART = 4;
  */
 export function createCollector(
   everyBytes: number,
-  held: () => number = () => process.memoryUsage().arrayBuffers,
-  /**
-   * Collect fully at every part, whatever the Buffers held: for the row paths, whose garbage is
-   * on the heap (a string per value), where the Buffers say nothing about it. Without it the
-   * PostgreSQL row path's heap reached 44-46 MB at 2M rows and its peak RSS grew +22..+24 MB
-   * from 200k rows in five runs of five; with it +15..+17 (npm run bench), for 0.5-0.8 s more
-   * CPU in 9 (the MySQL row path, which stayed under +20 without it: about 1 s in 10.5).
-   */
-  everyPart = false,
+  {
+    held = () => process.memoryUsage().arrayBuffers,
+    everyPart = false,
+  }: {
+    /** The Buffers held, in bytes (tests stub it). */
+    held?: () => number;
+    /**
+     * Collect fully at every part, whatever the Buffers held: for the row paths, whose garbage
+     * is on the heap (a string per value), where the Buffers say nothing about it. Without it
+     * the PostgreSQL row path's heap reached 44-46 MB at 2M rows and its peak RSS grew
+     * +22..+24 MB from 200k rows in five runs of five; with it +15..+17 (npm run bench), for
+     * 0.5-0.8 s more CPU in 9 (the MySQL row path, which stayed under +20 without it: about
+     * 1 s in 10.5).
+     */
+    everyPart?: boolean;
+  } = {},
 ): (bytes: number) => void {
   const gc = (globalThis as { gc?: (o?: { type: "minor" }) => void }).gc;
   if (typeof gc !== "function") return () => {};

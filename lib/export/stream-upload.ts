@@ -32,7 +32,7 @@ function byteCounter(
 ): { stage: Transform; bytes: () => number } {
   const maxBytes = partSizeBytes * MAX_PARTS;
   let bytes = 0;
-  const collect = createCollector(partSizeBytes / collectsPerPart, undefined, heapRows);
+  const collect = createCollector(partSizeBytes / collectsPerPart, { everyPart: heapRows });
   const stage = new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;

@@ -19,7 +19,7 @@ describe("createCollector", () => {
       calls.push(options === undefined ? "full" : JSON.stringify(options));
     };
     let held = 40 * MB;
-    const collect = createCollector(1000, () => held);
+    const collect = createCollector(1000, { held: () => held });
     for (let i = 0; i < 25; i++) collect(100);
     const full = () => calls.filter((c) => c === "full").length;
     assert.equal(full(), 2);
@@ -37,8 +37,8 @@ describe("createCollector", () => {
       calls.push(options === undefined ? "full" : JSON.stringify(options));
     };
     // Few Buffers: the fast paths skip the full collection, the row paths (heap garbage) do not.
-    const fast = createCollector(1000, () => 10 * MB);
-    const rows = createCollector(1000, () => 10 * MB, true);
+    const fast = createCollector(1000, { held: () => 10 * MB });
+    const rows = createCollector(1000, { held: () => 10 * MB, everyPart: true });
     for (let i = 0; i < 20; i++) fast(100);
     assert.equal(calls.filter((c) => c === "full").length, 0);
     for (let i = 0; i < 20; i++) rows(100);
@@ -50,7 +50,7 @@ describe("createCollector", () => {
     g.gc = (options) => {
       calls.push(options === undefined ? "full" : JSON.stringify(options));
     };
-    const collect = createCollector(1000, () => 10 * MB);
+    const collect = createCollector(1000, { held: () => 10 * MB });
     for (let i = 0; i < 20; i++) collect(50);
     const minor = JSON.stringify({ type: "minor" });
     // 1,000 bytes: minors at 250, 500 and 750; at 1,000 the part's (here skipped) full check.
@@ -61,7 +61,7 @@ describe("createCollector", () => {
 
   it("does nothing where gc is not exposed", () => {
     g.gc = undefined;
-    const collect = createCollector(10, () => 100 * MB);
+    const collect = createCollector(10, { held: () => 100 * MB });
     assert.doesNotThrow(() => collect(1000));
   });
 });

@@ -1,14 +1,7 @@
 import { Readable } from "node:stream";
 import type pg from "pg";
 import { UnexpectedMessage } from "./one-statement.js";
-import {
-  type DataListener,
-  HEADER,
-  NOTICE,
-  NOTIFICATION,
-  PARAMETER_STATUS,
-  SocketTakeover,
-} from "./socket-takeover.js";
+import { type DataListener, HEADER, isAsyncMessage, SocketTakeover } from "./socket-takeover.js";
 
 // Backend messages this reader reads itself during a COPY; any other goes back to pg.
 const COPY_OUT_RESPONSE = 0x48; // 'H'
@@ -107,7 +100,7 @@ export class CopyOutQuery implements pg.Submittable {
       } else if (type === COPY_OUT_RESPONSE && !this.copying && !this.copied) {
         this.copying = true;
         this.skip = body;
-      } else if (type === NOTICE || type === PARAMETER_STATUS || type === NOTIFICATION) {
+      } else if (isAsyncMessage(type)) {
         this.skip = body;
       } else {
         if (type === COPY_DONE && this.copying) {

@@ -3,14 +3,7 @@ import type pg from "pg";
 import type { Column } from "../../sources/types.js";
 import { pgColumns } from "./column-kinds.js";
 import { DataRowCsv } from "./data-row-csv.js";
-import {
-  type DataListener,
-  HEADER,
-  NOTICE,
-  NOTIFICATION,
-  PARAMETER_STATUS,
-  SocketTakeover,
-} from "./socket-takeover.js";
+import { type DataListener, HEADER, isAsyncMessage, SocketTakeover } from "./socket-takeover.js";
 
 // Backend messages this reader reads itself; any other is handed back to pg (see submit).
 const PARSE_COMPLETE = 0x31; // '1'
@@ -137,12 +130,9 @@ export class RenderedRowQuery implements pg.Submittable {
       case PARSE_COMPLETE:
       case BIND_COMPLETE:
       case COMMAND_COMPLETE:
-      case NOTICE:
-      case PARAMETER_STATUS:
-      case NOTIFICATION:
         return true;
       default:
-        return false;
+        return isAsyncMessage(type);
     }
   }
 

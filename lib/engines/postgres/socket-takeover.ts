@@ -6,10 +6,16 @@ export type DataListener = (chunk: Buffer) => void;
 
 /** A backend message's header: type byte and int32 length (which counts itself). */
 export const HEADER = 5;
-// Asynchronous messages the server may send at any time: nothing for an export to do.
-export const NOTICE = 0x4e; // 'N'
-export const PARAMETER_STATUS = 0x53; // 'S'
-export const NOTIFICATION = 0x41; // 'A'
+// Asynchronous messages the server may send at any time: NoticeResponse 'N', ParameterStatus
+// 'S', NotificationResponse 'A'.
+const NOTICE = 0x4e;
+const PARAMETER_STATUS = 0x53;
+const NOTIFICATION = 0x41;
+
+/** Whether a message is one the server may send at any time: nothing for an export to do. */
+export function isAsyncMessage(type: number): boolean {
+  return type === NOTICE || type === PARAMETER_STATUS || type === NOTIFICATION;
+}
 
 /**
  * One answer's bytes read in place of pg's parser (the COPY reader and the fast row path), then
